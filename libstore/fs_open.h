@@ -1,0 +1,25 @@
+/*
+ * fs_open: open a relative path strictly below a directory.
+ *
+ * fs_open_beneath() resolves `relpath` (already canonical, see url_path.h)
+ * below `dirfd` and refuses any resolution that leaves it: ".." (never
+ * present after canonicalisation), absolute symlinks, and relative symlinks
+ * that climb out.  Symlinks that stay inside are followed.  On Linux 5.6+
+ * it uses openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS); elsewhere it
+ * falls back to opening and comparing the real path with the root's.
+ *
+ * Returns a file descriptor (O_CLOEXEC added) or -1 with errno set; EXDEV
+ * (or EACCES in the fallback) means "escapes the root" and maps to 403/404.
+ */
+#ifndef STORESRV_FS_OPEN_H
+#define STORESRV_FS_OPEN_H
+
+int fs_open_beneath(int dirfd, const char *relpath, int flags);
+
+/* The HTTP status for an errno from opening a file to read: ENOENT,
+ * ENOTDIR, ELOOP, EXDEV -> 404; EACCES, EPERM -> 403; ENAMETOOLONG -> 414;
+ * EMFILE, ENFILE, ENOMEM -> 503; anything else -> 500.  The one place that
+ * turns errno into an HTTP status. */
+int fs_errno_http_status(int err);
+
+#endif

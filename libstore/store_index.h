@@ -1,0 +1,30 @@
+/*
+ * store_index: scan a channel and write its five indexes.
+ *
+ * store_index_rebuild() reads <root>/<channel>/catalog.json and scans
+ * <root>/<channel>/download/, then atomically rewrites apps.json,
+ * firmware.json, software.json, linux.json and phoneplatform.json in the
+ * documented formats (../shared/STORE-FORMATS.md): build numbers as strings,
+ * `versions` holding the latest complete build of each release, only builds
+ * that are complete, item metadata and unknown fields from the catalog
+ * verbatim.  Output is deterministic (same tree, same bytes).
+ *
+ * A channel without catalog.json is left alone (its indexes may come from
+ * elsewhere, e.g. a copied store): the call returns 0 and writes nothing.
+ * Incomplete or unlisted builds are reported to `report` (may be NULL) as
+ * warnings.  The caller holds the channel lock (store_lock.h).
+ */
+#ifndef STORESRV_STORE_INDEX_H
+#define STORESRV_STORE_INDEX_H
+
+#include "diag.h"
+#include "errbuf.h"
+
+int store_index_rebuild(const char *root, const char *channel, struct diag *report,
+    struct errbuf *err);
+
+/* Rebuilds every channel under root (each under its lock); stops at the
+ * first hard error.  Returns 0 or -1. */
+int store_index_rebuild_all(const char *root, struct diag *report, struct errbuf *err);
+
+#endif
