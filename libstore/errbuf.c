@@ -55,10 +55,7 @@ errbuf_prefix(struct errbuf *err, const char *fmt, ...)
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	len = strlen(err->msg);
-	if (len + 2 < sizeof(err->msg)) {
-		memcpy(err->msg + len, ": ", 3);
-		len += 2;
-		strncat(err->msg + len, old, sizeof(err->msg) - len - 1);
-	}
+	snprintf(err->msg + len, sizeof(err->msg) - len, ": %.*s",
+	    (int)(sizeof(err->msg) - len), old);
 	return -1;
 }

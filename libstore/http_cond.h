@@ -3,12 +3,16 @@
  *
  * ETags made here are strong: "\"<size hex>-<mtime ns hex>\"".
  * Evaluation follows the order of RFC 9110 section 13.2.2:
- *   1. If-Match (strong comparison; "*" matches) false          -> 412
- *   2. else If-Unmodified-Since (valid date) and mtime > date    -> 412
- *   3. If-None-Match (weak comparison; "*" matches) true        -> 304 for
- *      GET/HEAD, 412 otherwise
- *   4. else, GET/HEAD, If-Modified-Since valid and mtime <= date -> 304
- * Headers that are NULL are absent.  An invalid date is ignored.
+ *   1. If-Match present (strong comparison; "*" matches) and no tag
+ *      matches                                                   -> 412
+ *   2. else (no If-Match) If-Unmodified-Since valid, mtime > date -> 412
+ *   3. If-None-Match present (weak comparison; "*" matches) and a tag
+ *      matches (its condition is false)    -> 304 for GET/HEAD, 412 otherwise
+ *   4. else (no If-None-Match), GET/HEAD, If-Modified-Since valid and
+ *      mtime <= date                                              -> 304
+ * Headers that are NULL are absent.  An invalid date is ignored.  An `etag`
+ * of NULL means the resource has no current representation: "*" does not
+ * match it.
  */
 #ifndef STORESRV_HTTP_COND_H
 #define STORESRV_HTTP_COND_H

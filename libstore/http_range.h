@@ -10,7 +10,10 @@
  * around '=' and '-' is not accepted (RFC 9110 has none there); optional
  * white space after the value is.  A last position beyond the end is clipped.
  * A suffix longer than the representation means the whole of it.  Numbers
- * with more than 19 digits are invalid (ignored).
+ * with more than 19 digits are invalid (ignored).  The unit "bytes" is
+ * matched case-insensitively (RFC 9110 section 14.1).  "bytes=-0" is
+ * unsatisfiable; on an empty representation "bytes=N-..." is unsatisfiable
+ * and a suffix range is ignored (a 206 cannot carry zero bytes).
  */
 #ifndef STORESRV_HTTP_RANGE_H
 #define STORESRV_HTTP_RANGE_H

@@ -22,6 +22,13 @@
  *   - a raw or decoded path longer than URL_PATH_MAX bytes, or one that does
  *     not fit in `outsz`, or more than URL_PATH_MAX_SEGMENTS segments
  *
+ * A malformed or over-long path is refused as soon as it is seen; a hidden
+ * segment gives FORBIDDEN only when the rest of the path is well formed (so
+ * "/.staging/%zz" is BAD).  The raw length is checked before any decoding.
+ * Bytes >= 0x80 (raw or escaped) pass unchanged: names are UTF-8, but that
+ * is not validated here.  On a refusal `out` holds "" (when outsz > 0); a
+ * NULL `out` or outsz 0 gives URL_PATH_TOO_LONG.
+ *
  * Symlinks are not this module's business: the resolver opens the result
  * with RESOLVE_BENEATH (see fs_open.h).
  */
@@ -42,7 +49,8 @@ enum url_path_status {
 
 enum url_path_status url_path_canonicalize(const char *uri_path, char *out, size_t outsz);
 
-/* The HTTP status for a refusal: 400, 403 or 414 (200 for URL_PATH_OK). */
+/* The HTTP status for a refusal: 400, 403 or 414 (200 for URL_PATH_OK,
+ * 500 for a value that is not a url_path_status). */
 int url_path_status_http(enum url_path_status st);
 
 #endif

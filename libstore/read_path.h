@@ -1,0 +1,87 @@
+/*
+ * read_path: the public read path of a store, independent of any HTTP engine.
+ *
+ * An engine (the evhttp one in storesrv/server.c today, a WebDAV-capable one
+ * later) fills a struct read_request from its request, calls
+ * read_path_handle() and turns the struct read_response into its own reply.
+ * All HTTP decisions live here: routing (/<channel>/download/... and
+ * /<channel>/download.htm), path safety, methods, conditional requests,
+ * ranges, CORS, caching headers.  Nothing here knows libevent.
+ *
+ * One struct read_path per serving thread (it owns that thread's
+ * file_cache); the root and www descriptors are shared read-only.
+ */
+#ifndef STORESRV_READ_PATH_H
+#define STORESRV_READ_PATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "file_cache.h"
+
+enum read_method { READ_GET, READ_HEAD, READ_OPTIONS, READ_OTHER };
+
+struct read_request {
+	enum read_method method;
+	const char *path;	/* raw (still percent-encoded) path, no query */
+	/* request headers; NULL when absent */
+	const char *if_match;
+	const char *if_none_match;
+	const char *if_modified_since;
+	const char *if_unmodified_since;
+	const char *range;
+	const char *if_range;
+	const char *origin;
+	const char *access_control_request_headers;
+};
+
+#define READ_MAX_HEADERS 16
+
+struct read_header {
+	const char *name;
+	const char *value;	/* static, or owned by the response or its file */
+};
+
+enum read_body { READ_BODY_NONE, READ_BODY_MEMORY, READ_BODY_FILE };
+
+struct read_response {
+	int status;
+	const char *reason;
+	struct read_header headers[READ_MAX_HEADERS];
+	size_t nheaders;
+	enum read_body body;
+	/* READ_BODY_MEMORY: data/length; READ_BODY_FILE: file->fd at offset */
+	const void *data;
+	uint64_t offset;
+	uint64_t length;
+	/* Content-Length to announce (also for HEAD, where no body is sent) */
+	uint64_t content_length;
+	struct file_entry *file;	/* referenced; dropped by read_response_release() */
+	/* storage for header values built per response */
+	char content_length_text[24];
+	char content_range_text[64];
+	char error_text[128];
+};
+
+struct read_path_config {
+	int root_fd;		/* the store root */
+	int www_fd;		/* the www folder (download.htm), -1 if none */
+	size_t cache_entries;
+};
+
+struct read_path;
+
+struct read_path *read_path_create(const struct read_path_config *cfg);
+void read_path_free(struct read_path *rp);
+
+/* Always produces exactly one response in *resp (errors become 4xx/5xx
+ * responses with a short text body). */
+void read_path_handle(struct read_path *rp, const struct read_request *req,
+    struct read_response *resp);
+
+/* Drops what the response holds (its file reference).  Call once the engine
+ * no longer needs resp's data; for READ_BODY_FILE an engine that sends
+ * asynchronously takes its own file_entry_ref() first. */
+void read_path_response_release(struct read_response *resp);
+
+#endif
