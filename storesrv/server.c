@@ -1,0 +1,556 @@
+/*
+ * server: evhttp engine, one event loop per thread; see server.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/http_struct.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "access_log.h"
+#include "file_cache.h"
+#include "log.h"
+#include "read_path.h"
+#include "server.h"
+#include "xmalloc.h"
+
+#define SERVER_LISTEN_BACKLOG	1024
+#define SERVER_MAX_THREADS	64
+#define SERVER_MAX_BODY		4096	/* the read path takes no request bodies */
+#define SERVER_ACCEPT_PAUSE_MS	100
+
+struct server_thread {
+	struct server *srv;
+	pthread_t tid;
+	int started;
+	int listen_fd;
+	int wake_fd;		/* eventfd: the main thread asks the loop to stop */
+	struct event_base *base;
+	struct evhttp *http;
+	struct event *wake_ev;
+	struct event *flush_ev;
+	struct event *resume_ev;
+	struct evconnlistener *listener;
+	struct read_path *rp;
+	struct access_log_buffer *log;
+};
+
+struct server {
+	const struct settings *settings;
+	int root_fd;
+	int www_fd;
+	int port;
+	size_t nthreads;
+	struct server_thread *threads;
+	server_reload_fn reload_fn;
+	void *reload_arg;
+	struct event_base *main_base;
+};
+
+static const struct {
+	enum evhttp_cmd_type cmd;
+	const char *name;
+	enum read_method method;
+} server_methods[] = {
+	{ EVHTTP_REQ_GET, "GET", READ_GET },
+	{ EVHTTP_REQ_HEAD, "HEAD", READ_HEAD },
+	{ EVHTTP_REQ_OPTIONS, "OPTIONS", READ_OPTIONS },
+	{ EVHTTP_REQ_POST, "POST", READ_OTHER },
+	{ EVHTTP_REQ_PUT, "PUT", READ_OTHER },
+	{ EVHTTP_REQ_DELETE, "DELETE", READ_OTHER },
+	{ EVHTTP_REQ_TRACE, "TRACE", READ_OTHER },
+	{ EVHTTP_REQ_CONNECT, "CONNECT", READ_OTHER },
+	{ EVHTTP_REQ_PATCH, "PATCH", READ_OTHER },
+};
+
+static const char *
+server_method_name(enum evhttp_cmd_type cmd, enum read_method *method)
+{
+	for (size_t i = 0; i < sizeof(server_methods) / sizeof(server_methods[0]); i++) {
+		if (server_methods[i].cmd == cmd) {
+			*method = server_methods[i].method;
+			return server_methods[i].name;
+		}
+	}
+	*method = READ_OTHER;
+	return "UNKNOWN";
+}
+
+static void
+server_segment_done(struct evbuffer_file_segment const *seg, int flags, void *arg)
+{
+	file_entry_unref(arg);
+}
+
+/* Queues the body of resp on out; files go by sendfile(2), not copied. */
+static int
+server_add_body(struct evbuffer *out, struct read_response *resp)
+{
+	struct evbuffer_file_segment *seg;
+	int rc;
+
+	if (resp->body == READ_BODY_MEMORY)
+		return evbuffer_add(out, resp->data, resp->length);
+	if (resp->body != READ_BODY_FILE)
+		return 0;
+	seg = evbuffer_file_segment_new(resp->file->fd, (ev_off_t)resp->offset,
+	    (ev_off_t)resp->length, 0);
+	if (seg == NULL)
+		return -1;
+	file_entry_ref(resp->file);
+	evbuffer_file_segment_add_cleanup_cb(seg, server_segment_done, resp->file);
+	rc = evbuffer_add_file_segment(out, seg, 0, (ev_off_t)resp->length);
+	evbuffer_file_segment_free(seg);
+	return rc;
+}
+
+static void
+server_log_request(struct server_thread *t, struct evhttp_request *req, const char *method,
+    const struct read_response *resp)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct access_log_entry e = {
+		.method = method,
+		.uri = evhttp_request_get_uri(req),
+		.http_major = req->major,
+		.http_minor = req->minor,
+		.status = resp->status,
+		.bytes = resp->body != READ_BODY_NONE ? resp->length : 0,
+		.referer = evhttp_find_header(in, "Referer"),
+		.user_agent = evhttp_find_header(in, "User-Agent"),
+	};
+	ev_uint16_t port;
+	char *peer = NULL;
+
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, &peer, &port);
+	e.peer = peer;
+	access_log_write(t->log, &e);
+}
+
+static void
+server_handle(struct evhttp_request *req, void *arg)
+{
+	struct server_thread *t = arg;
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	struct read_response resp;
+	struct read_request rr;
+	const char *method;
+
+	memset(&rr, 0, sizeof(rr));
+	method = server_method_name(evhttp_request_get_command(req), &rr.method);
+	rr.path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (rr.path == NULL)
+		rr.path = "";
+	rr.if_match = evhttp_find_header(in, "If-Match");
+	rr.if_none_match = evhttp_find_header(in, "If-None-Match");
+	rr.if_modified_since = evhttp_find_header(in, "If-Modified-Since");
+	rr.if_unmodified_since = evhttp_find_header(in, "If-Unmodified-Since");
+	rr.range = evhttp_find_header(in, "Range");
+	rr.if_range = evhttp_find_header(in, "If-Range");
+	read_path_handle(t->rp, &rr, &resp);
+	for (size_t i = 0; i < resp.nheaders; i++)
+		evhttp_add_header(out, resp.headers[i].name, resp.headers[i].value);
+	if (server_add_body(evhttp_request_get_output_buffer(req), &resp) == -1) {
+		log_warnx("%s: cannot queue the response body", rr.path);
+		evhttp_send_error(req, 500, NULL);
+	} else {
+		evhttp_send_reply(req, resp.status, resp.reason, NULL);
+	}
+	server_log_request(t, req, method, &resp);
+	read_path_response_release(&resp);
+}
+
+static void
+server_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct server_thread *t = arg;
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		event_base_loopbreak(t->base);
+}
+
+static void
+server_flush_log(evutil_socket_t fd, short what, void *arg)
+{
+	struct server_thread *t = arg;
+
+	access_log_flush(t->log);
+}
+
+static void
+server_resume_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct server_thread *t = arg;
+
+	evconnlistener_enable(t->listener);
+}
+
+/* accept(2) failed (EMFILE at the connection limit): pause instead of
+ * spinning, and let established connections finish. */
+static void
+server_accept_error(struct evconnlistener *listener, void *arg)
+{
+	struct server_thread *t = arg;
+	struct timeval pause = { 0, SERVER_ACCEPT_PAUSE_MS * 1000 };
+	int err = EVUTIL_SOCKET_ERROR();
+
+	log_debug("accept: %s; pausing %d ms", evutil_socket_error_to_string(err),
+	    SERVER_ACCEPT_PAUSE_MS);
+	evconnlistener_disable(listener);
+	evtimer_add(t->resume_ev, &pause);
+}
+
+static int
+server_thread_setup(struct server_thread *t, struct errbuf *err)
+{
+	const struct settings *s = t->srv->settings;
+	struct read_path_config rpc = { t->srv->root_fd, t->srv->www_fd, (size_t)s->cache_entries };
+	struct timeval second = { 1, 0 };
+	struct evhttp_bound_socket *bound;
+
+	t->base = event_base_new();
+	if (t->base == NULL)
+		return errbuf_set(err, "cannot create an event loop");
+	t->http = evhttp_new(t->base);
+	if (t->http == NULL)
+		return errbuf_set(err, "cannot create an HTTP server");
+	evhttp_set_timeout(t->http, s->timeout);
+	evhttp_set_max_headers_size(t->http, s->max_header_size);
+	evhttp_set_max_body_size(t->http, SERVER_MAX_BODY);
+	evhttp_set_allowed_methods(t->http, 0x1ff);	/* all known: we answer 405 ourselves */
+	evhttp_set_default_content_type(t->http, NULL);
+	evhttp_set_gencb(t->http, server_handle, t);
+	bound = evhttp_accept_socket_with_handle(t->http, t->listen_fd);
+	if (bound == NULL)
+		return errbuf_set(err, "cannot accept on the listening socket");
+	t->listen_fd = -1;	/* evhttp owns it now */
+	t->listener = evhttp_bound_socket_get_listener(bound);
+	evconnlistener_set_error_cb(t->listener, server_accept_error);
+	t->resume_ev = evtimer_new(t->base, server_resume_accept, t);
+	t->wake_ev = event_new(t->base, t->wake_fd, EV_READ | EV_PERSIST, server_wake, t);
+	t->flush_ev = event_new(t->base, -1, EV_PERSIST, server_flush_log, t);
+	if (t->resume_ev == NULL || t->wake_ev == NULL || t->flush_ev == NULL ||
+	    event_add(t->wake_ev, NULL) == -1 || event_add(t->flush_ev, &second) == -1)
+		return errbuf_set(err, "cannot set up the event loop");
+	t->rp = read_path_create(&rpc);
+	t->log = access_log_buffer_create();
+	return 0;
+}
+
+static void
+server_thread_teardown(struct server_thread *t)
+{
+	if (t->log != NULL)
+		access_log_buffer_free(t->log);
+	if (t->http != NULL)
+		evhttp_free(t->http);
+	read_path_free(t->rp);
+	if (t->wake_ev != NULL)
+		event_free(t->wake_ev);
+	if (t->flush_ev != NULL)
+		event_free(t->flush_ev);
+	if (t->resume_ev != NULL)
+		event_free(t->resume_ev);
+	if (t->base != NULL)
+		event_base_free(t->base);
+	if (t->listen_fd != -1)
+		close(t->listen_fd);
+	if (t->wake_fd != -1)
+		close(t->wake_fd);
+}
+
+static void *
+server_thread_main(void *arg)
+{
+	struct server_thread *t = arg;
+	sigset_t set;
+
+	/* Signals are the main thread's business. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	event_base_dispatch(t->base);
+	return NULL;
+}
+
+/* A listening socket on addr; SO_REUSEPORT so every thread has its own. */
+static int
+server_listen_socket(const struct sockaddr *sa, socklen_t salen, struct errbuf *err)
+{
+	int fd, on = 1;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return errbuf_set_errno(err, "socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1) {
+		errbuf_set_errno(err, "setsockopt");
+		goto fail;
+	}
+	if (sa->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, sa, salen) == -1) {
+		errbuf_set_errno(err, "bind");
+		goto fail;
+	}
+	if (listen(fd, SERVER_LISTEN_BACKLOG) == -1) {
+		errbuf_set_errno(err, "listen");
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static int
+server_port_of(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void
+server_set_port(struct sockaddr_storage *ss, int port)
+{
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+}
+
+/* Binds one socket per thread to the same address and port. */
+static int
+server_bind_all(struct server *srv, struct errbuf *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+
+	if (settings_parse_listen(srv->settings->listen, &ss, &sslen) == -1)
+		return errbuf_set(err, "listen: cannot parse '%s'", srv->settings->listen);
+	for (size_t i = 0; i < srv->nthreads; i++) {
+		int fd = server_listen_socket((struct sockaddr *)&ss, sslen, err);
+
+		if (fd == -1)
+			return errbuf_prefix(err, "listen %s", srv->settings->listen);
+		srv->threads[i].listen_fd = fd;
+		if (i == 0) {
+			srv->port = server_port_of(fd);
+			server_set_port(&ss, srv->port);
+		}
+	}
+	return 0;
+}
+
+/* The connection limit is the descriptor limit: accept(2) fails with
+ * EMFILE beyond it and the listener pauses (server_accept_error). */
+static void
+server_limit_descriptors(const struct server *srv)
+{
+	const struct settings *s = srv->settings;
+	rlim_t want = (rlim_t)s->max_connections + srv->nthreads * ((rlim_t)s->cache_entries + 8) + 32;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (want > rl.rlim_max) {
+		log_warnx("max-connections %d needs %llu descriptors; the hard limit is %llu",
+		    s->max_connections, (unsigned long long)want, (unsigned long long)rl.rlim_max);
+		want = rl.rlim_max;
+	}
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit(RLIMIT_NOFILE)");
+}
+
+static int
+server_open_dir(const char *path, const char *what, struct errbuf *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd == -1)
+		errbuf_set_errno(err, "%s %s", what, path);
+	return fd;
+}
+
+static size_t
+server_thread_count(const struct settings *s)
+{
+	long n = s->threads > 0 ? s->threads : sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	return (size_t)(n > SERVER_MAX_THREADS ? SERVER_MAX_THREADS : n);
+}
+
+struct server *
+server_create(const struct settings *s, struct errbuf *err)
+{
+	struct server *srv = xcalloc(1, sizeof(*srv));
+
+	srv->settings = s;
+	srv->www_fd = -1;
+	srv->nthreads = server_thread_count(s);
+	srv->threads = xcalloc(srv->nthreads, sizeof(*srv->threads));
+	for (size_t i = 0; i < srv->nthreads; i++) {
+		srv->threads[i].srv = srv;
+		srv->threads[i].listen_fd = -1;
+		srv->threads[i].wake_fd = -1;
+	}
+	srv->root_fd = server_open_dir(s->root, "root", err);
+	if (srv->root_fd == -1)
+		goto fail;
+	srv->www_fd = server_open_dir(s->www, "www", err);
+	if (srv->www_fd == -1 || server_bind_all(srv, err) == -1)
+		goto fail;
+	server_limit_descriptors(srv);
+	return srv;
+fail:
+	server_free(srv);
+	return NULL;
+}
+
+void
+server_free(struct server *srv)
+{
+	if (srv == NULL)
+		return;
+	for (size_t i = 0; i < srv->nthreads; i++)
+		server_thread_teardown(&srv->threads[i]);
+	free(srv->threads);
+	if (srv->root_fd != -1)
+		close(srv->root_fd);
+	if (srv->www_fd != -1)
+		close(srv->www_fd);
+	free(srv);
+}
+
+int
+server_port(const struct server *srv)
+{
+	return srv->port;
+}
+
+void
+server_set_reload(struct server *srv, server_reload_fn fn, void *arg)
+{
+	srv->reload_fn = fn;
+	srv->reload_arg = arg;
+}
+
+static void
+server_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct errbuf err;
+
+	if (sig != SIGHUP) {
+		log_info("signal %d: shutting down", (int)sig);
+		event_base_loopbreak(srv->main_base);
+		return;
+	}
+	log_info("SIGHUP: reopening logs and rescanning the store");
+	if (access_log_reopen(&err) == -1)
+		log_warnx("%s", err.msg);
+	if (srv->reload_fn != NULL)
+		srv->reload_fn(srv->reload_arg);
+	file_cache_invalidate_all();
+}
+
+static int
+server_start_threads(struct server *srv, struct errbuf *err)
+{
+	for (size_t i = 0; i < srv->nthreads; i++) {
+		struct server_thread *t = &srv->threads[i];
+
+		t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (t->wake_fd == -1)
+			return errbuf_set_errno(err, "eventfd");
+		if (server_thread_setup(t, err) == -1)
+			return -1;
+		errno = pthread_create(&t->tid, NULL, server_thread_main, t);
+		if (errno != 0)
+			return errbuf_set_errno(err, "pthread_create");
+		t->started = 1;
+	}
+	return 0;
+}
+
+static void
+server_stop_threads(struct server *srv)
+{
+	uint64_t one = 1;
+
+	for (size_t i = 0; i < srv->nthreads; i++) {
+		struct server_thread *t = &srv->threads[i];
+
+		if (!t->started)
+			continue;
+		if (write(t->wake_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+			log_warn("waking thread %zu", i);
+		pthread_join(t->tid, NULL);
+		t->started = 0;
+	}
+}
+
+int
+server_run(struct server *srv, struct errbuf *err)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct event *sigev[3] = { NULL, NULL, NULL };
+	int rc = -1;
+
+	signal(SIGPIPE, SIG_IGN);
+	srv->main_base = event_base_new();
+	if (srv->main_base == NULL)
+		return errbuf_set(err, "cannot create the main event loop");
+	for (size_t i = 0; i < 3; i++) {
+		sigev[i] = evsignal_new(srv->main_base, sigs[i], server_on_signal, srv);
+		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1) {
+			errbuf_set(err, "cannot watch signal %d", sigs[i]);
+			goto done;
+		}
+	}
+	if (server_start_threads(srv, err) == 0) {
+		event_base_dispatch(srv->main_base);
+		rc = 0;
+	}
+	server_stop_threads(srv);
+done:
+	for (size_t i = 0; i < 3; i++) {
+		if (sigev[i] != NULL)
+			event_free(sigev[i]);
+	}
+	event_base_free(srv->main_base);
+	srv->main_base = NULL;
+	return rc;
+}

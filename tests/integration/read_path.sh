@@ -1,0 +1,193 @@
+#!/bin/bash
+# The public read path of storesrv, with curl against the real daemon:
+# headers, HEAD, conditionals, ranges, CORS, methods, the download page,
+# keep-alive, large files by sendfile, and a table of attack requests.
+. "$(dirname "$0")/lib.sh"
+
+command -v curl >/dev/null || skip_all "curl not installed"
+ROOT="$WORK/root"
+make_demo_store "$ROOT" || { not_ok "demo store generated"; done_testing; exit 1; }
+DL="$ROOT/release/download"
+
+# Fixtures beyond the demo store: a 1 MiB file for ranges, a 256 MiB sparse
+# file for memory use, symlinks inside and outside the root.
+head -c 1048576 /dev/urandom >"$DL/blob.bin"
+truncate -s 256M "$DL/sparse.img"
+mkdir -p "$WORK/outside" && echo secret >"$WORK/outside/secret.txt"
+ln -s "$WORK/outside/secret.txt" "$DL/evil-abs.txt"
+ln -s ../../../outside/secret.txt "$DL/evil-rel.txt"
+ln -s "$WORK/outside" "$DL/evil-dir"
+ln -s firmware.json "$DL/alias.json"
+echo hidden >"$DL/.firmware.json.tmp-abc123"
+
+check "storesrv starts on 127.0.0.1 with port 0" start_storesrv "$ROOT" --access-log "$WORK/access.log"
+diag "port $PORT"
+
+# --- GET of an index ------------------------------------------------------
+H="$WORK/h"
+curl -s -D "$H" -o "$WORK/fw.json" "$BASE/release/download/firmware.json"
+is "GET firmware.json: 200" "$(head -n 1 "$H" | tr -d '\r' | cut -d ' ' -f 2)" 200
+is "GET firmware.json: Content-Type" "$(header_of Content-Type "$H")" "application/json"
+is "GET firmware.json: Content-Length equals the body" "$(header_of Content-Length "$H")" "$(stat -c %s "$WORK/fw.json")"
+cmp -s "$WORK/fw.json" "$DL/firmware.json" && ok "GET firmware.json: body is the file" || not_ok "GET firmware.json: body is the file"
+ETAG=$(header_of ETag "$H")
+LM=$(header_of Last-Modified "$H")
+like "GET: strong ETag" "$ETAG" '^"[0-9a-f]+-[0-9a-f]+"$'
+like "GET: Last-Modified is an HTTP date" "$LM" '^[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT$'
+is "GET: CORS allows any origin" "$(header_of Access-Control-Allow-Origin "$H")" "*"
+is "GET: Accept-Ranges" "$(header_of Accept-Ranges "$H")" "bytes"
+is "GET index: Cache-Control no-cache" "$(header_of Cache-Control "$H")" "no-cache"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$WORK/fw.json" && ok "firmware.json parses as JSON" || not_ok "firmware.json parses as JSON"
+for idx in apps firmware software linux phoneplatform; do
+	is "GET $idx.json: 200" "$(status_of "$BASE/release/download/$idx.json")" 200
+done
+is "query strings are ignored" "$(status_of "$BASE/release/download/firmware.json?v=1")" 200
+is "beta channel served too" "$(status_of "$BASE/beta/download/apps.json")" 200
+
+# --- HEAD -------------------------------------------------------------------
+curl -s -I -D "$H" -o "$WORK/head.body" "$BASE/release/download/blob.bin"
+is "HEAD: 200" "$(head -n 1 "$H" | tr -d '\r' | cut -d ' ' -f 2)" 200
+is "HEAD: Content-Length of the file" "$(header_of Content-Length "$H")" 1048576
+is "HEAD: Content-Type" "$(header_of Content-Type "$H")" "application/octet-stream"
+is "HEAD: no body" "$(raw_len=$(printf 'HEAD /release/download/firmware.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; cat >&3; cat <&3" | sed '1,/^\r$/d' | wc -c); echo $raw_len)" 0
+
+# --- conditionals -----------------------------------------------------------
+is "If-None-Match with the ETag: 304" "$(status_of "$BASE/release/download/firmware.json" -H "If-None-Match: $ETAG")" 304
+is "If-None-Match with a list holding it: 304" "$(status_of "$BASE/release/download/firmware.json" -H "If-None-Match: \"x\", $ETAG")" 304
+is "If-None-Match with another ETag: 200" "$(status_of "$BASE/release/download/firmware.json" -H 'If-None-Match: "other"')" 200
+is "If-None-Match: * : 304" "$(status_of "$BASE/release/download/firmware.json" -H 'If-None-Match: *')" 304
+is "If-Modified-Since = Last-Modified: 304" "$(status_of "$BASE/release/download/firmware.json" -H "If-Modified-Since: $LM")" 304
+is "If-Modified-Since long ago: 200" "$(status_of "$BASE/release/download/firmware.json" -H "If-Modified-Since: Sat, 01 Jan 2000 00:00:00 GMT")" 200
+is "If-Modified-Since garbage is ignored: 200" "$(status_of "$BASE/release/download/firmware.json" -H "If-Modified-Since: yesterday")" 200
+is "If-None-Match wins over If-Modified-Since: 200" "$(status_of "$BASE/release/download/firmware.json" -H 'If-None-Match: "other"' -H "If-Modified-Since: $LM")" 200
+is "If-Match with another ETag: 412" "$(status_of "$BASE/release/download/firmware.json" -H 'If-Match: "other"')" 412
+is "If-Match with the ETag: 200" "$(status_of "$BASE/release/download/firmware.json" -H "If-Match: $ETAG")" 200
+curl -s -D "$H" -o /dev/null -H "If-None-Match: $ETAG" "$BASE/release/download/firmware.json"
+is "304 carries the ETag" "$(header_of ETag "$H")" "$ETAG"
+
+# --- ranges -----------------------------------------------------------------
+BLOB_ETAG=$(curl -s -I "$BASE/release/download/blob.bin" | grep -i '^etag:' | sed 's/^[^:]*: *//; s/\r$//')
+curl -s -D "$H" -o "$WORK/part" -H "Range: bytes=100-199" "$BASE/release/download/blob.bin"
+is "Range 100-199: 206" "$(head -n 1 "$H" | tr -d '\r' | cut -d ' ' -f 2)" 206
+is "Range 100-199: Content-Range" "$(header_of Content-Range "$H")" "bytes 100-199/1048576"
+is "Range 100-199: Content-Length 100" "$(header_of Content-Length "$H")" 100
+cmp -s "$WORK/part" <(tail -c +101 "$DL/blob.bin" | head -c 100) && ok "Range 100-199: the right bytes" || not_ok "Range 100-199: the right bytes"
+curl -s -D "$H" -o "$WORK/part" -H "Range: bytes=-10" "$BASE/release/download/blob.bin"
+is "suffix range: Content-Range" "$(header_of Content-Range "$H")" "bytes 1048566-1048575/1048576"
+cmp -s "$WORK/part" <(tail -c 10 "$DL/blob.bin") && ok "suffix range: the last 10 bytes" || not_ok "suffix range: the last 10 bytes"
+curl -s -D "$H" -o "$WORK/part" -H "Range: bytes=1048000-" "$BASE/release/download/blob.bin"
+is "open range: 576 bytes" "$(stat -c %s "$WORK/part")" 576
+curl -s -D "$H" -o /dev/null -H "Range: bytes=2000000-" "$BASE/release/download/blob.bin"
+is "unsatisfiable range: 416" "$(head -n 1 "$H" | tr -d '\r' | cut -d ' ' -f 2)" 416
+is "416 names the size" "$(header_of Content-Range "$H")" "bytes */1048576"
+is "multiple ranges: whole file, 200" "$(status_of "$BASE/release/download/blob.bin" -H 'Range: bytes=0-1,5-6')" 200
+is "invalid range ignored: 200" "$(status_of "$BASE/release/download/blob.bin" -H 'Range: bytes=9-2')" 200
+is "If-Range with the ETag: 206" "$(status_of "$BASE/release/download/blob.bin" -H 'Range: bytes=0-0' -H "If-Range: $BLOB_ETAG")" 206
+is "If-Range with another ETag: 200" "$(status_of "$BASE/release/download/blob.bin" -H 'Range: bytes=0-0' -H 'If-Range: "stale"')" 200
+curl -s -o "$WORK/resumed" -r 0-524287 "$BASE/release/download/blob.bin"
+curl -s -C 524288 -o - "$BASE/release/download/blob.bin" >>"$WORK/resumed"
+cmp -s "$WORK/resumed" "$DL/blob.bin" && ok "curl -C resumes a download exactly" || not_ok "curl -C resumes a download exactly"
+
+# --- CORS preflight and methods ---------------------------------------------
+curl -s -D "$H" -o /dev/null -X OPTIONS -H 'Origin: http://pbx.example' \
+    -H 'Access-Control-Request-Method: GET' "$BASE/release/download/apps.json"
+is "OPTIONS preflight: 204" "$(head -n 1 "$H" | tr -d '\r' | cut -d ' ' -f 2)" 204
+is "preflight: allowed methods" "$(header_of Access-Control-Allow-Methods "$H")" "GET, HEAD, OPTIONS"
+like "preflight: Range allowed" "$(header_of Access-Control-Allow-Headers "$H")" 'Range'
+for m in POST PUT DELETE PATCH; do
+	is "$m: 405" "$(status_of "$BASE/release/download/apps.json" -X $m)" 405
+done
+curl -s -D "$H" -o /dev/null -X DELETE "$BASE/release/download/apps.json"
+is "405 lists Allow" "$(header_of Allow "$H")" "GET, HEAD, OPTIONS"
+test -f "$DL/apps.json" && ok "DELETE did not delete" || not_ok "DELETE did not delete"
+
+# --- the download page ------------------------------------------------------
+curl -s -D "$H" -o "$WORK/page" "$BASE/release/download.htm"
+is "download.htm: 200" "$(head -n 1 "$H" | tr -d '\r' | cut -d ' ' -f 2)" 200
+is "download.htm: text/html" "$(header_of Content-Type "$H")" "text/html; charset=utf-8"
+grep -q 'download/apps.json' "$WORK/page" && ok "download.htm links the indexes" || not_ok "download.htm links the indexes"
+is "download.htm of an unknown channel is the same page" "$(status_of "$BASE/beta/download.htm")" 200
+
+# --- keep-alive -------------------------------------------------------------
+reuse=$(curl -sv -o /dev/null -o /dev/null "$BASE/release/download/apps.json" "$BASE/release/download/firmware.json" 2>&1 | grep -c -i 're-us')
+[ "$reuse" -ge 1 ] && ok "keep-alive: the second request reuses the connection" || not_ok "keep-alive: the second request reuses the connection"
+
+# --- attack table: nothing escapes the root ---------------------------------
+while read -r want path; do
+	[ -z "$want" ] && continue
+	is "attack $path -> $want" "$(status_of "$BASE$path")" "$want"
+done <<'TABLE'
+400 /release/download/../catalog.json
+400 /release/download/%2e%2e/catalog.json
+400 /release/download/%2E%2E/%2E%2E/etc/passwd
+400 /release/download/.%2e/catalog.json
+400 /release/download/..%2fcatalog.json
+400 /release/download/%2fetc%2fpasswd
+400 /release/download/..%5ccatalog.json
+400 /release/download/a%00.json
+400 /release/download/%0a.json
+400 //release/download/firmware.json
+400 /release//download/firmware.json
+400 /release/./download/firmware.json
+400 /release/download/.
+400 /release/download/%zz
+400 /release/download/%
+403 /.staging/x
+403 /release/.lock
+403 /release/download/.firmware.json.tmp-abc123
+403 /release/download/%2efirmware.json.tmp-abc123
+404 /release/catalog.json
+404 /release/hashes/x
+404 /release/download/
+404 /release/download
+404 /release/download/evil-abs.txt
+404 /release/download/evil-rel.txt
+404 /release/download/evil-dir/secret.txt
+404 /release/download/firmware.json/
+404 /release/download/nonexistent.json
+404 /
+404 /etc/passwd
+404 /..channel/download/x
+200 /release/download/alias.json
+200 /release/download/%66irmware.json
+TABLE
+long=$(printf '/a%.0s' $(seq 1 600))
+is "attack: 1200-byte path -> 414" "$(status_of "$BASE/release/download$long")" 414
+deep=$(printf '/b%.0s' $(seq 1 40))
+is "attack: 40 segments -> 414" "$(status_of "$BASE/release/download$deep")" 414
+is "attack: raw backslash -> 400" "$(raw_status 'GET /release/download/..\\catalog.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')" 400
+is "attack: 16 KiB header -> refused" "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 16384 /dev/zero | tr '\0' a)" "$BASE/release/download/apps.json" | grep -c '^[45]')" 1
+is "absolute-form request line is served" "$(raw_status "GET http://127.0.0.1:$PORT/release/download/apps.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")" 200
+
+# --- large files: sendfile, memory does not follow file size ----------------
+RSS0=$(awk '/VmRSS/ {print $2}' "/proc/$SRV_PID/status")
+curl -s -o "$WORK/sparse.out" "$BASE/release/download/sparse.img"
+is "256 MiB file arrives whole" "$(stat -c %s "$WORK/sparse.out")" 268435456
+rm -f "$WORK/sparse.out"
+RSS1=$(awk '/VmRSS/ {print $2}' "/proc/$SRV_PID/status")
+diag "RSS before ${RSS0} kB, after ${RSS1} kB"
+[ $((RSS1 - RSS0)) -lt 65536 ] && ok "RSS grew by less than 64 MiB serving 256 MiB" || not_ok "RSS grew by less than 64 MiB serving 256 MiB"
+
+# --- the store changes under a running server --------------------------------
+echo '{"new": 1}' >"$DL/new.json"
+is "a new file is served at once" "$(curl -s "$BASE/release/download/new.json")" '{"new": 1}'
+echo '{"new": 2}' >"$DL/.new.tmp" && mv "$DL/.new.tmp" "$DL/new.json"
+sleep 1.2
+is "a file replaced by rename is served new within a second" "$(curl -s "$BASE/release/download/new.json")" '{"new": 2}'
+rm "$DL/new.json"
+sleep 1.2
+is "a removed file is gone within a second" "$(status_of "$BASE/release/download/new.json")" 404
+
+# --- SIGHUP: reopen the access log, rescan the store ---------------------------
+mv "$WORK/access.log" "$WORK/access.log.1"
+rm "$DL/apps.json"
+kill -HUP "$SRV_PID"
+sleep 1
+is "SIGHUP: apps.json rewritten by the rescan" "$(status_of "$BASE/release/download/apps.json")" 200
+sleep 1.2
+test -s "$WORK/access.log" && ok "SIGHUP: access log reopened" || not_ok "SIGHUP: access log reopened"
+like "access log: combined format" "$(tail -n 1 "$WORK/access.log")" '^127\.0\.0\.1 - - \[[^]]+\] "GET /release/download/apps.json HTTP/1.1" 200 [0-9]+ "-" "curl/'
+grep -q '" 400 ' "$WORK/access.log.1" && ok "access log: refusals are logged" || not_ok "access log: refusals are logged"
+
+check "SIGTERM: clean exit (status 0, no leaks)" stop_storesrv
+done_testing
