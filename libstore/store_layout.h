@@ -1,6 +1,6 @@
 /*
  * store_layout: where things live in a store root.  The one place that names
- * the on-disk layout; docs/DESIGN.md ("The store on disk") explains it.
+ * the on-disk layout; docs/STORE-LAYOUT.md explains it.
  *
  *   <root>/
  *     <channel>/                   "release", "beta", any valid name
