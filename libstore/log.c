@@ -36,7 +36,7 @@ log_set_level(enum log_level level)
 	log_level_max = level;
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_emit(int prio, const char *prefix, const char *fmt, va_list ap, int with_errno)
 {
 	char msg[2048];

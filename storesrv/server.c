@@ -28,6 +28,7 @@
 #include "log.h"
 #include "read_path.h"
 #include "server.h"
+#include "url_path.h"
 #include "xmalloc.h"
 
 #define SERVER_LISTEN_BACKLOG	1024
@@ -62,6 +63,9 @@ struct server {
 	void *reload_arg;
 	struct event_base *main_base;
 };
+
+/* The serving thread this thread is (NULL on the main thread). */
+static _Thread_local struct server_thread *server_current;
 
 static const struct {
 	enum evhttp_cmd_type cmd;
@@ -145,22 +149,47 @@ server_log_request(struct server_thread *t, struct evhttp_request *req, const ch
 	access_log_write(t->log, &e);
 }
 
+/*
+ * The path of the request target, undecoded and without the query.  An
+ * origin-form target ("/a/b?q") is cut by hand: evhttp_uri_parse() would
+ * read "//host/path" as an authority.  Absolute-form targets
+ * ("http://host/a/b") take evhttp's parse.  Too long a path is cut at
+ * URL_PATH_MAX + 1 bytes so the canonicaliser refuses it (414).
+ */
+static const char *
+server_request_path(struct evhttp_request *req, char *buf, size_t bufsz)
+{
+	const char *raw = evhttp_request_get_uri(req);
+	const struct evhttp_uri *uri;
+	size_t len;
+
+	if (raw != NULL && raw[0] == '/') {
+		len = strcspn(raw, "?#");
+		if (len >= bufsz)
+			len = bufsz - 1;
+		memcpy(buf, raw, len);
+		buf[len] = '\0';
+		return buf;
+	}
+	uri = evhttp_request_get_evhttp_uri(req);
+	raw = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	return raw != NULL ? raw : "";
+}
+
 static void
 server_handle(struct evhttp_request *req, void *arg)
 {
 	struct server_thread *t = arg;
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	char path[URL_PATH_MAX + 2];
 	struct read_response resp;
 	struct read_request rr;
 	const char *method;
 
 	memset(&rr, 0, sizeof(rr));
 	method = server_method_name(evhttp_request_get_command(req), &rr.method);
-	rr.path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	if (rr.path == NULL)
-		rr.path = "";
+	rr.path = server_request_path(req, path, sizeof(path));
 	rr.if_match = evhttp_find_header(in, "If-Match");
 	rr.if_none_match = evhttp_find_header(in, "If-None-Match");
 	rr.if_modified_since = evhttp_find_header(in, "If-Modified-Since");
@@ -207,11 +236,12 @@ server_resume_accept(evutil_socket_t fd, short what, void *arg)
 }
 
 /* accept(2) failed (EMFILE at the connection limit): pause instead of
- * spinning, and let established connections finish. */
+ * spinning, and let established connections finish.  The listener's
+ * argument is evhttp's, so the thread is found through server_current. */
 static void
 server_accept_error(struct evconnlistener *listener, void *arg)
 {
-	struct server_thread *t = arg;
+	struct server_thread *t = server_current;
 	struct timeval pause = { 0, SERVER_ACCEPT_PAUSE_MS * 1000 };
 	int err = EVUTIL_SOCKET_ERROR();
 
@@ -292,6 +322,7 @@ server_thread_main(void *arg)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	server_current = t;
 	event_base_dispatch(t->base);
 	return NULL;
 }

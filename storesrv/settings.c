@@ -234,8 +234,7 @@ settings_long_options(char *shorts, size_t shortsz)
 	s = (size_t)snprintf(shorts, shortsz, "c:nhV");
 	for (size_t i = 0; i < SETTINGS_NOPTIONS; i++) {
 		const struct settings_option *o = &settings_options[i];
-		int has_arg = o->type == SETTINGS_BOOL && o->arg == NULL ? no_argument :
-		    o->type == SETTINGS_BOOL ? optional_argument : required_argument;
+		int has_arg = o->arg == NULL ? no_argument : required_argument;
 
 		longs[n++] = (struct option){ o->key, has_arg, NULL, 1000 + (int)i };
 		if (o->short_opt && s + 2 < shortsz) {

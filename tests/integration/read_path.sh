@@ -147,7 +147,7 @@ done <<'TABLE'
 404 /release/download/nonexistent.json
 404 /
 404 /etc/passwd
-404 /..channel/download/x
+403 /..channel/download/x
 200 /release/download/alias.json
 200 /release/download/%66irmware.json
 TABLE
