@@ -1,0 +1,26 @@
+/*
+ * adopt: take over a store download/ tree with its JSON indexes.
+ *
+ * The item metadata of apps.json, software.json, firmware.json, linux.json
+ * and phoneplatform.json go into the catalog (every field but the computed
+ * ones - id, versions - kept verbatim, unknown ones too); the versions give
+ * builds their release and label, firmware versions give releases their
+ * wiki link, linux.json / phoneplatform.json entries name the platform files
+ * and their version folder.  Every inconsistency between the indexes and the
+ * files is reported: a version naming a build folder that is missing or
+ * lacks the item's manifest, a platform file that is missing or outside
+ * its version folder, build folders no index mentions, malformed entries.
+ */
+#ifndef STORESRV_ADOPT_H
+#define STORESRV_ADOPT_H
+
+#include "catalog.h"
+#include "diag.h"
+#include "importer.h"
+
+/* Adopts tree `t` (its units are the entries of ul with .tree == index):
+ * merges metadata into cat, sets the platform ids of its platform units. */
+void adopt_tree(const struct tree_src *t, int index, struct unit_list *ul,
+    struct catalog *cat, struct diag *d);
+
+#endif

@@ -1,0 +1,318 @@
+/*
+ * archive_extract: libarchive extraction with the safety rules of
+ * archive_extract.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "archive_extract.h"
+#include "xmalloc.h"
+
+/* One extraction in progress. */
+struct extract {
+	struct archive *a;
+	int dstdir;
+	const struct archive_limits *lim;
+	uint64_t archive_size;
+	uint64_t written;
+	uint64_t entries;
+	struct hashlist *hl;
+	struct diag *d;
+	struct hasher *h;
+	char *buf;
+	int limit_hit;		/* a limit was crossed: a refusal, not an I/O error */
+};
+
+static int
+archive_segment_check(const char *seg, size_t len, const char **why)
+{
+	if (len == 0)
+		return (*why = "empty path segment", ARCHIVE_PATH_BAD);
+	if (len > 255)
+		return (*why = "path segment longer than 255 bytes", ARCHIVE_PATH_BAD);
+	if (len == 2 && seg[0] == '.' && seg[1] == '.')
+		return (*why = "\"..\" in path", ARCHIVE_PATH_BAD);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)seg[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return (*why = "control character in path", ARCHIVE_PATH_BAD);
+		if (c == '\\')
+			return (*why = "backslash in path", ARCHIVE_PATH_BAD);
+	}
+	if (seg[0] == '.' || (len == 8 && memcmp(seg, "__MACOSX", 8) == 0))
+		return ARCHIVE_PATH_SKIP;
+	return ARCHIVE_PATH_OK;
+}
+
+enum archive_path_status
+archive_path_check(const char *path, char *out, size_t outsz, const char **why)
+{
+	enum archive_path_status st = ARCHIVE_PATH_OK;
+	const char *p = path;
+	size_t olen = 0;
+
+	*why = NULL;
+	if (path[0] == '/')
+		return (*why = "absolute path", ARCHIVE_PATH_BAD);
+	while (p[0] == '.' && p[1] == '/')	/* leading "./" */
+		p += 2;
+	while (*p != '\0') {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		int s;
+
+		if (len == 0 && end != NULL && end[1] == '\0')
+			break;	/* trailing '/' of a folder */
+		if (len == 1 && p[0] == '.')
+			return (*why = "\".\" inside path", ARCHIVE_PATH_BAD);
+		if ((s = archive_segment_check(p, len, why)) == ARCHIVE_PATH_BAD)
+			return ARCHIVE_PATH_BAD;
+		if (s == ARCHIVE_PATH_SKIP)
+			st = ARCHIVE_PATH_SKIP;
+		if (olen + len + 2 > outsz || olen + len + 1 > ARCHIVE_PATH_MAX)
+			return (*why = "path too long", ARCHIVE_PATH_BAD);
+		if (olen > 0)
+			out[olen++] = '/';
+		memcpy(out + olen, p, len);
+		olen += len;
+		p += len + (end ? 1 : 0);
+		if (end != NULL && *p == '\0')
+			break;
+	}
+	if (olen == 0)
+		return (*why = "empty path", ARCHIVE_PATH_BAD);
+	out[olen] = '\0';
+	return st;
+}
+
+int
+archive_is_archive(const char *path)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	int ok;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_zip(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	ok = archive_read_open_filename(a, path, 65536) == ARCHIVE_OK &&
+	    archive_read_next_header(a, &e) == ARCHIVE_OK;
+	archive_read_free(a);
+	return ok;
+}
+
+/* Opens (creating) each folder of `rel` below dstdir; returns the fd of the
+ * last one, or -1.  `rel` is canonical, so no segment is "." or "..". */
+static int
+extract_mkdirs(int dstdir, const char *rel, int create_last)
+{
+	char *copy = xstrdup(rel), *p = copy, *slash;
+	int fd = dup(dstdir), next;
+
+	while (fd != -1 && p != NULL) {
+		slash = strchr(p, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		else if (!create_last)
+			break;
+		if (mkdirat(fd, p, 0755) == -1 && errno != EEXIST)
+			next = -1;
+		else
+			next = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+		p = slash ? slash + 1 : NULL;
+	}
+	free(copy);
+	return fd;
+}
+
+static int
+extract_limits_check(struct extract *x, struct errbuf *err)
+{
+	x->limit_hit = 1;
+	if (x->written > x->lim->max_bytes)
+		return errbuf_set(err, "archive expands to more than %llu bytes "
+		    "(--max-archive-bytes)", (unsigned long long)x->lim->max_bytes);
+	if (x->archive_size > 0 && x->written / x->archive_size >= x->lim->max_ratio &&
+	    x->written > 1024 * 1024)
+		return errbuf_set(err, "archive expands more than %llu times its size "
+		    "(--max-ratio)", (unsigned long long)x->lim->max_ratio);
+	x->limit_hit = 0;
+	return 0;
+}
+
+static int
+extract_data(struct extract *x, int fd, const char *rel, struct errbuf *err)
+{
+	la_ssize_t n;
+
+	while ((n = archive_read_data(x->a, x->buf, COPY_HASH_BUFSIZE)) != 0) {
+		if (n < 0)
+			return errbuf_set(err, "%s: %s", rel, archive_error_string(x->a));
+		x->written += (uint64_t)n;
+		if (extract_limits_check(x, err) == -1)
+			return -1;
+		hasher_update(x->h, x->buf, (size_t)n);
+		for (la_ssize_t off = 0; off < n; ) {
+			ssize_t w = write(fd, x->buf + off, (size_t)(n - off));
+
+			if (w == -1 && errno != EINTR)
+				return errbuf_set_errno(err, "%s: write", rel);
+			off += w > 0 ? w : 0;
+		}
+	}
+	if (fsync(fd) == -1)
+		return errbuf_set_errno(err, "%s: fsync", rel);
+	return 0;
+}
+
+static int
+extract_file(struct extract *x, const char *rel, struct errbuf *err)
+{
+	const char *leaf = strrchr(rel, '/');
+	char hex[SHA256_HEX_LEN + 1];
+	uint64_t before = x->written;
+	int dir, fd, rc = -1;
+
+	leaf = leaf ? leaf + 1 : rel;
+	if ((dir = extract_mkdirs(x->dstdir, rel, 0)) == -1)
+		return errbuf_set_errno(err, "%s: create folder", rel);
+	fd = openat(dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd == -1 && (errno == EEXIST || errno == EISDIR || errno == ELOOP)) {
+		diag_add(x->d, DIAG_ERROR, rel, "duplicate entry in archive");
+		rc = 0;
+		goto out;
+	}
+	if (fd == -1) {
+		errbuf_set_errno(err, "%s", rel);
+		goto out;
+	}
+	if (extract_data(x, fd, rel, err) == 0) {
+		hasher_final(x->h, hex);
+		hashlist_add(x->hl, rel, hex, x->written - before);
+		rc = 0;
+	}
+	close(fd);
+out:
+	close(dir);
+	return rc;
+}
+
+static const char *
+extract_type_refusal(struct archive_entry *e)
+{
+	if (archive_entry_hardlink(e) != NULL)
+		return "hard link refused";
+	switch (archive_entry_filetype(e)) {
+	case AE_IFREG:
+	case AE_IFDIR:
+		return NULL;
+	case AE_IFLNK:
+		return "symbolic link refused";
+	case AE_IFCHR:
+	case AE_IFBLK:
+		return "device refused";
+	default:
+		return "special file refused";
+	}
+}
+
+static int
+extract_entry(struct extract *x, struct archive_entry *e, struct errbuf *err)
+{
+	const char *name = archive_entry_pathname(e), *why;
+	char rel[ARCHIVE_PATH_MAX + 1];
+	enum archive_path_status st;
+	int fd;
+
+	if (name == NULL)
+		name = "(unnamed entry)";
+	if (++x->entries > x->lim->max_entries && (x->limit_hit = 1))
+		return errbuf_set(err, "archive has more than %llu entries",
+		    (unsigned long long)x->lim->max_entries);
+	st = archive_path_check(name, rel, sizeof(rel), &why);
+	if (st == ARCHIVE_PATH_BAD) {
+		diag_add(x->d, DIAG_ERROR, name, "%s", why);
+		return 0;
+	}
+	if ((why = extract_type_refusal(e)) != NULL) {
+		diag_add(x->d, DIAG_ERROR, name, "%s", why);
+		return 0;
+	}
+	if (st == ARCHIVE_PATH_SKIP) {
+		diag_add(x->d, DIAG_WARNING, name, "hidden entry skipped");
+		return 0;
+	}
+	if (archive_entry_filetype(e) == AE_IFREG)
+		return extract_file(x, rel, err);
+	if ((fd = extract_mkdirs(x->dstdir, rel, 1)) == -1)
+		return errbuf_set_errno(err, "%s: create folder", rel);
+	close(fd);
+	return 0;
+}
+
+static int
+extract_open(struct extract *x, const char *path, struct errbuf *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return errbuf_set_errno(err, "%s", path);
+	x->archive_size = (uint64_t)st.st_size;
+	x->a = archive_read_new();
+	archive_read_support_filter_all(x->a);
+	archive_read_support_format_zip(x->a);
+	archive_read_support_format_tar(x->a);
+	archive_read_support_format_gnutar(x->a);
+	if (archive_read_open_filename(x->a, path, COPY_HASH_BUFSIZE) != ARCHIVE_OK)
+		return errbuf_set(err, "%s: %s", path, archive_error_string(x->a));
+	return 0;
+}
+
+int
+archive_extract(const char *path, int dstdir, const struct archive_limits *lim,
+    struct hashlist *hl, struct diag *d, struct errbuf *err)
+{
+	struct extract x = { .dstdir = dstdir, .lim = lim, .hl = hl, .d = d };
+	struct archive_entry *e;
+	int r, rc = -1;
+
+	x.h = hasher_create();
+	x.buf = xmalloc(COPY_HASH_BUFSIZE);
+	if (extract_open(&x, path, err) == -1)
+		goto out;
+	while ((r = archive_read_next_header(x.a, &e)) != ARCHIVE_EOF) {
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			errbuf_set(err, "%s: %s", path, archive_error_string(x.a));
+			goto out;
+		}
+		if (extract_entry(&x, e, err) == -1) {
+			if (!x.limit_hit) {
+				errbuf_prefix(err, "%s", path);
+				goto out;
+			}
+			diag_add(d, DIAG_ERROR, path, "%s", err->msg);
+			break;
+		}
+	}
+	rc = 0;
+out:
+	if (x.a != NULL)
+		archive_read_free(x.a);
+	free(x.buf);
+	hasher_free(x.h);
+	return rc;
+}

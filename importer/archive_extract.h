@@ -1,0 +1,62 @@
+/*
+ * archive_extract: unpack a zip, tar, tar.gz or tar.xz archive (anything
+ * libarchive reads) into a staging folder, safely.
+ *
+ * Refused, each entry reported to the diag list and nothing of it written:
+ * absolute paths, ".." segments, backslashes, control characters, empty
+ * names, symbolic and hard links, devices, FIFOs and sockets, duplicate
+ * entries.  Entries whose names start with '.' and "__MACOSX" folders are
+ * skipped with a warning.  Files are created with O_EXCL | O_NOFOLLOW below
+ * the destination (which the caller creates empty in the staging area,
+ * never in the published tree), so nothing can land outside it.
+ *
+ * Limits (zip bombs): the total of extracted bytes, the ratio of extracted
+ * bytes to the archive's size, and the number of entries; crossing one stops
+ * the extraction with an error in the diag list (a refusal, exit 1, not an
+ * I/O error).  Data are hashed (sha256) as they are
+ * written and recorded in a hash list; files and folders are fsync'd.
+ */
+#ifndef STORESRV_ARCHIVE_EXTRACT_H
+#define STORESRV_ARCHIVE_EXTRACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "copy_hash.h"
+#include "diag.h"
+#include "errbuf.h"
+
+#define ARCHIVE_PATH_MAX	1024
+#define ARCHIVE_DEFAULT_MAX_BYTES	(16ULL * 1024 * 1024 * 1024)
+#define ARCHIVE_DEFAULT_MAX_RATIO	200
+#define ARCHIVE_DEFAULT_MAX_ENTRIES	100000
+
+struct archive_limits {
+	uint64_t max_bytes;	/* total extracted bytes */
+	uint64_t max_ratio;	/* extracted bytes / archive size */
+	uint64_t max_entries;
+};
+
+enum archive_path_status {
+	ARCHIVE_PATH_OK = 0,
+	ARCHIVE_PATH_SKIP = 1,		/* hidden name: skip with a warning */
+	ARCHIVE_PATH_BAD = -1
+};
+
+/* Checks an entry name and writes its canonical relative form to out
+ * ("./a//b/" -> refused for the empty segment; "./a/b/" -> "a/b").  Pure.
+ * On ARCHIVE_PATH_BAD, *why says what is wrong. */
+enum archive_path_status archive_path_check(const char *path, char *out, size_t outsz,
+    const char **why);
+
+/* Does the file at `path` look like an archive libarchive can read? */
+int archive_is_archive(const char *path);
+
+/* Extracts `path` below dstdir.  Refused entries are DIAG_ERRORs (the
+ * extraction continues with the next entry so that all are reported);
+ * crossing a limit is a DIAG_ERROR that stops the extraction; an I/O or
+ * format failure returns -1 with err set. */
+int archive_extract(const char *path, int dstdir, const struct archive_limits *lim,
+    struct hashlist *hl, struct diag *d, struct errbuf *err);
+
+#endif

@@ -1,0 +1,495 @@
+/*
+ * copy_hash: copy with sha256 in one pass, hash lists, tree walks; see
+ * copy_hash.h.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "copy_hash.h"
+#include "xmalloc.h"
+
+struct hasher {
+	EVP_MD_CTX *ctx;
+};
+
+struct hasher *
+hasher_create(void)
+{
+	struct hasher *h = xcalloc(1, sizeof(*h));
+
+	if ((h->ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+		fprintf(stderr, "OpenSSL: cannot initialise sha256\n");
+		abort();
+	}
+	return h;
+}
+
+void
+hasher_update(struct hasher *h, const void *data, size_t len)
+{
+	EVP_DigestUpdate(h->ctx, data, len);
+}
+
+void
+hasher_final(struct hasher *h, char hex[SHA256_HEX_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	EVP_DigestFinal_ex(h->ctx, md, &mdlen);
+	for (unsigned int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 0xf];
+	}
+	hex[SHA256_HEX_LEN] = '\0';
+	EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+}
+
+void
+hasher_free(struct hasher *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
+}
+
+void
+hashlist_init(struct hashlist *hl)
+{
+	memset(hl, 0, sizeof(*hl));
+}
+
+void
+hashlist_free(struct hashlist *hl)
+{
+	for (size_t i = 0; i < hl->count; i++)
+		free(hl->recs[i].path);
+	free(hl->recs);
+	memset(hl, 0, sizeof(*hl));
+}
+
+void
+hashlist_add(struct hashlist *hl, const char *path, const char *hex, uint64_t size)
+{
+	struct hash_rec *r;
+
+	if (hl->count == hl->alloc) {
+		hl->alloc = hl->alloc ? hl->alloc * 2 : 64;
+		hl->recs = xreallocarray(hl->recs, hl->alloc, sizeof(*hl->recs));
+	}
+	r = &hl->recs[hl->count++];
+	r->path = xstrdup(path);
+	snprintf(r->hex, sizeof(r->hex), "%s", hex);
+	r->size = size;
+}
+
+static int
+hashlist_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct hash_rec *)a)->path, ((const struct hash_rec *)b)->path);
+}
+
+void
+hashlist_sort(struct hashlist *hl)
+{
+	if (hl->count > 1)
+		qsort(hl->recs, hl->count, sizeof(*hl->recs), hashlist_cmp);
+}
+
+char *
+hashlist_format(const struct hashlist *hl, const char *prefix, size_t *lenp)
+{
+	size_t plen = strlen(prefix), len = 0, alloc = 256;
+	char *out = xmalloc(alloc);
+
+	out[0] = '\0';
+	for (size_t i = 0; i < hl->count; i++) {
+		const char *p = hl->recs[i].path;
+		size_t need;
+
+		if (plen > 0 && (strncmp(p, prefix, plen) != 0 || p[plen] != '/'))
+			continue;
+		p += plen > 0 ? plen + 1 : 0;
+		need = SHA256_HEX_LEN + 2 + strlen(p) + 2;
+		while (len + need >= alloc) {
+			alloc *= 2;
+			out = xreallocarray(out, alloc, 1);
+		}
+		len += (size_t)snprintf(out + len, alloc - len, "%s  %s\n", hl->recs[i].hex, p);
+	}
+	if (lenp != NULL)
+		*lenp = len;
+	return out;
+}
+
+static int
+hashlist_parse_line(struct hashlist *hl, const char *line, size_t len)
+{
+	char *path;
+
+	if (len < SHA256_HEX_LEN + 3 || line[SHA256_HEX_LEN] != ' ' ||
+	    (line[SHA256_HEX_LEN + 1] != ' ' && line[SHA256_HEX_LEN + 1] != '*'))
+		return -1;
+	for (size_t i = 0; i < SHA256_HEX_LEN; i++) {
+		if (strchr("0123456789abcdef", line[i]) == NULL || line[i] == '\0')
+			return -1;
+	}
+	path = xstrndup(line + SHA256_HEX_LEN + 2, len - SHA256_HEX_LEN - 2);
+	if (hl->count == hl->alloc) {
+		hl->alloc = hl->alloc ? hl->alloc * 2 : 64;
+		hl->recs = xreallocarray(hl->recs, hl->alloc, sizeof(*hl->recs));
+	}
+	hl->recs[hl->count].path = path;
+	memcpy(hl->recs[hl->count].hex, line, SHA256_HEX_LEN);
+	hl->recs[hl->count].hex[SHA256_HEX_LEN] = '\0';
+	hl->recs[hl->count++].size = 0;
+	return 0;
+}
+
+int
+hashlist_parse(struct hashlist *hl, const char *text, size_t len, struct errbuf *err)
+{
+	size_t start = 0, lineno = 1;
+
+	while (start < len) {
+		const char *nl = memchr(text + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - text) : len;
+
+		if (end > start && hashlist_parse_line(hl, text + start, end - start) == -1)
+			return errbuf_set(err, "line %zu: not a sha256sum record", lineno);
+		start = end + 1;
+		lineno++;
+	}
+	return 0;
+}
+
+int
+hash_fd(int fd, char hex[SHA256_HEX_LEN + 1], uint64_t *size, struct errbuf *err)
+{
+	struct hasher *h = hasher_create();
+	char *buf = xmalloc(COPY_HASH_BUFSIZE);
+	uint64_t total = 0;
+	ssize_t n;
+	int rc = -1;
+
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	while ((n = read(fd, buf, COPY_HASH_BUFSIZE)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			errbuf_set_errno(err, "read");
+			goto out;
+		}
+		hasher_update(h, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	hasher_final(h, hex);
+	if (size != NULL)
+		*size = total;
+	rc = 0;
+out:
+	free(buf);
+	hasher_free(h);
+	return rc;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Starts writeback of the chunk just written and waits for the one before,
+ * so that the disk works while we read and hash, dirty pages stay bounded
+ * and the final fsync has little left to do. */
+static void
+copy_writeback(int out, uint64_t total, uint64_t *started)
+{
+	if (total - *started < COPY_WRITEBACK_CHUNK)
+		return;
+	sync_file_range(out, (off_t)*started, (off_t)(total - *started), SYNC_FILE_RANGE_WRITE);
+	if (*started >= COPY_WRITEBACK_CHUNK)
+		sync_file_range(out, (off_t)(*started - COPY_WRITEBACK_CHUNK), COPY_WRITEBACK_CHUNK,
+		    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+		    SYNC_FILE_RANGE_WAIT_AFTER);
+	*started = total;
+}
+
+/* The copy loop: read, hash, write; then fsync. */
+static int
+copy_hash_fds(int in, int out, const char *dst, char hex[SHA256_HEX_LEN + 1],
+    uint64_t *size, struct errbuf *err)
+{
+	struct hasher *h = hasher_create();
+	char *buf = xmalloc(COPY_HASH_BUFSIZE);
+	uint64_t total = 0, started = 0;
+	ssize_t n;
+	int rc = -1;
+
+	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+	while ((n = read(in, buf, COPY_HASH_BUFSIZE)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			errbuf_set_errno(err, "read");
+			goto out;
+		}
+		hasher_update(h, buf, (size_t)n);
+		if (write_all(out, buf, (size_t)n) == -1) {
+			errbuf_set_errno(err, "%s: write", dst);
+			goto out;
+		}
+		total += (uint64_t)n;
+		copy_writeback(out, total, &started);
+	}
+	if (fsync(out) == -1) {
+		errbuf_set_errno(err, "%s: fsync", dst);
+		goto out;
+	}
+	hasher_final(h, hex);
+	*size = total;
+	rc = 0;
+out:
+	free(buf);
+	hasher_free(h);
+	return rc;
+}
+
+int
+copy_hash_file(int srcdir, const char *src, int dstdir, const char *dst,
+    char hex[SHA256_HEX_LEN + 1], uint64_t *size, struct errbuf *err)
+{
+	struct stat st;
+	int in, out = -1, rc = -1;
+
+	if ((in = openat(srcdir, src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return errbuf_set_errno(err, "%s", src);
+	if (fstat(in, &st) == -1 || !S_ISREG(st.st_mode)) {
+		errbuf_set(err, "%s: not a regular file", src);
+		goto out;
+	}
+	if ((out = openat(dstdir, dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) == -1) {
+		errbuf_set_errno(err, "%s", dst);
+		goto out;
+	}
+	if (copy_hash_fds(in, out, dst, hex, size, err) == -1) {
+		unlinkat(dstdir, dst, 0);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (out != -1 && close(out) == -1 && rc == 0)
+		rc = errbuf_set_errno(err, "%s: close", dst);
+	close(in);
+	return rc;
+}
+
+/* Opens a subdirectory without following a symlink. */
+static int
+open_subdir(int dirfd, const char *name)
+{
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static int copy_hash_entry(int srcdir, int dstdir, const char *name, const char *rel,
+    struct hashlist *hl, uint64_t *total, struct diag *d, struct errbuf *err);
+
+int
+copy_hash_tree(int srcdir, int dstdir, const char *prefix, struct hashlist *hl,
+    uint64_t *total, struct diag *d, struct errbuf *err)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd, rc = 0;
+
+	if ((fd = dup(srcdir)) == -1 || (dir = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return errbuf_set_errno(err, "%s", prefix);
+	}
+	rewinddir(dir);
+	while (rc == 0 && (de = readdir(dir)) != NULL) {
+		char *rel;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		rel = prefix[0] ? xasprintf("%s/%s", prefix, de->d_name) : xstrdup(de->d_name);
+		if (de->d_name[0] == '.')
+			diag_add(d, DIAG_WARNING, rel, "hidden file skipped");
+		else
+			rc = copy_hash_entry(srcdir, dstdir, de->d_name, rel, hl, total, d, err);
+		free(rel);
+	}
+	closedir(dir);
+	if (rc == 0 && fsync(dstdir) == -1)
+		rc = errbuf_set_errno(err, "%s: fsync", prefix);
+	return rc;
+}
+
+static int
+copy_hash_subdir(int srcdir, int dstdir, const char *name, const char *rel,
+    struct hashlist *hl, uint64_t *total, struct diag *d, struct errbuf *err)
+{
+	int s = -1, t = -1, rc = -1;
+
+	if ((s = open_subdir(srcdir, name)) == -1) {
+		errbuf_set_errno(err, "%s", rel);
+		goto out;
+	}
+	if (mkdirat(dstdir, name, 0755) == -1 || (t = open_subdir(dstdir, name)) == -1) {
+		errbuf_set_errno(err, "%s: create", rel);
+		goto out;
+	}
+	rc = copy_hash_tree(s, t, rel, hl, total, d, err);
+out:
+	if (s != -1)
+		close(s);
+	if (t != -1)
+		close(t);
+	return rc;
+}
+
+static int
+copy_hash_entry(int srcdir, int dstdir, const char *name, const char *rel,
+    struct hashlist *hl, uint64_t *total, struct diag *d, struct errbuf *err)
+{
+	char hex[SHA256_HEX_LEN + 1];
+	struct stat st;
+	uint64_t size;
+
+	if (fstatat(srcdir, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return errbuf_set_errno(err, "%s", rel);
+	if (S_ISDIR(st.st_mode))
+		return copy_hash_subdir(srcdir, dstdir, name, rel, hl, total, d, err);
+	if (!S_ISREG(st.st_mode)) {
+		diag_add(d, DIAG_ERROR, rel, "not a regular file or folder (links and devices "
+		    "are refused)");
+		return 0;
+	}
+	if (copy_hash_file(srcdir, name, dstdir, name, hex, &size, err) == -1)
+		return errbuf_prefix(err, "%s", rel);
+	hashlist_add(hl, rel, hex, size);
+	*total += size;
+	return 0;
+}
+
+int
+tree_size(int dirfd, uint64_t *total, struct errbuf *err)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int fd, rc = 0;
+
+	if ((fd = dup(dirfd)) == -1 || (dir = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return errbuf_set_errno(err, "opendir");
+	}
+	rewinddir(dir);
+	while (rc == 0 && (de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		if (S_ISREG(st.st_mode))
+			*total += (uint64_t)st.st_size;
+		else if (S_ISDIR(st.st_mode)) {
+			int sub = open_subdir(dirfd, de->d_name);
+
+			if (sub == -1)
+				continue;
+			rc = tree_size(sub, total, err);
+			close(sub);
+		}
+	}
+	closedir(dir);
+	return rc;
+}
+
+static int
+tree_remove_contents(int dirfd, const char *name, struct errbuf *err)
+{
+	struct dirent *de;
+	DIR *dir;
+	int rc = 0;
+
+	if ((dir = fdopendir(dirfd)) == NULL) {
+		close(dirfd);
+		return errbuf_set_errno(err, "%s", name);
+	}
+	while (rc == 0 && (de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		rc = tree_remove(dirfd, de->d_name, err);
+	}
+	closedir(dir);
+	return rc;
+}
+
+int
+tree_remove(int dirfd, const char *name, struct errbuf *err)
+{
+	int fd;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return errbuf_set_errno(err, "%s: remove", name);
+	if ((fd = open_subdir(dirfd, name)) == -1)
+		return errno == ENOENT ? 0 : errbuf_set_errno(err, "%s", name);
+	if (tree_remove_contents(fd, name, err) == -1)
+		return -1;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) == -1 && errno != ENOENT)
+		return errbuf_set_errno(err, "%s: remove", name);
+	return 0;
+}
+
+void
+hashlist_remove(struct hashlist *hl, const char *path)
+{
+	for (size_t i = 0; i < hl->count; i++) {
+		if (strcmp(hl->recs[i].path, path) == 0) {
+			free(hl->recs[i].path);
+			hl->recs[i] = hl->recs[--hl->count];
+			return;
+		}
+	}
+}
+
+void
+hashlist_stats(const struct hashlist *hl, const char *prefix, uint64_t *files, uint64_t *bytes)
+{
+	size_t plen = strlen(prefix);
+
+	*files = *bytes = 0;
+	for (size_t i = 0; i < hl->count; i++) {
+		if (strncmp(hl->recs[i].path, prefix, plen) == 0 && hl->recs[i].path[plen] == '/') {
+			(*files)++;
+			*bytes += hl->recs[i].size;
+		}
+	}
+}

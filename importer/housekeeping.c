@@ -1,0 +1,494 @@
+/*
+ * housekeeping: remove, retain, verify, reindex, recover; see
+ * housekeeping.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build_check.h"
+#include "copy_hash.h"
+#include "fs_open.h"
+#include "housekeeping.h"
+#include "publish.h"
+#include "source.h"
+#include "store_index.h"
+#include "store_layout.h"
+#include "xmalloc.h"
+
+static int
+hk_open(const struct imp_opts *o, struct chan *c, struct report *r)
+{
+	struct errbuf err;
+
+	if (chan_open(c, o->root, o->channel, 0, &err) == -1 ||
+	    publish_recover(c, r->diag, &err) == -1) {
+		report_error(r, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* "130001" -> hashes/130001.sha256; "app-platform/10001" ->
+ * hashes/app-platform-10001.sha256; NULL when the path is neither. */
+static char *
+hk_hashes_rel(const char *path)
+{
+	const char *dirs[] = { STORE_APP_PLATFORM_DIR, STORE_PHONE_PLATFORM_DIR };
+
+	if (store_build_name_valid(path))
+		return xasprintf("%s/%s.sha256", STORE_HASHES_DIR, path);
+	for (size_t i = 0; i < 2; i++) {
+		size_t len = strlen(dirs[i]);
+
+		if (strncmp(path, dirs[i], len) == 0 && path[len] == '/' &&
+		    store_build_name_valid(path + len + 1))
+			return xasprintf("%s/%s-%s.sha256", STORE_HASHES_DIR, dirs[i], path + len + 1);
+	}
+	return NULL;
+}
+
+/* Removes the given download/ paths in one transaction. */
+static int
+hk_remove_paths(struct chan *c, char *const *paths, size_t n, struct report *r)
+{
+	struct errbuf err;
+	struct txn *t;
+
+	if (n == 0)
+		return IMP_EXIT_OK;
+	if ((t = txn_begin(c, &err)) == NULL) {
+		report_error(r, err.msg);
+		return IMP_EXIT_IO;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *h = hk_hashes_rel(paths[i]);
+
+		txn_delete(t, paths[i]);
+		txn_unlink(t, h);
+		free(h);
+	}
+	if (txn_commit(t, r->diag, &err) == -1) {
+		report_error(r, err.msg);
+		return IMP_EXIT_IO;
+	}
+	for (size_t i = 0; i < n; i++)
+		report_removed(r, paths[i]);
+	return IMP_EXIT_OK;
+}
+
+int
+housekeeping_remove(const struct imp_opts *o, char *const *paths, int n, struct report *r)
+{
+	struct chan c;
+	struct stat st;
+	int status;
+
+	for (int i = 0; i < n; i++) {
+		char *h = hk_hashes_rel(paths[i]);
+
+		if (h == NULL)
+			diag_add(r->diag, DIAG_ERROR, paths[i], "not a build number or "
+			    "app-platform/<version> or phoneplatform/<version>");
+		free(h);
+	}
+	if (r->diag->errors > 0)
+		return IMP_EXIT_USAGE;
+	if (hk_open(o, &c, r) == -1)
+		return IMP_EXIT_IO;
+	for (int i = 0; i < n; i++) {
+		if (fstatat(c.dlfd, paths[i], &st, AT_SYMLINK_NOFOLLOW) == -1)
+			diag_add(r->diag, DIAG_ERROR, paths[i], "not published");
+	}
+	status = r->diag->errors > 0 ? IMP_EXIT_INVALID :
+	    hk_remove_paths(&c, paths, (size_t)n, r);
+	chan_close(&c);
+	return status;
+}
+
+struct keep_entry {
+	char *group;		/* "release\titem" or the platform folder */
+	unsigned long number;	/* build or version, for ordering */
+	size_t build;		/* index into the candidate list */
+};
+
+static int
+keep_cmp(const void *a, const void *b)
+{
+	const struct keep_entry *x = a, *y = b;
+	int c = strcmp(x->group, y->group);
+
+	if (c != 0)
+		return c;
+	return x->number < y->number ? 1 : x->number > y->number ? -1 : 0;
+}
+
+struct retain {
+	struct keep_entry *e;
+	size_t ne;
+	char **cand;		/* download/ paths */
+	int *keep;
+	size_t ncand;
+};
+
+static void
+retain_add(struct retain *rt, const char *group, const char *path, unsigned long number,
+    int new_cand)
+{
+	if (new_cand) {
+		rt->cand = xreallocarray(rt->cand, rt->ncand + 1, sizeof(*rt->cand));
+		rt->keep = xreallocarray(rt->keep, rt->ncand + 1, sizeof(*rt->keep));
+		rt->cand[rt->ncand] = xstrdup(path);
+		rt->keep[rt->ncand++] = group == NULL;
+	}
+	if (group == NULL)
+		return;
+	rt->e = xreallocarray(rt->e, rt->ne + 1, sizeof(*rt->e));
+	rt->e[rt->ne].group = xstrdup(group);
+	rt->e[rt->ne].number = number;
+	rt->e[rt->ne++].build = rt->ncand - 1;
+}
+
+static void
+retain_builds(struct chan *c, const struct catalog *cat, struct retain *rt)
+{
+	size_t n;
+	char **names = source_dir_names(c->dlfd, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		struct build_result res;
+		const char *release;
+		int fd;
+
+		if (!store_build_name_valid(names[i]) ||
+		    (fd = openat(c->dlfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) == -1)
+			continue;
+		release = catalog_build_release(cat, names[i]);
+		if (release == NULL || build_check(fd, names[i], cat, &res, NULL, NULL) == -1) {
+			retain_add(rt, NULL, names[i], 0, 1);	/* no release: kept */
+			close(fd);
+			continue;
+		}
+		for (size_t j = 0; j < res.count; j++) {
+			char *group = xasprintf("%s\t%s", release, res.items[j].id);
+
+			retain_add(rt, group, names[i], strtoul(names[i], NULL, 10), j == 0);
+			free(group);
+		}
+		if (res.count == 0)
+			retain_add(rt, NULL, names[i], 0, 1);
+		build_result_free(&res);
+		close(fd);
+	}
+	source_names_free(names, n);
+}
+
+static void
+retain_platforms(struct chan *c, const char *dir, struct retain *rt)
+{
+	size_t n;
+	char **names;
+	int fd;
+
+	if ((fd = openat(c->dlfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) == -1)
+		return;
+	names = source_dir_names(fd, &n);
+	for (size_t i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", dir, names[i]);
+
+		if (store_build_name_valid(names[i]))
+			retain_add(rt, dir, path, strtoul(names[i], NULL, 10), 1);
+		free(path);
+	}
+	source_names_free(names, n);
+	close(fd);
+}
+
+static void
+retain_free(struct retain *rt)
+{
+	for (size_t i = 0; i < rt->ne; i++)
+		free(rt->e[i].group);
+	for (size_t i = 0; i < rt->ncand; i++)
+		free(rt->cand[i]);
+	free(rt->e);
+	free(rt->cand);
+	free(rt->keep);
+}
+
+int
+housekeeping_retain(const struct imp_opts *o, const char *keep, struct report *r)
+{
+	struct retain rt = { 0 };
+	struct catalog *cat = NULL;
+	struct errbuf err;
+	char *end, **gone;
+	size_t ngone = 0, rank = 0;
+	unsigned long k = strtoul(keep, &end, 10);
+	struct chan c;
+	int status;
+
+	if (*keep == '\0' || *end != '\0' || k == 0 || k > 100000) {
+		report_error(r, "retain: K must be a number from 1 to 100000");
+		return IMP_EXIT_USAGE;
+	}
+	if (hk_open(o, &c, r) == -1)
+		return IMP_EXIT_IO;
+	if (catalog_load_at(c.chanfd, STORE_CATALOG_FILE, &cat, &err) == -1) {
+		report_error(r, err.msg);
+		chan_close(&c);
+		return IMP_EXIT_IO;
+	}
+	retain_builds(&c, cat, &rt);
+	retain_platforms(&c, STORE_APP_PLATFORM_DIR, &rt);
+	retain_platforms(&c, STORE_PHONE_PLATFORM_DIR, &rt);
+	qsort(rt.e, rt.ne, sizeof(*rt.e), keep_cmp);
+	for (size_t i = 0; i < rt.ne; i++) {
+		rank = (i > 0 && strcmp(rt.e[i].group, rt.e[i - 1].group) == 0) ? rank + 1 : 0;
+		if (rank < k)
+			rt.keep[rt.e[i].build] = 1;
+	}
+	gone = xcalloc(rt.ncand + 1, sizeof(*gone));
+	for (size_t i = 0; i < rt.ncand; i++) {
+		if (!rt.keep[i])
+			gone[ngone++] = rt.cand[i];
+	}
+	status = hk_remove_paths(&c, gone, ngone, r);
+	free(gone);
+	retain_free(&rt);
+	catalog_free(cat);
+	chan_close(&c);
+	return status;
+}
+
+struct verify_stats {
+	uint64_t files;
+	uint64_t bytes;
+	uint64_t changed;
+	uint64_t missing;
+	uint64_t unrecorded;
+};
+
+static int
+rec_cmp(const void *key, const void *rec)
+{
+	return strcmp(key, ((const struct hash_rec *)rec)->path);
+}
+
+/* Warns about files below dirfd that the record does not list. */
+static void
+verify_unrecorded(int dirfd, const char *dlrel, const char *prefix, const struct hashlist *hl,
+    struct verify_stats *vs, struct diag *d)
+{
+	size_t n;
+	char **names = source_dir_names(dirfd, &n);
+	struct stat st;
+
+	for (size_t i = 0; i < n; i++) {
+		char *rel = prefix[0] ? xasprintf("%s/%s", prefix, names[i]) : xstrdup(names[i]);
+		int sub;
+
+		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+			if ((sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) != -1) {
+				verify_unrecorded(sub, dlrel, rel, hl, vs, d);
+				close(sub);
+			}
+		} else if (bsearch(rel, hl->recs, hl->count, sizeof(*hl->recs), rec_cmp) == NULL) {
+			diag_add(d, DIAG_WARNING, dlrel, "%s: not in the sha256 record", rel);
+			vs->unrecorded++;
+		}
+		free(rel);
+	}
+	source_names_free(names, n);
+}
+
+static void
+verify_record(int dirfd, const char *dlrel, const struct hash_rec *rec,
+    struct verify_stats *vs, struct diag *d)
+{
+	char hex[SHA256_HEX_LEN + 1];
+	struct errbuf err;
+	uint64_t size;
+	int fd;
+
+	if ((fd = fs_open_beneath(dirfd, rec->path, O_RDONLY | O_NOFOLLOW)) == -1) {
+		diag_add(d, DIAG_ERROR, dlrel, "%s: missing (%s)", rec->path, strerror(errno));
+		vs->missing++;
+		return;
+	}
+	if (hash_fd(fd, hex, &size, &err) == -1) {
+		diag_add(d, DIAG_ERROR, dlrel, "%s: %s", rec->path, err.msg);
+		vs->missing++;
+	} else if (strcmp(hex, rec->hex) != 0) {
+		diag_add(d, DIAG_ERROR, dlrel, "%s: changed (sha256 %s, recorded %s)", rec->path,
+		    hex, rec->hex);
+		vs->changed++;
+	}
+	vs->files++;
+	vs->bytes += size;
+	close(fd);
+}
+
+/* "130001.sha256" -> "130001"; "app-platform-10001.sha256" ->
+ * "app-platform/10001"; NULL otherwise. */
+static char *
+verify_dlrel(const char *name)
+{
+	const char *dirs[] = { STORE_APP_PLATFORM_DIR, STORE_PHONE_PLATFORM_DIR };
+	size_t len = strlen(name);
+	char *base, *out = NULL;
+
+	if (len <= 7 || strcmp(name + len - 7, ".sha256") != 0)
+		return NULL;
+	base = xstrndup(name, len - 7);
+	if (store_build_name_valid(base))
+		out = xstrdup(base);
+	for (size_t i = 0; i < 2 && out == NULL; i++) {
+		size_t dl = strlen(dirs[i]);
+
+		if (strncmp(base, dirs[i], dl) == 0 && base[dl] == '-' &&
+		    store_build_name_valid(base + dl + 1))
+			out = xasprintf("%s/%s", dirs[i], base + dl + 1);
+	}
+	free(base);
+	return out;
+}
+
+static char *
+read_all_at(int dirfd, const char *name, size_t *lenp)
+{
+	struct stat st;
+	char *buf = NULL;
+	int fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == 0 && st.st_size < 64 * 1024 * 1024) {
+		buf = xmalloc((size_t)st.st_size + 1);
+		if (read(fd, buf, (size_t)st.st_size) != st.st_size) {
+			free(buf);
+			buf = NULL;
+		} else
+			*lenp = (size_t)st.st_size;
+	}
+	close(fd);
+	return buf;
+}
+
+static void
+verify_one(struct chan *c, const char *name, struct verify_stats *vs, struct diag *d)
+{
+	char *dlrel = verify_dlrel(name), *text = NULL;
+	struct hashlist hl;
+	struct errbuf err;
+	size_t len = 0;
+	int fd = -1;
+
+	hashlist_init(&hl);
+	if (dlrel == NULL)
+		goto out;
+	if ((text = read_all_at(c->hashfd, name, &len)) == NULL ||
+	    hashlist_parse(&hl, text, len, &err) == -1) {
+		diag_add(d, DIAG_ERROR, name, "%s", text ? err.msg : "cannot be read");
+		goto out;
+	}
+	if ((fd = openat(c->dlfd, dlrel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) == -1) {
+		diag_add(d, DIAG_ERROR, dlrel, "folder missing (recorded in %s)", name);
+		vs->missing += hl.count;
+		goto out;
+	}
+	for (size_t i = 0; i < hl.count; i++)
+		verify_record(fd, dlrel, &hl.recs[i], vs, d);
+	hashlist_sort(&hl);
+	verify_unrecorded(fd, dlrel, "", &hl, vs, d);
+out:
+	if (fd != -1)
+		close(fd);
+	hashlist_free(&hl);
+	free(text);
+	free(dlrel);
+}
+
+/* Published folders without a record. */
+static void
+verify_norecord(struct chan *c, struct diag *d)
+{
+	size_t n;
+	char **names = source_dir_names(c->dlfd, &n);
+	struct stat st;
+
+	for (size_t i = 0; i < n; i++) {
+		char *h = hk_hashes_rel(names[i]);
+
+		if (h != NULL && fstatat(c->chanfd, h, &st, 0) == -1)
+			diag_add(d, DIAG_WARNING, names[i], "no sha256 record (%s)", h);
+		free(h);
+	}
+	source_names_free(names, n);
+}
+
+int
+housekeeping_verify(const struct imp_opts *o, struct report *r)
+{
+	struct verify_stats vs = { 0 };
+	struct chan c;
+	size_t n;
+	char **names;
+
+	if (hk_open(o, &c, r) == -1)
+		return IMP_EXIT_IO;
+	names = source_dir_names(c.hashfd, &n);
+	for (size_t i = 0; i < n; i++)
+		verify_one(&c, names[i], &vs, r->diag);
+	source_names_free(names, n);
+	verify_norecord(&c, r->diag);
+	chan_close(&c);
+	json_object_set_new(r->extra, "verified", json_pack("{s:I,s:I,s:I,s:I,s:I}",
+	    "files", (json_int_t)vs.files, "bytes", (json_int_t)vs.bytes,
+	    "changed", (json_int_t)vs.changed, "missing", (json_int_t)vs.missing,
+	    "unrecorded", (json_int_t)vs.unrecorded));
+	if (o->strict)
+		diag_promote_warnings(r->diag);
+	return r->diag->errors > 0 ? IMP_EXIT_INVALID : IMP_EXIT_OK;
+}
+
+int
+housekeeping_reindex(const struct imp_opts *o, struct report *r)
+{
+	struct timespec t0, t1;
+	struct errbuf err;
+	struct chan c;
+	int rc;
+
+	if (hk_open(o, &c, r) == -1)
+		return IMP_EXIT_IO;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = store_index_rebuild(o->root, o->channel, r->diag, &err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	chan_close(&c);
+	if (rc == -1) {
+		report_error(r, err.msg);
+		return IMP_EXIT_IO;
+	}
+	json_object_set_new(r->extra, "seconds", json_real((double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9));
+	return IMP_EXIT_OK;
+}
+
+int
+housekeeping_recover(const struct imp_opts *o, struct report *r)
+{
+	struct chan c;
+
+	if (hk_open(o, &c, r) == -1)
+		return IMP_EXIT_IO;
+	chan_close(&c);
+	return IMP_EXIT_OK;
+}

@@ -1,0 +1,511 @@
+/*
+ * publish: staged transactions with a commit point and roll-forward
+ * recovery; see publish.h.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "copy_hash.h"
+#include "publish.h"
+#include "store_index.h"
+#include "store_layout.h"
+#include "store_lock.h"
+#include "xmalloc.h"
+
+#define TXN_SEP		'+'	/* never in a channel name */
+#define TXN_PLAN	"plan"
+
+struct txn {
+	struct chan *chan;
+	char *name;
+	int fd;			/* the transaction folder */
+	int infd;		/* its in/ */
+	char *plan;		/* operations, one per line */
+	size_t planlen;
+	unsigned nfiles;
+	unsigned ntrash;
+};
+
+static int
+open_dir_at(int dirfd, const char *name, int create, struct errbuf *err)
+{
+	int fd;
+
+	if (create && mkdirat(dirfd, name, 0755) == -1 && errno != EEXIST)
+		return errbuf_set_errno(err, "%s: create", name);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return errbuf_set_errno(err, "%s", name);
+	return fd;
+}
+
+static void
+chan_init(struct chan *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->rootfd = c->chanfd = c->dlfd = c->hashfd = c->stagefd = c->lockfd = -1;
+}
+
+int
+chan_open(struct chan *c, const char *root, const char *channel, int create, struct errbuf *err)
+{
+	chan_init(c);
+	c->root = xstrdup(root);
+	c->channel = xstrdup(channel);
+	if (!store_channel_name_valid(channel)) {
+		errbuf_set(err, "\"%s\": not a valid channel name", channel);
+		goto fail;
+	}
+	if ((c->rootfd = open_dir_at(AT_FDCWD, root, 0, err)) == -1) {
+		chan_close(c);
+		return -1;
+	}
+	if ((c->chanfd = open_dir_at(c->rootfd, channel, create, err)) == -1 ||
+	    (c->stagefd = open_dir_at(c->rootfd, STORE_STAGING_DIR, 1, err)) == -1)
+		goto fail;
+	if ((c->lockfd = store_lock_channel(root, channel, 0, err)) == -1)
+		goto fail;
+	if ((c->dlfd = open_dir_at(c->chanfd, STORE_DOWNLOAD_DIR, create, err)) == -1 ||
+	    (c->hashfd = open_dir_at(c->chanfd, STORE_HASHES_DIR, 1, err)) == -1)
+		goto fail;
+	return 0;
+fail:
+	errbuf_prefix(err, "%s", root);
+	chan_close(c);
+	return -1;
+}
+
+void
+chan_close(struct chan *c)
+{
+	int *fds[] = { &c->rootfd, &c->chanfd, &c->dlfd, &c->hashfd, &c->stagefd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] != -1)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+	if (c->lockfd != -1)
+		store_unlock(c->lockfd);
+	c->lockfd = -1;
+	free(c->root);
+	free(c->channel);
+	c->root = c->channel = NULL;
+}
+
+struct txn *
+txn_begin(struct chan *c, struct errbuf *err)
+{
+	static unsigned counter;
+	struct txn *t = xcalloc(1, sizeof(*t));
+
+	t->chan = c;
+	t->fd = t->infd = -1;
+	t->name = xasprintf("%s%c%ld%c%u", c->channel, TXN_SEP, (long)getpid(), TXN_SEP,
+	    counter++);
+	t->plan = xstrdup("");
+	if ((t->fd = open_dir_at(c->stagefd, t->name, 1, err)) == -1 ||
+	    (t->infd = open_dir_at(t->fd, "in", 1, err)) == -1)
+		goto fail;
+	if (mkdirat(t->fd, "files", 0755) == -1 || mkdirat(t->fd, "trash", 0755) == -1) {
+		errbuf_set_errno(err, "%s: create", t->name);
+		goto fail;
+	}
+	return t;
+fail:
+	errbuf_prefix(err, "%s", STORE_STAGING_DIR);
+	txn_abort(t);
+	return NULL;
+}
+
+int
+txn_dir(const struct txn *t)
+{
+	return t->infd;
+}
+
+const char *
+txn_name(const struct txn *t)
+{
+	return t->name;
+}
+
+int
+txn_check_space(const struct txn *t, uint64_t need, uint64_t reserve, struct errbuf *err)
+{
+	struct statvfs sv;
+	uint64_t avail;
+
+	if (fstatvfs(t->fd, &sv) == -1)
+		return errbuf_set_errno(err, "statvfs");
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	if (avail < need || avail - need < reserve)
+		return errbuf_set(err, "not enough free space: %llu bytes needed and %llu bytes "
+		    "reserved, %llu available", (unsigned long long)need,
+		    (unsigned long long)reserve, (unsigned long long)avail);
+	return 0;
+}
+
+static void
+txn_plan_add(struct txn *t, const char *line)
+{
+	size_t len = strlen(line);
+
+	t->plan = xreallocarray(t->plan, t->planlen + len + 2, 1);
+	memcpy(t->plan + t->planlen, line, len);
+	t->planlen += len;
+	t->plan[t->planlen++] = '\n';
+	t->plan[t->planlen] = '\0';
+}
+
+int
+txn_put(struct txn *t, const char *staged, const char *dlrel, struct errbuf *err)
+{
+	struct stat st;
+	char *line;
+
+	if (fstatat(t->infd, staged, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return errbuf_set_errno(err, "%s", staged);
+	line = xasprintf("put\tin/%s\t%s\t%llu", staged, dlrel, (unsigned long long)st.st_ino);
+	txn_plan_add(t, line);
+	free(line);
+	return 0;
+}
+
+void
+txn_delete(struct txn *t, const char *dlrel)
+{
+	char *line = xasprintf("del\t%s\ttrash/%u", dlrel, t->ntrash++);
+
+	txn_plan_add(t, line);
+	free(line);
+}
+
+int
+txn_write_file(struct txn *t, const char *chanrel, const void *data, size_t len,
+    struct errbuf *err)
+{
+	char name[32], *line;
+	int fd;
+
+	snprintf(name, sizeof(name), "files/%u", t->nfiles++);
+	if ((fd = openat(t->fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) == -1)
+		return errbuf_set_errno(err, "%s/%s", t->name, name);
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) == -1) {
+		errbuf_set_errno(err, "%s/%s: write", t->name, name);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	line = xasprintf("file\t%s\t%s", name, chanrel);
+	txn_plan_add(t, line);
+	free(line);
+	return 0;
+}
+
+void
+txn_unlink(struct txn *t, const char *chanrel)
+{
+	char *line = xasprintf("unlink\t%s", chanrel);
+
+	txn_plan_add(t, line);
+	free(line);
+}
+
+void
+txn_abort(struct txn *t)
+{
+	if (t == NULL)
+		return;
+	if (t->infd != -1)
+		close(t->infd);
+	if (t->fd != -1)
+		close(t->fd);
+	tree_remove(t->chan->stagefd, t->name, NULL);
+	free(t->name);
+	free(t->plan);
+	free(t);
+}
+
+/* Opens the parent folder of dlrel below download/ (creating it) and
+ * points *leaf at the last component. */
+static int
+plan_parent(struct chan *c, const char *dlrel, const char **leaf, struct errbuf *err)
+{
+	const char *slash = strrchr(dlrel, '/');
+	char *parent;
+	int fd;
+
+	if (slash == NULL) {
+		*leaf = dlrel;
+		return dup(c->dlfd);
+	}
+	*leaf = slash + 1;
+	parent = xstrndup(dlrel, (size_t)(slash - dlrel));
+	fd = open_dir_at(c->dlfd, parent, 1, err);
+	free(parent);
+	return fd;
+}
+
+static int
+plan_put(struct chan *c, int txnfd, const char *staged, const char *dlrel,
+    unsigned long long ino, struct errbuf *err)
+{
+	const char *leaf;
+	struct stat st;
+	int pfd, rc = -1;
+
+	if ((pfd = plan_parent(c, dlrel, &leaf, err)) == -1)
+		return -1;
+	if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if ((unsigned long long)st.st_ino == ino)
+			rc = 0;		/* done before */
+		else if (renameat2(txnfd, staged, pfd, leaf, RENAME_EXCHANGE) == 0)
+			rc = 0;
+		else
+			errbuf_set_errno(err, "%s: exchange", dlrel);
+	} else if (renameat(txnfd, staged, pfd, leaf) == 0)
+		rc = 0;
+	else
+		errbuf_set_errno(err, "%s: rename", dlrel);
+	if (rc == 0 && fsync(pfd) == -1)
+		rc = errbuf_set_errno(err, "%s: fsync", dlrel);
+	close(pfd);
+	return rc;
+}
+
+static int
+plan_del(struct chan *c, int txnfd, const char *dlrel, const char *trash, struct errbuf *err)
+{
+	const char *leaf;
+	struct stat st;
+	int pfd, rc = 0;
+
+	if (fstatat(txnfd, trash, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;	/* done before */
+	if ((pfd = plan_parent(c, dlrel, &leaf, err)) == -1)
+		return -1;
+	if (renameat(pfd, leaf, txnfd, trash) == -1 && errno != ENOENT)
+		rc = errbuf_set_errno(err, "%s: remove", dlrel);
+	else if (fsync(pfd) == -1)
+		rc = errbuf_set_errno(err, "%s: fsync", dlrel);
+	close(pfd);
+	return rc;
+}
+
+static int
+plan_file(struct chan *c, int txnfd, const char *staged, const char *chanrel,
+    struct errbuf *err)
+{
+	if (renameat(txnfd, staged, c->chanfd, chanrel) == -1 && errno != ENOENT)
+		return errbuf_set_errno(err, "%s: rename", chanrel);
+	return 0;
+}
+
+static int
+plan_unlink(struct chan *c, const char *chanrel, struct errbuf *err)
+{
+	if (unlinkat(c->chanfd, chanrel, 0) == -1 && errno != ENOENT)
+		return errbuf_set_errno(err, "%s: remove", chanrel);
+	return 0;
+}
+
+/* Applies one line of a plan; every operation can run twice. */
+static int
+plan_apply_line(struct chan *c, int txnfd, char *line, struct errbuf *err)
+{
+	char *f[4] = { NULL }, *save = NULL;
+	size_t n = 0;
+
+	for (char *tok = strtok_r(line, "\t", &save); tok != NULL && n < 4;
+	    tok = strtok_r(NULL, "\t", &save))
+		f[n++] = tok;
+	if (n == 4 && strcmp(f[0], "put") == 0)
+		return plan_put(c, txnfd, f[1], f[2], strtoull(f[3], NULL, 10), err);
+	if (n == 3 && strcmp(f[0], "del") == 0)
+		return plan_del(c, txnfd, f[1], f[2], err);
+	if (n == 3 && strcmp(f[0], "file") == 0)
+		return plan_file(c, txnfd, f[1], f[2], err);
+	if (n == 2 && strcmp(f[0], "unlink") == 0)
+		return plan_unlink(c, f[1], err);
+	return errbuf_set(err, "plan: unknown operation \"%s\"", f[0] ? f[0] : "");
+}
+
+static int
+plan_apply(struct chan *c, int txnfd, const char *plan, struct diag *report, struct errbuf *err)
+{
+	char *copy = xstrdup(plan), *save = NULL;
+	int rc = 0;
+
+	for (char *line = strtok_r(copy, "\n", &save); rc == 0 && line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		rc = plan_apply_line(c, txnfd, line, err);
+	free(copy);
+	if (rc == 0 && (fsync_dir(c->dlfd, STORE_DOWNLOAD_DIR, err) == -1 ||
+	    fsync_dir(c->hashfd, STORE_HASHES_DIR, err) == -1 ||
+	    fsync_dir(c->chanfd, c->channel, err) == -1))
+		rc = -1;
+	if (rc == 0 && store_index_rebuild(c->root, c->channel, report, err) == -1)
+		rc = -1;
+	return rc;
+}
+
+/* fsyncs every folder below dirfd (files were fsync'd when written). */
+static int
+tree_fsync_dirs(int dirfd, struct errbuf *err)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd, rc = 0;
+
+	if ((fd = dup(dirfd)) == -1 || (dir = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return errbuf_set_errno(err, "staging");
+	}
+	while (rc == 0 && (de = readdir(dir)) != NULL) {
+		int sub;
+
+		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((sub = open_dir_at(dirfd, de->d_name, 0, err)) == -1)
+			rc = -1;
+		else {
+			rc = tree_fsync_dirs(sub, err);
+			close(sub);
+		}
+	}
+	closedir(dir);
+	if (rc == 0 && fsync(dirfd) == -1)
+		rc = errbuf_set_errno(err, "staging: fsync");
+	return rc;
+}
+
+int
+txn_commit(struct txn *t, struct diag *report, struct errbuf *err)
+{
+	int rc = -1;
+
+	if (tree_fsync_dirs(t->fd, err) == -1)
+		goto out;
+	/* The commit point: once "plan" exists, recovery rolls forward. */
+	if (atomic_file_write(t->fd, TXN_PLAN, t->plan, t->planlen, 0644, err) == -1)
+		goto out;
+	if (fsync_dir(t->chan->stagefd, STORE_STAGING_DIR, err) == -1)
+		goto out;
+	if (plan_apply(t->chan, t->fd, t->plan, report, err) == -1) {
+		errbuf_prefix(err, "committed transaction %s (the next run completes it)",
+		    t->name);
+		close(t->infd);
+		close(t->fd);
+		t->infd = t->fd = -1;
+		free(t->name);
+		free(t->plan);
+		free(t);
+		return -1;
+	}
+	unlinkat(t->fd, TXN_PLAN, 0);	/* done: never roll this forward again */
+	rc = 0;
+out:
+	txn_abort(t);
+	return rc;
+}
+
+static char *
+read_small_file(int dirfd, const char *name)
+{
+	char *buf = NULL;
+	struct stat st;
+	int fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == 0 && st.st_size < 16 * 1024 * 1024) {
+		buf = xmalloc((size_t)st.st_size + 1);
+		if (read(fd, buf, (size_t)st.st_size) != st.st_size) {
+			free(buf);
+			buf = NULL;
+		} else
+			buf[st.st_size] = '\0';
+	}
+	close(fd);
+	return buf;
+}
+
+/* Finishes (when committed) and deletes one stale transaction. */
+static int
+recover_txn(struct chan *c, const char *name, struct diag *report, struct errbuf *err)
+{
+	char *plan;
+	int fd, rc = 0;
+
+	if ((fd = open_dir_at(c->stagefd, name, 0, err)) == -1)
+		return -1;
+	if ((plan = read_small_file(fd, TXN_PLAN)) != NULL) {
+		diag_add(report, DIAG_WARNING, name, "completing an interrupted publish");
+		rc = plan_apply(c, fd, plan, report, err);
+		free(plan);
+		if (rc == 0)
+			unlinkat(fd, TXN_PLAN, 0);
+	}
+	close(fd);
+	if (rc == 0)
+		rc = tree_remove(c->stagefd, name, err);
+	return rc;
+}
+
+/* Removes ".<name>.tmp-XXXXXX" files atomic_file.c may leave on a crash. */
+static void
+recover_tmp_files(int dirfd)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	if ((fd = dup(dirfd)) == -1 || (dir = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.' && strstr(de->d_name, ".tmp-") != NULL &&
+		    de->d_type == DT_REG)
+			unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(dir);
+}
+
+int
+publish_recover(struct chan *c, struct diag *report, struct errbuf *err)
+{
+	size_t plen = strlen(c->channel);
+	struct dirent *de;
+	DIR *dir;
+	int fd, rc = 0;
+
+	if ((fd = dup(c->stagefd)) == -1 || (dir = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return errbuf_set_errno(err, "%s", STORE_STAGING_DIR);
+	}
+	while (rc == 0 && (de = readdir(dir)) != NULL) {
+		if (strncmp(de->d_name, c->channel, plen) == 0 && de->d_name[plen] == TXN_SEP)
+			rc = recover_txn(c, de->d_name, report, err);
+	}
+	closedir(dir);
+	recover_tmp_files(c->chanfd);
+	recover_tmp_files(c->dlfd);
+	recover_tmp_files(c->hashfd);
+	return rc;
+}

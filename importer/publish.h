@@ -1,0 +1,88 @@
+/*
+ * publish: the one way the importer changes a channel, as a transaction.
+ *
+ * A transaction lives in <root>/.staging/<channel>.<pid>.<n>/ (the same
+ * file system as the store, so rename(2) moves things into place):
+ *
+ *   in/      sources copied or extracted here (txn_dir())
+ *   files/   staged small files (hashes records, catalog.json)
+ *   plan     written at commit: the list of operations
+ *
+ * Nothing in the published tree changes before txn_commit().  It first
+ * fsyncs the staged trees and writes `plan` atomically: that rename is the
+ * commit point.  Then it applies the plan (new build folders are renamed in;
+ * a replaced folder is swapped with renameat2(RENAME_EXCHANGE) so the build
+ * never disappears; removed folders are renamed into the transaction;
+ * hashes records and catalog.json are renamed over the old ones), fsyncs the
+ * directories, rewrites the indexes (store_index_rebuild()) and deletes the
+ * transaction folder.
+ *
+ * Every operation of the plan is idempotent, so publish_recover() (run by
+ * every command that changes a channel, under its lock) rolls a committed
+ * transaction of a killed importer forward and deletes an uncommitted one:
+ * after it the channel is exactly the old or the new state.  Stale ".*.tmp-*"
+ * files of atomic_file.c beside the indexes are removed too.
+ */
+#ifndef STORESRV_PUBLISH_H
+#define STORESRV_PUBLISH_H
+
+#include <stdint.h>
+
+#include "diag.h"
+#include "errbuf.h"
+
+/* An open channel: descriptors of its folders and the lock. */
+struct chan {
+	char *root;
+	char *channel;
+	int rootfd;
+	int chanfd;
+	int dlfd;		/* <channel>/download */
+	int hashfd;		/* <channel>/hashes */
+	int stagefd;		/* <root>/.staging */
+	int lockfd;
+};
+
+/* Opens <root>/<channel> (creating it and download/ when `create`;
+ * hashes/ and <root>/.staging/ always) and takes the channel lock.  The
+ * caller then runs publish_recover(). */
+int chan_open(struct chan *c, const char *root, const char *channel, int create,
+    struct errbuf *err);
+void chan_close(struct chan *c);
+
+/* Rolls committed transactions of this channel forward, deletes the
+ * others; removes stale temporary files.  The lock is held. */
+int publish_recover(struct chan *c, struct diag *report, struct errbuf *err);
+
+struct txn;
+
+struct txn *txn_begin(struct chan *c, struct errbuf *err);
+/* The in/ folder of the transaction (owned by the transaction). */
+int txn_dir(const struct txn *t);
+/* The transaction's name below .staging (for messages). */
+const char *txn_name(const struct txn *t);
+
+/* Fails unless the staging file system has `need` bytes free plus `reserve`
+ * bytes left over. */
+int txn_check_space(const struct txn *t, uint64_t need, uint64_t reserve, struct errbuf *err);
+
+/* Schedules: the staged folder in/<staged> becomes download/<dlrel>
+ * ("130001", "app-platform/10001"), replacing an existing one. */
+int txn_put(struct txn *t, const char *staged, const char *dlrel, struct errbuf *err);
+/* Schedules the removal of download/<dlrel>. */
+void txn_delete(struct txn *t, const char *dlrel);
+/* Stages `data` to become <channel>/<chanrel> ("catalog.json",
+ * "hashes/130001.sha256"). */
+int txn_write_file(struct txn *t, const char *chanrel, const void *data, size_t len,
+    struct errbuf *err);
+/* Schedules the removal of <channel>/<chanrel>. */
+void txn_unlink(struct txn *t, const char *chanrel);
+
+/* Commits and applies (see above); frees the transaction in every case.
+ * Index warnings go to report.  On failure before the commit point nothing
+ * was published; after it, the next run completes the transaction. */
+int txn_commit(struct txn *t, struct diag *report, struct errbuf *err);
+/* Deletes the staged data; frees the transaction.  NULL is a no-op. */
+void txn_abort(struct txn *t);
+
+#endif

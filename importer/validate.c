@@ -1,0 +1,122 @@
+/*
+ * validate: importer-side checks of builds and platform versions; see
+ * validate.h.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "descriptor.h"
+#include "store_layout.h"
+#include "validate.h"
+#include "xmalloc.h"
+
+int
+validate_build(const struct unit *u, const struct catalog *cat, int kind,
+    struct build_result *res, struct diag *d, struct errbuf *err)
+{
+	memset(res, 0, sizeof(*res));
+	if (!store_build_name_valid(u->name))
+		diag_add(d, DIAG_ERROR, u->name, "not a valid build number");
+	if (build_check(u->fd, u->name, cat, res, d, err) == -1)
+		return -1;
+	if (res->count == 0)
+		diag_add(d, DIAG_ERROR, u->name, "no items: no <id>_files manifest (nor "
+		    "firmware ip<model>.bin/boot<model>.bin of 12r2 and older)");
+	for (size_t i = 0; i < res->count; i++) {
+		const struct build_item *it = &res->items[i];
+		char *where = xasprintf("%s/%s%s", u->name, it->id,
+		    it->has_manifest ? STORE_MANIFEST_SUFFIX : "");
+
+		if (!it->complete)
+			diag_add(d, DIAG_ERROR, where, "item %s is incomplete: listed files are "
+			    "missing or empty", it->id);
+		if (kind != KIND_NONE && (int)it->kind != kind)
+			diag_add(d, DIAG_ERROR, where, "item %s is %s, not %s", it->id,
+			    descriptor_kind_name((int)it->kind), descriptor_kind_name(kind));
+		free(where);
+	}
+	if (catalog_build_release(cat, u->name) == NULL && u->tree == -1)
+		diag_add(d, DIAG_ERROR, u->name, "no release id: give --release, a build.json "
+		    "or a store tree's indexes");
+	else if (catalog_build_release(cat, u->name) == NULL)
+		diag_add(d, DIAG_WARNING, u->name, "no release id in the tree's indexes: "
+		    "published, but the indexes leave it out until it has one");
+	return 0;
+}
+
+static int
+platform_named(json_t *files, const char *name)
+{
+	const char *slot;
+	json_t *v;
+
+	json_object_foreach(files, slot, v) {
+		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+validate_platform_extra(const struct unit *u, json_t *files, const char *where, struct diag *d)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	if ((fd = dup(u->fd)) == -1 || (dir = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	rewinddir(dir);
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.' || strcmp(de->d_name, DESCRIPTOR_FILE) == 0 ||
+		    platform_named(files, de->d_name))
+			continue;
+		diag_add(d, DIAG_WARNING, where, "%s: not named by the platform entry",
+		    de->d_name);
+	}
+	closedir(dir);
+}
+
+int
+validate_platform(const struct unit *u, const struct catalog *cat, struct diag *d)
+{
+	char *where = unit_dlrel(u);
+	json_t *item = NULL, *files = NULL, *v;
+	const char *slot;
+	struct stat st;
+
+	if (!store_build_name_valid(u->name))
+		diag_add(d, DIAG_ERROR, where, "not a valid platform version");
+	if (u->item_id == NULL)
+		diag_add(d, DIAG_ERROR, where, "no platform id: give --id or a build.json "
+		    "\"platform\" member");
+	else
+		item = catalog_item(cat, (enum item_kind)u->kind, u->item_id);
+	if (item != NULL)
+		files = json_object_get(item, "files");
+	if (u->item_id != NULL && (files == NULL || json_object_size(files) == 0))
+		diag_add(d, DIAG_ERROR, where, "platform %s names no files (file, update, zip, "
+		    "zip2)", u->item_id);
+	json_object_foreach(files, slot, v) {
+		const char *name = json_string_value(v);
+
+		if (fstatat(u->fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			diag_add(d, DIAG_ERROR, where, "%s: missing (named by %s.%s)", name,
+			    u->item_id, slot);
+		else if (!S_ISREG(st.st_mode) || st.st_size == 0)
+			diag_add(d, DIAG_ERROR, where, "%s: empty or not a regular file", name);
+	}
+	if (files != NULL)
+		validate_platform_extra(u, files, where, d);
+	free(where);
+	return 0;
+}

@@ -1,0 +1,148 @@
+#!/bin/bash
+# storeimport: every refusal, each naming the file and what is wrong; all
+# problems of a run reported together; nothing published after a refusal.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/importer_lib.sh"
+DL="$ROOT/release/download"
+S="$WORK/src"
+
+# refused NAME WHERE-AND-MESSAGE-PATTERN SOURCE [ARGS...]: exit 1, the
+# pattern in the output, the channel unchanged.
+refused() {
+	_name=$1; _pat=$2; shift 2
+	_before=$(snapshot)
+	si --release 13r1 "$@"
+	if [ "$RC" = 1 ] && printf '%s\n' "$OUT" | grep -Eq -- "$_pat" && [ "$(snapshot)" = "$_before" ] &&
+	    [ -z "$(ls -A "$ROOT/.staging" 2>/dev/null)" ]; then
+		ok "$_name"
+	else
+		not_ok "$_name"; diag "exit $RC, want 1 and /$_pat/"; printf '%s\n' "$OUT" | sed 's/^/# /'
+	fi
+}
+
+# A published build, so that "unchanged" compares real content.
+fw_build "$S/base" 129999 0000
+si --release 12r2 publish "$S/base/129999"
+is "base build published" "$RC" 0
+
+# manifest syntax
+manifest_case() {
+	_b=$1; _text=$2
+	fw_build "$S" "$_b" 0001
+	printf "$_text" >"$S/$_b/ip0001_files"
+}
+manifest_case 130001 'ip0001.bin, boot0001.bin'
+refused "manifest with white space" "130001/ip0001_files: .*" publish "$S/130001"
+manifest_case 130002 'ip0001.bin,,boot0001.bin'
+refused "manifest with an empty name" "130002/ip0001_files: .*empty" publish "$S/130002"
+manifest_case 130003 'ip0001.bin,ip0001.bin'
+refused "manifest with a duplicate" "130003/ip0001_files: .*duplicate" publish "$S/130003"
+manifest_case 130004 'ip0001.bin,../boot0001.bin'
+refused "manifest with a path" "130004/ip0001_files: " publish "$S/130004"
+manifest_case 130005 'ip0001.bin,boot0001.bin\n\n'
+refused "manifest with two newlines" "130005/ip0001_files: " publish "$S/130005"
+manifest_case 130006 'ip0001.bin,boot0001.bin\r\n'
+si --release 13r1 publish "$S/130006"
+is "manifest ending in CRLF tolerated" "$RC" 0
+
+# files
+fw_build "$S" 130010 0002
+rm "$S/130010/boot0002.bin"
+refused "listed file missing" "130010/boot0002.bin|130010/ip0002_files.*incomplete" publish "$S/130010"
+fw_build "$S" 130011 0002
+: >"$S/130011/ip0002.bin"
+refused "listed file empty" "130011/ip0002.bin.*empty|130011/ip0002_files.*incomplete" publish "$S/130011"
+app_build "$S" 130012 demo arm x86_64
+rm "$S/130012/x86_64/demo/demo.png"
+refused "app file missing in one architecture" "130012/x86_64/demo/demo.png" publish "$S/130012"
+
+# unlisted files: a warning, an error with --strict
+fw_build "$S" 130020 0003
+echo extra >"$S/130020/readme.txt"
+si --release 13r1 --strict check "$S/130020"
+like "unlisted file is an error with --strict" "$RC $OUT" "^1 .*130020/readme.txt"
+si --release 13r1 publish "$S/130020"
+like "unlisted file is a warning" "$RC $OUT" "^0 warning: 130020/readme.txt"
+
+# names
+fw_build "$S/badname" 01300 0004
+refused "build number with a leading zero" "01300.*build number" publish "$S/badname/01300"
+fw_build "$S/badname2" 130abc 0004
+refused "build number with letters" "130abc.*build number" publish "$S/badname2"
+
+# every problem of a run reported together
+fw_build "$S/many" 130030 0005
+printf 'ip0005.bin,,x' >"$S/many/130030/ip0005_files"
+app_build "$S/many" 130031 app2
+rm "$S/many/130031/arm/app2/app2.bin"
+si --release 13r1 publish "$S/many"
+like "two builds' problems in one run" "$RC $(echo $OUT)" "^1 .*130030/ip0005_files.*130031/"
+
+# platforms
+mkdir -p "$S/ap/10001"
+echo img >"$S/ap/10001/a.img"
+echo '{"platform":{"id":"arm","files":{"file":"a.img","update":"missing.img"}}}' >"$WORK/ap.json"
+refused "platform file named but missing" "app-platform/10001: missing.img: missing" \
+    --kind app-platform --descriptor "$WORK/ap.json" publish "$S/ap/10001"
+refused "platform without id" "no platform id" --kind app-platform publish "$S/ap/10001"
+
+# already published
+fw_build "$S/rep" 130040 0006
+si --release 13r1 publish "$S/rep/130040"
+echo "new firmware" >"$S/rep/130040/ip0006.bin"
+refused "published build not overwritten" "130040: already published" publish "$S/rep/130040"
+si --release 13r1 --replace publish "$S/rep/130040"
+is "--replace replaces" "$RC $(cat "$DL/130040/ip0006.bin")" "0 new firmware"
+check "--replace rewrote the sha256 record" sh -c "cd '$DL/130040' && sha256sum -c --quiet ../../hashes/130040.sha256"
+
+# archives: links, devices, escapes (crafted with Python's tarfile)
+python3 - "$S/evil.tar" <<'PY'
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w")
+def add(name, type=tarfile.REGTYPE, data=b"x", link=""):
+    i = tarfile.TarInfo(name); i.type = type; i.linkname = link
+    i.size = len(data) if type == tarfile.REGTYPE else 0
+    t.addfile(i, io.BytesIO(data) if type == tarfile.REGTYPE else None)
+add("130050/ip0007_files", data=b"ip0007.bin,boot0007.bin")
+add("130050/ip0007.bin", tarfile.SYMTYPE, link="/etc/passwd")
+add("130050/boot0007.bin", tarfile.LNKTYPE, link="130050/ip0007_files")
+add("130050/dev", tarfile.CHRTYPE)
+add("/etc/cron.d/evil")
+add("130050/../../escape")
+t.close()
+PY
+refused "archive: symbolic link" "130050/ip0007.bin: symbolic link refused" publish "$S/evil.tar"
+refused "archive: hard link" "130050/boot0007.bin: hard link refused" publish "$S/evil.tar"
+refused "archive: device" "130050/dev: device refused" publish "$S/evil.tar"
+refused "archive: absolute path" "/etc/cron.d/evil: absolute path" publish "$S/evil.tar"
+refused "archive: dot-dot" "130050/../../escape: \"..\" in path" publish "$S/evil.tar"
+check "archive: nothing landed outside" test ! -e "$WORK/escape" -a ! -e /etc/cron.d/evil
+
+mkdir -p "$S/bomb/130060"
+printf 'ip0008.bin,boot0008.bin' >"$S/bomb/130060/ip0008_files"
+head -c 20000000 /dev/zero >"$S/bomb/130060/ip0008.bin"
+echo b >"$S/bomb/130060/boot0008.bin"
+tar -C "$S/bomb" -czf "$S/bomb.tar.gz" 130060
+refused "archive: compression ratio limited" "max-ratio" --max-ratio 50 publish "$S/bomb.tar.gz"
+is "ratio refusal is an error exit" "$RC" 1
+refused "archive: total size limited" "max-archive-bytes" --max-archive-bytes 1M publish "$S/bomb.tar.gz"
+si --release 13r1 publish "$WORK/no-such.zip"
+is "missing source: I/O error" "$RC" 3
+
+# usage
+si frobnicate
+is "unknown command: usage error" "$RC" 2
+si --kind driver check "$S/rep"
+is "unknown kind: usage error" "$RC" 2
+si --release "13 r1" check "$S/rep"
+is "invalid release: usage error" "$RC" 2
+si --wiki ftp://x check "$S/rep"
+is "invalid wiki: usage error" "$RC" 2
+OUT=$("$STOREIMPORT" publish "$S/rep" 2>&1); RC=$?
+is "publish without --root: usage error" "$RC" 2
+OUT=$("$STOREIMPORT" -r "$WORK/nonexistent" --release 13r1 publish "$S/rep" 2>&1); RC=$?
+is "store root missing: I/O error" "$RC" 3
+OUT=$("$STOREIMPORT" --help); RC=$?
+like "--help documents the exit codes" "$RC $(echo $OUT)" "^0 .*1 validation failed, 2 usage error, 3 I/O error"
+
+done_testing
