@@ -20,12 +20,16 @@ int
 validate_build(const struct unit *u, const struct catalog *cat, int kind,
     struct build_result *res, struct diag *d, struct errbuf *err)
 {
+	size_t errors_before;
+
 	memset(res, 0, sizeof(*res));
 	if (!store_build_name_valid(u->name))
 		diag_add(d, DIAG_ERROR, u->name, "not a valid build number");
+	errors_before = d->errors;
 	if (build_check(u->fd, u->name, cat, res, d, err) == -1)
 		return -1;
-	if (res->count == 0)
+	/* A broken manifest was reported already: "no items" would mislead. */
+	if (res->count == 0 && d->errors == errors_before)
 		diag_add(d, DIAG_ERROR, u->name, "no items: no <id>_files manifest (nor "
 		    "firmware ip<model>.bin/boot<model>.bin of 12r2 and older)");
 	for (size_t i = 0; i < res->count; i++) {

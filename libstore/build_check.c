@@ -453,8 +453,9 @@ bc_check_manifest(struct bc_ctx *ctx, const char *manifest, const char *id)
 	struct build_item *it;
 	struct manifest m;
 	struct errbuf err;
+	int lenient;
 
-	if (manifest_read(ctx->dirfd, manifest, &m, &err) == -1) {
+	if (manifest_read_tolerant(ctx->dirfd, manifest, &m, &lenient, &err) == -1) {
 		size_t n = strlen(manifest);
 		const char *msg = err.msg;
 
@@ -462,11 +463,13 @@ bc_check_manifest(struct bc_ctx *ctx, const char *manifest, const char *id)
 		if (strncmp(msg, manifest, n) == 0 && strncmp(msg + n, ": ", 2) == 0)
 			msg += n + 2;
 		bc_report(ctx, DIAG_ERROR, manifest, "%s", msg);
-		return;
+		if (!lenient)
+			return;
 	}
 	it = bc_item_add(ctx, bc_kind(ctx, id, &m), id);
 	it->files = m;
 	it->has_manifest = 1;
+	it->manifest_invalid = lenient;
 	switch (it->kind) {
 	case ITEM_APP:
 		bc_check_app(ctx, it, manifest);

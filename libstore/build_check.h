@@ -46,6 +46,9 @@ struct build_item {
 	char *folder;		/* apps: the folder in each <arch>/; else NULL */
 	struct manifest files;	/* the listed (or default) file names */
 	int has_manifest;	/* 0: firmware from an ip/boot pair */
+	int manifest_invalid;	/* its manifest broke the rules (reported) and its
+				   files were checked from a lenient reading: never
+				   publish or index such an item */
 	int complete;
 	unsigned archs;		/* apps: BUILD_ARCH_* of the build's arch folders */
 	char **devices;		/* firmware: "IP222", ... sorted; else NULL */

@@ -140,8 +140,47 @@ manifest_slurp(int fd, char **buf, size_t *len, struct errbuf *err)
 	return 0;
 }
 
+/* The names of a manifest that fails the strict rules, read as a person
+ * would: white space and control characters dropped, empty names skipped,
+ * duplicates merged.  Each name must still be valid on its own.  Used only
+ * to go on checking files after the syntax error was reported, never to
+ * accept a manifest. */
 int
-manifest_read(int dirfd, const char *name, struct manifest *out, struct errbuf *err)
+manifest_parse_lenient(const char *text, size_t len, struct manifest *out)
+{
+	struct manifest one = { NULL, 0 };
+	char *norm = xmalloc(len + 1), *save = NULL, *tok;
+	struct errbuf ignored;
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)text[i] > 0x20 && text[i] != 0x7f)
+			norm[n++] = text[i];
+	}
+	norm[n] = '\0';
+	out->names = NULL;
+	out->count = 0;
+	for (tok = strtok_r(norm, ",", &save); tok != NULL && rc == 0;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (manifest_contains(out, tok))
+			continue;
+		rc = manifest_parse(tok, strlen(tok), &one, &ignored);
+		manifest_free(&one);
+		out->names = xreallocarray(out->names, out->count + 1, sizeof(char *));
+		out->names[out->count++] = xstrdup(tok);
+	}
+	if (rc == -1 || out->count == 0) {
+		manifest_free(out);
+		rc = -1;
+	}
+	free(norm);
+	return rc;
+}
+
+static int
+manifest_read_mode(int dirfd, const char *name, struct manifest *out, int *lenient,
+    struct errbuf *err)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -154,8 +193,11 @@ manifest_read(int dirfd, const char *name, struct manifest *out, struct errbuf *
 		return errbuf_set_errno(err, "%s", name);
 	if (manifest_slurp(fd, &buf, &len, err) == -1)
 		goto out;
-	if (manifest_parse(buf, len, out, err) == -1)
+	if (manifest_parse(buf, len, out, err) == -1) {
+		if (lenient != NULL && manifest_parse_lenient(buf, len, out) == 0)
+			*lenient = 1;
 		goto out;
+	}
 	rc = 0;
 out:
 	if (rc == -1)
@@ -163,6 +205,20 @@ out:
 	free(buf);
 	close(fd);
 	return rc;
+}
+
+int
+manifest_read(int dirfd, const char *name, struct manifest *out, struct errbuf *err)
+{
+	return manifest_read_mode(dirfd, name, out, NULL, err);
+}
+
+int
+manifest_read_tolerant(int dirfd, const char *name, struct manifest *out, int *lenient,
+    struct errbuf *err)
+{
+	*lenient = 0;
+	return manifest_read_mode(dirfd, name, out, lenient, err);
 }
 
 void

@@ -34,6 +34,20 @@ int manifest_parse(const char *text, size_t len, struct manifest *out, struct er
  * errors are prefixed with `name`. */
 int manifest_read(int dirfd, const char *name, struct manifest *out, struct errbuf *err);
 
+/* Reads the names of a manifest leniently (see manifest_read_tolerant());
+ * returns 0 with *out filled (at least one name, each valid on its own, no
+ * duplicates) or -1 with *out empty. */
+int manifest_parse_lenient(const char *text, size_t len, struct manifest *out);
+
+/* Like manifest_read(), and when the manifest breaks the rules but its
+ * names can still be read leniently (white space and control characters
+ * dropped, empty names skipped, duplicates merged), fills *out with them and
+ * sets *lenient = 1, still returning -1 with the strict error in err: the
+ * caller reports the error and goes on checking the files, so that one run
+ * lists every problem.  *lenient = 0 means *out is empty. */
+int manifest_read_tolerant(int dirfd, const char *name, struct manifest *out, int *lenient,
+    struct errbuf *err);
+
 void manifest_free(struct manifest *m);
 
 /* Is `name` a manifest file name ("<id>_files" with a valid id)?  If so and

@@ -109,7 +109,7 @@ ix_add_result(struct ix_scan *scan, const struct build_result *res)
 	for (size_t i = 0; i < res->count; i++) {
 		const struct build_item *it = &res->items[i];
 
-		if (!it->complete) {
+		if (!it->complete || it->manifest_invalid) {
 			diag_add(scan->report, DIAG_WARNING, res->build, "%s %s is incomplete; "
 			    "left out of the indexes", item_kind_name(it->kind), it->id);
 			continue;

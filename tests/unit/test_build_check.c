@@ -133,11 +133,20 @@ static const struct bc_case cases[] = {
 	    "{\"software\":{\"ip9\":{}}}",
 	    { "130001/ip9_files=ip9.bin,boot9.bin", "130001/ip9.bin=x", "130001/boot9.bin=x" },
 	  "software ip9 complete", { NULL }, 0 },
-	{ "manifest syntax error", NULL,
-	    { "130001/x_files=a,,b", "130001/a=x", "130001/b=x" }, "",
-	  { "E 130001/x_files: column 3: empty file name",
-	    "W 130001/a: not listed in any manifest",
-	    "W 130001/b: not listed in any manifest" }, 3 },
+	{ "manifest syntax error: files still checked from a lenient reading", NULL,
+	    { "130001/x_files=a,,b", "130001/a=x", "130001/b=x" },
+	  "software x complete invalidmanifest",
+	  { "E 130001/x_files: column 3: empty file name" }, 1 },
+	{ "manifest with white space and a missing file: both reported", NULL,
+	    { "130001/apidemo_files=a.bin, a.png\n\n", "130001/arm/apidemo/a.bin=x",
+	      "130001/arm64/apidemo/a.bin=x", "130001/arm64/apidemo/a.png=x" },
+	  "app apidemo incomplete archs=3 invalidmanifest",
+	  { "E 130001/apidemo_files: column 7: white space in file name",
+	    "W 130001/arm/apidemo/a.png: listed in apidemo_files but missing" }, 2 },
+	{ "manifest unreadable even leniently: nothing checked", NULL,
+	    { "130001/x_files=a,../b", "130001/a=x" }, "",
+	  { "E 130001/x_files: column 3: file name starts with '.'",
+	    "W 130001/a: not listed in any manifest" }, 2 },
 	{ "mixed build: app, firmware, software", NULL,
 	    { "130001/apidemo_files=a", "130001/arm/apidemo/a=x",
 	      "130001/ip222_files=ip222.bin,boot222.bin", "130001/ip222.bin=x",
@@ -194,6 +203,8 @@ items_summary(const struct build_result *res)
 			    d ? "," : " devices=", it->devices[d]);
 		if (!it->has_manifest)
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " nomanifest");
+		if (it->manifest_invalid)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " invalidmanifest");
 	}
 	return xstrdup(buf);
 }

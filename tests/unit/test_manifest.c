@@ -216,6 +216,59 @@ run_read_cases(void)
 	rmdir(dir);
 }
 
+struct tolerant_case {
+	const char *name;
+	const char *text;
+	int rc;			/* manifest_read_tolerant()'s result */
+	int lenient;		/* *lenient afterwards */
+	const char *want;	/* names joined by '|', or "" */
+};
+
+static const struct tolerant_case tolerant_cases[] = {
+	{ "tolerant: valid manifest", "a.bin,b.bin\n", 0, 0, "a.bin|b.bin" },
+	{ "tolerant: blanks after commas", "a.bin, b.bin", -1, 1, "a.bin|b.bin" },
+	{ "tolerant: two trailing newlines", "a.bin\n\n", -1, 1, "a.bin" },
+	{ "tolerant: empty names and duplicates", ",a,,b,a,", -1, 1, "a|b" },
+	{ "tolerant: tabs and CR inside", "a\t.bin,\rb", -1, 1, "a.bin|b" },
+	{ "tolerant: a path separator stays refused", "a, dir/b", -1, 0, "" },
+	{ "tolerant: '..' stays refused", "a,..", -1, 0, "" },
+	{ "tolerant: only white space", " \n ", -1, 0, "" },
+};
+
+static void
+run_tolerant_cases(void)
+{
+	char dir[] = "/tmp/test_manifest.XXXXXX";
+	struct manifest m;
+	struct errbuf err;
+	int dfd, fd, lenient, rc;
+
+	if (mkdtemp(dir) == NULL || (dfd = open(dir, O_RDONLY | O_DIRECTORY)) == -1) {
+		tap_ok(0, "mkdtemp");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(tolerant_cases) / sizeof(tolerant_cases[0]); i++) {
+		const struct tolerant_case *c = &tolerant_cases[i];
+		char *got;
+
+		fd = openat(dfd, "t_files", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		(void)!write(fd, c->text, strlen(c->text));
+		close(fd);
+		rc = manifest_read_tolerant(dfd, "t_files", &m, &lenient, &err);
+		tap_ok(rc == c->rc && lenient == c->lenient, "%s: result", c->name);
+		if (rc == -1)
+			tap_ok(strncmp(err.msg, "t_files: column ", 16) == 0,
+			    "%s: strict error reported", c->name);
+		got = join_names(&m);
+		tap_str_eq(got, c->want, c->name);
+		free(got);
+		manifest_free(&m);
+	}
+	unlinkat(dfd, "t_files", 0);
+	close(dfd);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -223,5 +276,6 @@ main(void)
 		run_parse_case(&parse_cases[i]);
 	run_id_cases();
 	run_read_cases();
+	run_tolerant_cases();
 	return tap_done();
 }
