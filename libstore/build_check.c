@@ -224,29 +224,12 @@ build_firmware_name(const char *name, char *model, size_t modelsz, int *is_boot)
 	return 1;
 }
 
-static unsigned long
-bc_release_number(const char **p)
-{
-	unsigned long n = 0;
-
-	while (**p != '\0' && (**p < '0' || **p > '9'))
-		(*p)++;
-	while (**p >= '0' && **p <= '9') {
-		if (n < 100000000)
-			n = n * 10 + (unsigned long)(**p - '0');
-		(*p)++;
-	}
-	return n;
-}
-
 int
 build_release_allows_no_manifest(const char *release)
 {
-	const char *p = release;
 	unsigned long major, minor;
 
-	major = bc_release_number(&p);
-	minor = bc_release_number(&p);
+	catalog_release_version(release, &major, &minor);
 	return major < 12 || (major == 12 && minor <= 2);
 }
 

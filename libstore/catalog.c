@@ -729,17 +729,25 @@ catalog_release_number(const char **p)
 	return n;
 }
 
+void
+catalog_release_version(const char *release, unsigned long *major, unsigned long *minor)
+{
+	const char *p = release;
+
+	*major = catalog_release_number(&p);
+	*minor = catalog_release_number(&p);
+}
+
 int
 catalog_release_cmp(const char *a, const char *b)
 {
-	const char *pa = a, *pb = b;
-	unsigned long ma, mb;
+	unsigned long ma, na, mb, nb;
 
-	for (int part = 0; part < 2; part++) {
-		ma = catalog_release_number(&pa);
-		mb = catalog_release_number(&pb);
-		if (ma != mb)
-			return ma < mb ? -1 : 1;
-	}
+	catalog_release_version(a, &ma, &na);
+	catalog_release_version(b, &mb, &nb);
+	if (ma != mb)
+		return ma < mb ? -1 : 1;
+	if (na != nb)
+		return na < nb ? -1 : 1;
 	return strcmp(a, b);
 }

@@ -108,5 +108,8 @@ int catalog_set_item_fields(struct catalog *cat, const char *build, const char *
 /* Compares two release ids by their numbers ("12r2" < "13r1", "10.00" <
  * "12r2"): major, then minor, then the text.  Returns <0, 0, >0. */
 int catalog_release_cmp(const char *a, const char *b);
+/* The first two numbers of a release id ("13r1" -> 13, 1; "10.00" -> 10, 0;
+ * 0 for a missing one). */
+void catalog_release_version(const char *release, unsigned long *major, unsigned long *minor);
 
 #endif
