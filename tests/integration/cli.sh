@@ -80,6 +80,19 @@ is "a second server on the same port is still served by the first" "$(status_of 
 check "SIGTERM: exit 0" stop_storesrv
 test ! -e "$WORK/pid" && ok "pid file removed at exit" || not_ok "pid file removed at exit"
 
+# IPv6 loopback
+if [ -e /proc/net/if_inet6 ] && grep -q '^0\{31\}1 ' /proc/net/if_inet6; then
+	rm -f "$WORK/port6"
+	"$STORESRV" -f -r "$ROOT" -w "$WWW_DIR" -l '[::1]:0' --port-file "$WORK/port6" --rescan no 2>/dev/null &
+	pid6=$!
+	for _i in $(seq 1 50); do [ -s "$WORK/port6" ] && break; sleep 0.1; done
+	is "listens on [::1]" "$(curl -sg -o /dev/null -w '%{http_code}' "http://[::1]:$(cat "$WORK/port6")/release/download/apps.json")" 200
+	kill -TERM $pid6; wait $pid6
+	is "IPv6 server: clean exit" "$?" 0
+else
+	ok "# SKIP no IPv6 loopback"
+fi
+
 # idle timeout
 check "starts with --timeout 1" start_storesrv "$ROOT" --timeout 1 --threads 1 --rescan no
 exec 5<>"/dev/tcp/127.0.0.1/$PORT"
