@@ -67,6 +67,8 @@ archive_path_check(const char *path, char *out, size_t outsz, const char **why)
 		return (*why = "absolute path", ARCHIVE_PATH_BAD);
 	while (p[0] == '.' && p[1] == '/')	/* leading "./" */
 		p += 2;
+	if (path[0] != '\0' && (p[0] == '\0' || strcmp(p, ".") == 0))
+		return ARCHIVE_PATH_ROOT;
 	while (*p != '\0') {
 		const char *end = strchr(p, '/');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -244,6 +246,11 @@ extract_entry(struct extract *x, struct archive_entry *e, struct errbuf *err)
 		return errbuf_set(err, "archive has more than %llu entries",
 		    (unsigned long long)x->lim->max_entries);
 	st = archive_path_check(name, rel, sizeof(rel), &why);
+	if (st == ARCHIVE_PATH_ROOT) {
+		if (archive_entry_filetype(e) != AE_IFDIR)
+			diag_add(x->d, DIAG_ERROR, name, "the archive's top entry is not a folder");
+		return 0;
+	}
 	if (st == ARCHIVE_PATH_BAD) {
 		diag_add(x->d, DIAG_ERROR, name, "%s", why);
 		return 0;

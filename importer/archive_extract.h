@@ -40,11 +40,14 @@ struct archive_limits {
 enum archive_path_status {
 	ARCHIVE_PATH_OK = 0,
 	ARCHIVE_PATH_SKIP = 1,		/* hidden name: skip with a warning */
+	ARCHIVE_PATH_ROOT = 2,		/* "." or "./": the archive's own top folder
+					   (tar -C DIR -cf x.tar .): nothing to do */
 	ARCHIVE_PATH_BAD = -1
 };
 
 /* Checks an entry name and writes its canonical relative form to out
- * ("./a//b/" -> refused for the empty segment; "./a/b/" -> "a/b").  Pure.
+ * ("./a//b/" -> refused for the empty segment; "./a/b/" -> "a/b"; "./"
+ * alone -> ARCHIVE_PATH_ROOT).  Pure.
  * On ARCHIVE_PATH_BAD, *why says what is wrong. */
 enum archive_path_status archive_path_check(const char *path, char *out, size_t outsz,
     const char **why);

@@ -47,6 +47,11 @@ fw_build "$S/top" 150001 0002
 si --release 15r1 publish "$S/150001.zip"
 is "archive named <build>.zip published" "$RC" 0
 check "its files are in the build folder" test -s "$DL/150001/boot0002.bin"
+fw_build "$S/top" 150002 0002
+tar -C "$S/top/150002" -cf "$S/150002.tar" .	# its first entry is "./"
+si --release 15r1 publish "$S/150002.tar"
+is "tar of a build's folder made with -C DIR . published" "$RC" 0
+check "its files are in the build folder" test -s "$DL/150002/ip0002.bin"
 
 # 5. firmware of 12r2 without a manifest; refused for 13r1
 fw_build "$S/old" 120001 0003 nomanifest
