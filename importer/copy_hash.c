@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "copy_hash.h"
+#include "fs_open.h"
 #include "xmalloc.h"
 
 struct hasher {
@@ -176,36 +177,6 @@ hashlist_parse(struct hashlist *hl, const char *text, size_t len, struct errbuf 
 	return 0;
 }
 
-int
-hash_fd(int fd, char hex[SHA256_HEX_LEN + 1], uint64_t *size, struct errbuf *err)
-{
-	struct hasher *h = hasher_create();
-	char *buf = xmalloc(COPY_HASH_BUFSIZE);
-	uint64_t total = 0;
-	ssize_t n;
-	int rc = -1;
-
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	while ((n = read(fd, buf, COPY_HASH_BUFSIZE)) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			errbuf_set_errno(err, "read");
-			goto out;
-		}
-		hasher_update(h, buf, (size_t)n);
-		total += (uint64_t)n;
-	}
-	hasher_final(h, hex);
-	if (size != NULL)
-		*size = total;
-	rc = 0;
-out:
-	free(buf);
-	hasher_free(h);
-	return rc;
-}
-
 static int
 write_all(int fd, const char *buf, size_t len)
 {
@@ -239,7 +210,8 @@ copy_writeback(int out, uint64_t total, uint64_t *started)
 	*started = total;
 }
 
-/* The copy loop: read, hash, write; then fsync. */
+/* The copy loop: read, hash, write; then fsync.  With out == -1 it only
+ * reads and hashes. */
 static int
 copy_hash_fds(int in, int out, const char *dst, char hex[SHA256_HEX_LEN + 1],
     uint64_t *size, struct errbuf *err)
@@ -259,24 +231,33 @@ copy_hash_fds(int in, int out, const char *dst, char hex[SHA256_HEX_LEN + 1],
 			goto out;
 		}
 		hasher_update(h, buf, (size_t)n);
+		total += (uint64_t)n;
+		if (out == -1)
+			continue;
 		if (write_all(out, buf, (size_t)n) == -1) {
 			errbuf_set_errno(err, "%s: write", dst);
 			goto out;
 		}
-		total += (uint64_t)n;
 		copy_writeback(out, total, &started);
 	}
-	if (fsync(out) == -1) {
+	if (out != -1 && fsync(out) == -1) {
 		errbuf_set_errno(err, "%s: fsync", dst);
 		goto out;
 	}
 	hasher_final(h, hex);
-	*size = total;
+	if (size != NULL)
+		*size = total;
 	rc = 0;
 out:
 	free(buf);
 	hasher_free(h);
 	return rc;
+}
+
+int
+hash_fd(int fd, char hex[SHA256_HEX_LEN + 1], uint64_t *size, struct errbuf *err)
+{
+	return copy_hash_fds(fd, -1, NULL, hex, size, err);
 }
 
 int
@@ -324,14 +305,10 @@ copy_hash_tree(int srcdir, int dstdir, const char *prefix, struct hashlist *hl,
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd, rc = 0;
+	int rc = 0;
 
-	if ((fd = dup(srcdir)) == -1 || (dir = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((dir = fs_opendir_at(srcdir)) == NULL)
 		return errbuf_set_errno(err, "%s", prefix);
-	}
-	rewinddir(dir);
 	while (rc == 0 && (de = readdir(dir)) != NULL) {
 		char *rel;
 
@@ -403,14 +380,10 @@ tree_size(int dirfd, uint64_t *total, struct errbuf *err)
 	struct dirent *de;
 	struct stat st;
 	DIR *dir;
-	int fd, rc = 0;
+	int rc = 0;
 
-	if ((fd = dup(dirfd)) == -1 || (dir = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((dir = fs_opendir_at(dirfd)) == NULL)
 		return errbuf_set_errno(err, "opendir");
-	}
-	rewinddir(dir);
 	while (rc == 0 && (de = readdir(dir)) != NULL) {
 		if (de->d_name[0] == '.' ||
 		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)

@@ -16,6 +16,7 @@
 
 #include "atomic_file.h"
 #include "copy_hash.h"
+#include "fs_open.h"
 #include "publish.h"
 #include "store_index.h"
 #include "store_layout.h"
@@ -366,13 +367,10 @@ tree_fsync_dirs(int dirfd, struct errbuf *err)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd, rc = 0;
+	int rc = 0;
 
-	if ((fd = dup(dirfd)) == -1 || (dir = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((dir = fs_opendir_at(dirfd)) == NULL)
 		return errbuf_set_errno(err, "staging");
-	}
 	while (rc == 0 && (de = readdir(dir)) != NULL) {
 		int sub;
 
@@ -471,13 +469,9 @@ recover_tmp_files(int dirfd)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd;
 
-	if ((fd = dup(dirfd)) == -1 || (dir = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((dir = fs_opendir_at(dirfd)) == NULL)
 		return;
-	}
 	while ((de = readdir(dir)) != NULL) {
 		if (de->d_name[0] == '.' && strstr(de->d_name, ".tmp-") != NULL &&
 		    de->d_type == DT_REG)
@@ -492,13 +486,10 @@ publish_recover(struct chan *c, struct diag *report, struct errbuf *err)
 	size_t plen = strlen(c->channel);
 	struct dirent *de;
 	DIR *dir;
-	int fd, rc = 0;
+	int rc = 0;
 
-	if ((fd = dup(c->stagefd)) == -1 || (dir = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((dir = fs_opendir_at(c->stagefd)) == NULL)
 		return errbuf_set_errno(err, "%s", STORE_STAGING_DIR);
-	}
 	while (rc == 0 && (de = readdir(dir)) != NULL) {
 		if (strncmp(de->d_name, c->channel, plen) == 0 && de->d_name[plen] == TXN_SEP)
 			rc = recover_txn(c, de->d_name, report, err);

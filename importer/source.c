@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "descriptor.h"
+#include "fs_open.h"
 #include "manifest.h"
 #include "source.h"
 #include "store_layout.h"
@@ -111,18 +112,14 @@ looks_like_build(int dirfd)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd, found = 0;
+	int found = 0;
 
 	for (size_t i = 0; i < store_app_archs_count; i++) {
 		if (has_entry(dirfd, store_app_archs[i]))
 			return 1;
 	}
-	if ((fd = dup(dirfd)) == -1 || (dir = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((dir = fs_opendir_at(dirfd)) == NULL)
 		return 0;
-	}
-	rewinddir(dir);
 	while (!found && (de = readdir(dir)) != NULL)
 		found = manifest_name_to_id(de->d_name, NULL, 0);
 	closedir(dir);
@@ -165,15 +162,10 @@ source_dir_names(int dirfd, size_t *countp)
 	size_t n = 0;
 	struct dirent *de;
 	DIR *dir;
-	int fd;
 
 	*countp = 0;
-	if ((fd = dup(dirfd)) == -1 || (dir = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((dir = fs_opendir_at(dirfd)) == NULL)
 		return NULL;
-	}
-	rewinddir(dir);
 	while ((de = readdir(dir)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "descriptor.h"
+#include "fs_open.h"
 #include "store_layout.h"
 #include "validate.h"
 #include "xmalloc.h"
@@ -72,14 +73,9 @@ validate_platform_extra(const struct unit *u, json_t *files, const char *where, 
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd;
 
-	if ((fd = dup(u->fd)) == -1 || (dir = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((dir = fs_opendir_at(u->fd)) == NULL)
 		return;
-	}
-	rewinddir(dir);
 	while ((de = readdir(dir)) != NULL) {
 		if (de->d_name[0] == '.' || strcmp(de->d_name, DESCRIPTOR_FILE) == 0 ||
 		    platform_named(files, de->d_name))

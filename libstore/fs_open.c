@@ -77,6 +77,23 @@ fs_open_beneath(int dirfd, const char *relpath, int flags)
 	return fs_open_checked(dirfd, relpath, flags);
 }
 
+DIR *
+fs_opendir_at(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir;
+	int saved;
+
+	if (fd == -1)
+		return NULL;
+	if ((dir = fdopendir(fd)) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return dir;
+}
+
 int
 fs_errno_http_status(int err)
 {

@@ -14,7 +14,14 @@
 #ifndef STORESRV_FS_OPEN_H
 #define STORESRV_FS_OPEN_H
 
+#include <dirent.h>
+
 int fs_open_beneath(int dirfd, const char *relpath, int flags);
+
+/* Opens a directory stream on dirfd's folder through a descriptor of its
+ * own (openat "."), so it starts at the first entry and dirfd stays usable
+ * with its own position.  closedir() frees it; NULL with errno set. */
+DIR *fs_opendir_at(int dirfd);
 
 /* The HTTP status for an errno from opening a file to read: ENOENT,
  * ENOTDIR, ELOOP, EXDEV -> 404; EACCES, EPERM -> 403; ENAMETOOLONG -> 414;

@@ -22,6 +22,7 @@
 #include "atomic_file.h"
 #include "build_check.h"
 #include "catalog.h"
+#include "fs_open.h"
 #include "index_internal.h"
 #include "store_index.h"
 #include "store_layout.h"
@@ -159,15 +160,11 @@ static int
 ix_scan_builds(struct ix_scan *scan, struct errbuf *err)
 {
 	struct dirent *de;
-	int fd, rc = 0;
+	int rc = 0;
 	DIR *d;
 
-	if ((fd = dup(scan->dlfd)) == -1 || (d = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((d = fs_opendir_at(scan->dlfd)) == NULL)
 		return errbuf_set_errno(err, "%s", STORE_DOWNLOAD_DIR);
-	}
-	rewinddir(d);
 	while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
 		if (store_build_name_valid(de->d_name) && ix_is_dir(scan->dlfd, de))
 			rc = ix_scan_build(scan, de->d_name, err);
