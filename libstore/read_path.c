@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fs_open.h"
 #include "http_cond.h"
@@ -151,6 +152,19 @@ read_route_of(const char *canon, const char **rest)
 	return ROUTE_NONE;
 }
 
+/* Does "<channel>/download.htm" name a channel that has a download/
+ * folder?  The page of a channel that does not exist is a 404. */
+static int
+read_channel_exists(const struct read_path *rp, const char *canon)
+{
+	char dir[STORE_CHANNEL_NAME_MAX + sizeof("/" STORE_DOWNLOAD_DIR)];
+	size_t len = strcspn(canon, "/");
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%.*s/%s", (int)len, canon, STORE_DOWNLOAD_DIR);
+	return fstatat(rp->cfg.root_fd, dir, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int
 read_is_revalidated_often(const char *path)
 {
@@ -289,6 +303,10 @@ read_path_handle(struct read_path *rp, const struct read_request *req, struct re
 		read_set_status(resp, 204);
 		read_header_add(resp, "Allow", ALLOW_METHODS);
 		read_add_cors(resp, req, route);
+		return;
+	}
+	if (route == ROUTE_PAGE && !read_channel_exists(rp, canon)) {
+		read_error(resp, 404);
 		return;
 	}
 	dirfd = route == ROUTE_PAGE ? rp->cfg.www_fd : rp->cfg.root_fd;

@@ -106,7 +106,8 @@ curl -s -D "$H" -o "$WORK/page" "$BASE/release/download.htm"
 is "download.htm: 200" "$(head -n 1 "$H" | tr -d '\r' | cut -d ' ' -f 2)" 200
 is "download.htm: text/html" "$(header_of Content-Type "$H")" "text/html; charset=utf-8"
 grep -q 'download/apps.json' "$WORK/page" && ok "download.htm links the indexes" || not_ok "download.htm links the indexes"
-is "download.htm of an unknown channel is the same page" "$(status_of "$BASE/beta/download.htm")" 200
+is "download.htm of another channel is the same page" "$(status_of "$BASE/beta/download.htm")" 200
+is "download.htm of a channel that does not exist: 404" "$(status_of "$BASE/nochannel/download.htm")" 404
 
 # --- keep-alive -------------------------------------------------------------
 reuse=$(curl -sv -o /dev/null -o /dev/null "$BASE/release/download/apps.json" "$BASE/release/download/firmware.json" 2>&1 | grep -c -i 're-us')
