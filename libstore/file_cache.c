@@ -22,6 +22,7 @@ struct file_cache {
 	size_t nbuckets;	/* a power of two */
 	size_t count;
 	size_t max_entries;
+	size_t bytes;		/* bodies held in memory */
 	unsigned generation;
 };
 
@@ -107,6 +108,7 @@ file_cache_clear(struct file_cache *fc)
 		fc->buckets[i] = NULL;
 	}
 	fc->count = 0;
+	fc->bytes = 0;
 }
 
 void
@@ -117,6 +119,13 @@ file_cache_free(struct file_cache *fc)
 	file_cache_clear(fc);
 	free(fc->buckets);
 	free(fc);
+}
+
+void
+file_cache_stats(const struct file_cache *fc, size_t *entries, size_t *bytes)
+{
+	*entries = fc->count;
+	*bytes = fc->bytes;
 }
 
 void
@@ -232,6 +241,7 @@ file_cache_still_valid(struct file_cache *fc, struct file_entry **slot, time_t n
 	}
 	*slot = e->next;
 	fc->count--;
+	fc->bytes -= e->data != NULL ? e->size : 0;
 	file_cache_release(e);
 	return 0;
 }
@@ -255,7 +265,8 @@ file_cache_get(struct file_cache *fc, int dirfd, const char *relpath)
 	e = file_entry_open(dirfd, relpath);
 	if (e == NULL)
 		return NULL;
-	if (fc->count >= fc->max_entries)
+	if (fc->count >= fc->max_entries ||
+	    (e->data != NULL && fc->bytes + e->size > FILE_CACHE_MEMORY_MAX))
 		file_cache_clear(fc);
 	slot = file_cache_slot(fc, dirfd, relpath);
 	e->checked_at = now;
@@ -263,6 +274,7 @@ file_cache_get(struct file_cache *fc, int dirfd, const char *relpath)
 	e->next = NULL;
 	*slot = e;
 	fc->count++;
+	fc->bytes += e->data != NULL ? e->size : 0;
 	file_entry_ref(e);
 	return e;
 }

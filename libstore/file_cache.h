@@ -7,8 +7,9 @@
  * An entry is revalidated with one fstatat(2) at most once a second
  * (FILE_CACHE_RECHECK_SECONDS): a file replaced by rename, rewritten or
  * removed is noticed within that time.  Files up to FILE_CACHE_SMALL_MAX
- * bytes are held in memory; larger ones keep their descriptor open so the
- * engine can sendfile(2) them.  file_cache_invalidate_all() (any thread)
+ * bytes are held in memory (FILE_CACHE_MEMORY_MAX in all, per cache, so a
+ * small gateway's RAM stays bounded); larger ones keep their descriptor
+ * open so the engine can sendfile(2) them.  file_cache_invalidate_all() (any thread)
  * makes every cache drop its entries at its next lookup (SIGHUP, rescans).
  *
  * Entries are reference-counted: a response that is still being sent keeps
@@ -27,6 +28,7 @@
 #include "http_date.h"
 
 #define FILE_CACHE_SMALL_MAX		(64 * 1024)
+#define FILE_CACHE_MEMORY_MAX		(8 * 1024 * 1024)	/* bodies held, per cache */
 #define FILE_CACHE_RECHECK_SECONDS	1
 
 struct file_entry {
@@ -62,6 +64,9 @@ struct file_entry *file_cache_get(struct file_cache *fc, int dirfd, const char *
 
 void file_entry_ref(struct file_entry *e);
 void file_entry_unref(struct file_entry *e);
+
+/* How many entries the cache holds and how many body bytes in memory. */
+void file_cache_stats(const struct file_cache *fc, size_t *entries, size_t *bytes);
 
 /* Asks every cache to drop its entries (thread-safe). */
 void file_cache_invalidate_all(void);
