@@ -55,6 +55,33 @@ hk_hashes_rel(const char *path)
 	return NULL;
 }
 
+/* Stages the catalog without the removed builds' entries (release, label,
+ * version fields), so catalog.json does not keep what no longer exists. */
+static int
+hk_stage_catalog(struct chan *c, struct txn *t, char *const *paths, size_t n,
+    struct errbuf *err)
+{
+	struct catalog *cat;
+	char *text;
+	int rc = 0;
+
+	if (catalog_load_at(c->chanfd, STORE_CATALOG_FILE, &cat, err) == -1)
+		return -1;
+	if (cat == NULL)
+		return 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (store_build_name_valid(paths[i]))
+			rc = catalog_remove_build(cat, paths[i], err);
+	}
+	if (rc == 0) {
+		text = catalog_dump(cat);
+		rc = txn_write_file(t, STORE_CATALOG_FILE, text, strlen(text), err);
+		free(text);
+	}
+	catalog_free(cat);
+	return rc;
+}
+
 /* Removes the given download/ paths in one transaction. */
 static int
 hk_remove_paths(struct chan *c, char *const *paths, size_t n, struct report *r)
@@ -74,6 +101,11 @@ hk_remove_paths(struct chan *c, char *const *paths, size_t n, struct report *r)
 		txn_delete(t, paths[i]);
 		txn_unlink(t, h);
 		free(h);
+	}
+	if (hk_stage_catalog(c, t, paths, n, &err) == -1) {
+		txn_abort(t);
+		report_error(r, err.msg);
+		return IMP_EXIT_IO;
 	}
 	if (txn_commit(t, r->diag, &err) == -1) {
 		report_error(r, err.msg);

@@ -625,6 +625,25 @@ catalog_set_build(struct catalog *cat, const char *build, const char *release,
 }
 
 static int
+catalog_do_remove_build(json_t *root, void *varg)
+{
+	struct catalog_change_arg *arg = varg;
+	json_t *builds = json_object_get(root, "builds");
+
+	if (json_is_object(builds))
+		json_object_del(builds, arg->a);
+	return 0;
+}
+
+int
+catalog_remove_build(struct catalog *cat, const char *build, struct errbuf *err)
+{
+	struct catalog_change_arg arg = { build, NULL, NULL, NULL, err };
+
+	return catalog_change(cat, catalog_do_remove_build, &arg, err);
+}
+
+static int
 catalog_do_set_wiki(json_t *root, void *varg)
 {
 	struct catalog_change_arg *arg = varg;

@@ -105,6 +105,10 @@ int catalog_merge_item(struct catalog *cat, enum item_kind kind, const char *id,
 int catalog_set_item_fields(struct catalog *cat, const char *build, const char *id,
     json_t *fields, struct errbuf *err);
 
+/* Forgets builds.<build> (its release, label and version fields), as when
+ * the build is removed; releases and items stay.  Absent builds are fine. */
+int catalog_remove_build(struct catalog *cat, const char *build, struct errbuf *err);
+
 /* Compares two release ids by their numbers ("12r2" < "13r1", "10.00" <
  * "12r2"): major, then minor, then the text.  Returns <0, 0, >0. */
 int catalog_release_cmp(const char *a, const char *b);

@@ -44,6 +44,8 @@ si remove 130002 130003
 is "remove two builds" "$RC" 0
 check "builds gone" test ! -e "$DL/130002" -a ! -e "$DL/130003"
 check "their records gone" test ! -e "$ROOT/release/hashes/130002.sha256" -a ! -e "$ROOT/release/hashes/130003.sha256"
+is "catalog.json forgets the removed builds" \
+    "$(json_get "$ROOT/release/catalog.json" '" ".join(b for b in ("130002","130003","130004") if b in d["builds"])')" "130004"
 si remove 130002
 like "removing a missing build is refused" "$RC $OUT" "^1 .*130002: not published"
 si remove ../etc
@@ -66,6 +68,8 @@ is "apps.json names the newest 13r1 build" \
     "$(json_get "$DL/apps.json" '[v["build"] for v in d["apps"][0]["versions"] if v["id"]=="13r1"][0]')" 130007
 si retain 1
 is "retain 1" "$(cd "$DL" && ls -d 1* | tr '\n' ' ')" "130005 130007 131002 "
+is "catalog.json lists exactly the builds retained" \
+    "$(json_get "$ROOT/release/catalog.json" '" ".join(sorted(d["builds"]))')" "130005 130007 131002"
 si retain 0
 is "retain 0 is a usage error" "$RC" 2
 

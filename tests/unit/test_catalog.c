@@ -201,6 +201,12 @@ run_setters(void)
 	    "set_build: invalid build refused");
 	tap_ok(catalog_set_build(cat, "130002", "13 r1", NULL, &err) == -1 &&
 	    catalog_build_release(cat, "130002") == NULL, "set_build: invalid release, unchanged");
+	tap_ok(catalog_set_build(cat, "130009", "13r1", "sr09", &err) == 0 &&
+	    catalog_remove_build(cat, "130009", &err) == 0 &&
+	    catalog_build_release(cat, "130009") == NULL &&
+	    strcmp(catalog_build_release(cat, "130001"), "13r2") == 0,
+	    "remove_build: that build forgotten, others kept");
+	tap_ok(catalog_remove_build(cat, "130999", &err) == 0, "remove_build: absent build is fine");
 	tap_ok(catalog_set_release_wiki(cat, "13r1", "https://wiki/13r1", &err) == 0 &&
 	    strcmp(catalog_release_wiki(cat, "13r1"), "https://wiki/13r1") == 0,
 	    "set_release_wiki");
