@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +173,90 @@ adopt_fw_label(const char *text, const char *release, const char *build)
 	return xstrdup(label);
 }
 
+/* Does some build of this tree that the indexes give `release` hold
+ * `file`?  *builds counts the builds of that release. */
+static int
+adopt_release_has_file(struct adopt *a, const char *release, const char *file, int *builds)
+{
+	struct stat st;
+
+	*builds = 0;
+	for (size_t i = 0; i < a->ul->count; i++) {
+		const struct unit *u = &a->ul->units[i];
+		const char *r;
+
+		if (u->tree != a->index || u->type != UNIT_BUILD)
+			continue;
+		r = catalog_build_release(a->cat, u->name);
+		if (r == NULL || strcmp(r, release) != 0)
+			continue;
+		(*builds)++;
+		if (fstatat(u->fd, file, &st, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* "IP0011" -> "ip0011.bin"; NULL when the id is not IP<model>. */
+static char *
+adopt_fw_image(const char *device)
+{
+	char *image;
+	size_t len = strlen(device);
+
+	if (len < 3 || len > 32 || strncmp(device, "IP", 2) != 0)
+		return NULL;
+	for (size_t i = 2; i < len; i++) {
+		if (!isdigit((unsigned char)device[i]) && !isupper((unsigned char)device[i]))
+			return NULL;
+	}
+	image = xasprintf("ip%s.bin", device + 2);
+	for (char *p = image; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return image;
+}
+
+/*
+ * storesrv derives a firmware's devices from its ip<model>.bin names, so
+ * firmware.json's devices[] must agree with the files: every device is
+ * IP<model>, and each release it lists has ip<model>.bin in a build of
+ * that release.  A disagreement would change the device list when the indexes are
+ * rewritten; it is reported (a warning; an error with --strict).
+ */
+static void
+adopt_firmware_devices(struct adopt *a, json_t *root, const char *where)
+{
+	json_t *dev, *rel;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(root, "devices"), i, dev) {
+		const char *id = json_string_value(json_object_get(dev, "id"));
+		char *image = id != NULL ? adopt_fw_image(id) : NULL;
+
+		if (image == NULL) {
+			diag_add(a->d, DIAG_WARNING, where, "devices[%zu]: \"%s\" is not IP<model>; "
+			    "devices are derived from ip<model>.bin files, so it will not be listed",
+			    i, id != NULL ? id : "(no id)");
+			continue;
+		}
+		json_array_foreach(json_object_get(dev, "versions"), j, rel) {
+			const char *release = json_string_value(rel);
+			int builds = 0;
+
+			if (release != NULL && adopt_release_has_file(a, release, image, &builds))
+				continue;
+			if (builds == 0)
+				diag_add(a->d, DIAG_WARNING, where, "devices[%zu] %s: no build of "
+				    "release \"%s\" in the tree", i, id, release ? release : "(not a string)");
+			else
+				diag_add(a->d, DIAG_WARNING, where, "devices[%zu] %s: no build of "
+				    "release %s holds %s; the device loses that release", i, id,
+				    release, image);
+		}
+		free(image);
+	}
+}
+
 static void
 adopt_firmware(struct adopt *a)
 {
@@ -199,6 +284,7 @@ adopt_firmware(struct adopt *a)
 			adopt_err(a, where, catalog_set_release_wiki(a->cat, rel, wiki, &a->err));
 		free(label);
 	}
+	adopt_firmware_devices(a, root, where);
 	free(where);
 	json_decref(root);
 }

@@ -9,7 +9,8 @@
  * and their version folder.  Every inconsistency between the indexes and the
  * files is reported: a version naming a build folder that is missing or
  * lacks the item's manifest, a platform file that is missing or outside
- * its version folder, build folders no index mentions, malformed entries.
+ * its version folder, build folders no index mentions, firmware.json devices
+ * that the ip<model>.bin files do not back, malformed entries.
  */
 #ifndef STORESRV_ADOPT_H
 #define STORESRV_ADOPT_H
