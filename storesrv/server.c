@@ -96,6 +96,17 @@ server_method_name(enum evhttp_cmd_type cmd, enum read_method *method)
 	return "UNKNOWN";
 }
 
+/* Every method evhttp knows, so that none gets evhttp's 501. */
+static ev_uint16_t
+server_known_methods(void)
+{
+	ev_uint16_t all = 0;
+
+	for (size_t i = 0; i < sizeof(server_methods) / sizeof(server_methods[0]); i++)
+		all |= (ev_uint16_t)server_methods[i].cmd;
+	return all;
+}
+
 static void
 server_segment_done(struct evbuffer_file_segment const *seg, int flags, void *arg)
 {
@@ -288,7 +299,7 @@ server_thread_setup(struct server_thread *t, struct errbuf *err)
 	evhttp_set_timeout(t->http, s->timeout);
 	evhttp_set_max_headers_size(t->http, s->max_header_size);
 	evhttp_set_max_body_size(t->http, SERVER_MAX_BODY);
-	evhttp_set_allowed_methods(t->http, 0x1ff);	/* all known: we answer 405 ourselves */
+	evhttp_set_allowed_methods(t->http, server_known_methods());	/* we answer 405 */
 	evhttp_set_default_content_type(t->http, NULL);
 	evhttp_set_gencb(t->http, server_handle, t);
 	bound = evhttp_accept_socket_with_handle(t->http, t->listen_fd);
