@@ -16,6 +16,7 @@
 #include "adopt.h"
 #include "copy_hash.h"
 #include "descriptor.h"
+#include "fw_devices.h"
 #include "import.h"
 #include "manifest.h"
 #include "publish.h"
@@ -503,6 +504,32 @@ import_conflicts(struct import *im)
 	}
 }
 
+/* Publish only: refuses firmware builds that would take a release away from
+ * devices its firmware build offered it to, unless --allow-dropped-devices. */
+static int
+import_fw_devices(struct import *im)
+{
+	struct fw_change *changes;
+	size_t n = 0;
+	int rc;
+
+	if (!im->have_chan || im->o->allow_dropped_devices)
+		return 0;
+	changes = xcalloc(im->ul.count + 1, sizeof(*changes));
+	for (size_t i = 0; i < im->ul.count; i++) {
+		const struct unit *u = &im->ul.units[i];
+
+		if (u->type == UNIT_BUILD && store_build_name_valid(u->name)) {
+			changes[n].build = u->name;
+			changes[n++].fd = u->fd;
+		}
+	}
+	rc = fw_devices_check(im->chan.dlfd, im->cat, changes, n,
+	    "; give --allow-dropped-devices to publish it anyway", im->r->diag, &im->err);
+	free(changes);
+	return rc;
+}
+
 static int
 import_stage_unit(struct import *im, const struct unit *u)
 {
@@ -580,6 +607,8 @@ import_steps(struct import *im, char *const *sources, int n)
 	if (im->r->diag->errors == 0 && import_validate(im) == -1)
 		return import_fail(im, IMP_EXIT_IO);
 	import_conflicts(im);
+	if (im->r->diag->errors == 0 && import_fw_devices(im) == -1)
+		return import_fail(im, IMP_EXIT_IO);
 	if (o->strict)
 		diag_promote_warnings(im->r->diag);
 	if (im->r->diag->errors > 0) {

@@ -33,6 +33,7 @@ struct imp_opts {
 	const char *id;		/* platform id */
 	const char *descriptor;
 	int replace;
+	int allow_dropped_devices;	/* publish firmware lacking devices of its release */
 	int strict;
 	int json;
 	int dry_run;		/* the check command: validate only */

@@ -42,6 +42,8 @@ static const char usage_text[] =
 "      --id ID             platform id of platform versions (arm)\n"
 "  -d, --descriptor FILE   a build.json descriptor for all sources\n"
 "      --replace           replace published builds\n"
+"      --allow-dropped-devices  publish a firmware build that lacks devices the\n"
+"                          release's previous firmware build has\n"
 "      --strict            treat warnings as errors\n"
 "      --json              print the report as JSON\n"
 "      --reserve BYTES     free space to leave on the store (k, M, G suffixes)\n"
@@ -52,7 +54,7 @@ static const char usage_text[] =
 "exit status: 0 success, 1 validation failed, 2 usage error, 3 I/O error\n";
 
 enum { OPT_RELEASE = 256, OPT_LABEL, OPT_WIKI, OPT_ID, OPT_REPLACE, OPT_STRICT, OPT_JSON,
-	OPT_RESERVE, OPT_MAX_BYTES, OPT_MAX_RATIO };
+	OPT_RESERVE, OPT_MAX_BYTES, OPT_MAX_RATIO, OPT_ALLOW_DROPPED };
 
 static const struct option long_options[] = {
 	{ "root", required_argument, NULL, 'r' },
@@ -65,6 +67,7 @@ static const struct option long_options[] = {
 	{ "wiki", required_argument, NULL, OPT_WIKI },
 	{ "id", required_argument, NULL, OPT_ID },
 	{ "replace", no_argument, NULL, OPT_REPLACE },
+	{ "allow-dropped-devices", no_argument, NULL, OPT_ALLOW_DROPPED },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "reserve", required_argument, NULL, OPT_RESERVE },
@@ -181,6 +184,7 @@ parse_option(int ch, const char *arg, struct imp_opts *o)
 	case 'd': o->descriptor = arg; return 0;
 	case OPT_ID: o->id = arg; return 0;
 	case OPT_REPLACE: o->replace = 1; return 0;
+	case OPT_ALLOW_DROPPED: o->allow_dropped_devices = 1; return 0;
 	case OPT_STRICT: o->strict = 1; return 0;
 	case OPT_JSON: o->json = 1; return 0;
 	case 'k':

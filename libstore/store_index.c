@@ -7,6 +7,9 @@
  * into one record (kind, id, release, build); firmware adds one record per
  * device.  Sorting the records once and keeping the first of each (kind,
  * id, release) gives the latest build of each release in O(n log n).
+ * firmware.json lists a device under a release only when the release's
+ * listed build (its latest build holding firmware) holds that device's
+ * firmware, so every (device, release) it names resolves to files.
  */
 #include "config.h"
 
@@ -349,23 +352,62 @@ ix_write_items(const struct ix_scan *scan, size_t idx, struct errbuf *err)
 	return rc;
 }
 
-/* firmware.json "versions": the latest firmware build of each release. */
-static json_t *
-ix_firmware_versions(const struct ix_scan *scan)
+/* The listed firmware build of each release: records (ITEM_FIRMWARE, "",
+ * release, its latest build holding firmware), sorted by release. */
+static void
+ix_firmware_listed(const struct ix_scan *scan, struct ix_scan *rel)
 {
-	struct ix_scan rel = { -1, scan->cat, NULL, NULL, 0, 0 };
+	for (size_t i = 0; i < scan->count; i++) {
+		if (scan->recs[i].kind == ITEM_FIRMWARE)
+			ix_add(rel, ITEM_FIRMWARE, "", scan->recs[i].release, scan->recs[i].build);
+	}
+	ix_reduce(rel);
+}
+
+static int
+ix_rec_release_cmp(const void *key, const void *rec)
+{
+	return strcmp(key, ((const struct ix_rec *)rec)->release);
+}
+
+/* Keeps a device's record only when it is from its release's listed build:
+ * firmware.json then never offers a device a release whose build (the one
+ * in "versions") lacks the device's files. */
+static void
+ix_drop_unlisted_devices(struct ix_scan *scan, const struct ix_scan *rel)
+{
+	const struct ix_rec *listed;
+	char where[16];
+	size_t n = 0;
+
+	for (size_t i = 0; i < scan->count; i++) {
+		struct ix_rec *r = &scan->recs[i];
+
+		if (r->kind == IX_DEVICE && (listed = bsearch(r->release, rel->recs, rel->count,
+		    sizeof(*rel->recs), ix_rec_release_cmp)) != NULL && listed->build != r->build) {
+			snprintf(where, sizeof(where), "%lu", listed->build);
+			diag_add(scan->report, DIAG_WARNING, where, "no firmware for %s (release "
+			    "%s has it only in the older build %lu): firmware.json does not offer "
+			    "%s to %s", r->id, r->release, r->build, r->release, r->id);
+			free(r->id);
+			continue;
+		}
+		scan->recs[n++] = *r;
+	}
+	scan->count = n;
+}
+
+/* firmware.json "versions": the listed build of each release, newest first. */
+static json_t *
+ix_firmware_versions(const struct ix_scan *scan, const struct ix_scan *rel)
+{
 	const struct ix_rec **v;
 	json_t *arr = json_array(), *o;
 	char build[16], *text;
 	const char *label, *wiki;
 
-	for (size_t i = 0; i < scan->count; i++) {
-		if (scan->recs[i].kind == ITEM_FIRMWARE)
-			ix_add(&rel, ITEM_FIRMWARE, "", scan->recs[i].release, scan->recs[i].build);
-	}
-	ix_reduce(&rel);
-	v = ix_newest_first(&rel, 0, rel.count);
-	for (size_t i = 0; i < rel.count; i++) {
+	v = ix_newest_first(rel, 0, rel->count);
+	for (size_t i = 0; i < rel->count; i++) {
 		snprintf(build, sizeof(build), "%lu", v[i]->build);
 		label = catalog_build_label(scan->cat, build);
 		text = label != NULL && *label != '\0' ?
@@ -381,9 +423,6 @@ ix_firmware_versions(const struct ix_scan *scan)
 		free(text);
 	}
 	free(v);
-	for (size_t i = 0; i < rel.count; i++)
-		free(rel.recs[i].id);
-	free(rel.recs);
 	return arr;
 }
 
@@ -413,15 +452,21 @@ ix_firmware_devices(const struct ix_scan *scan)
 }
 
 static int
-ix_write_firmware(const struct ix_scan *scan, struct errbuf *err)
+ix_write_firmware(struct ix_scan *scan, struct errbuf *err)
 {
+	struct ix_scan rel = { -1, scan->cat, NULL, NULL, 0, 0 };
 	json_t *doc = json_object();
 	int rc;
 
+	ix_firmware_listed(scan, &rel);
+	ix_drop_unlisted_devices(scan, &rel);
 	json_object_set_new(doc, "devices", ix_firmware_devices(scan));
-	json_object_set_new(doc, "versions", ix_firmware_versions(scan));
+	json_object_set_new(doc, "versions", ix_firmware_versions(scan, &rel));
 	rc = index_write_json(scan->dlfd, "firmware.json", doc, err);
 	json_decref(doc);
+	for (size_t i = 0; i < rel.count; i++)
+		free(rel.recs[i].id);
+	free(rel.recs);
 	return rc;
 }
 

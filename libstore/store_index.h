@@ -7,7 +7,9 @@
  * documented formats (../shared/STORE-FORMATS.md): build numbers as strings,
  * `versions` holding the latest complete build of each release, only builds
  * that are complete, item metadata and unknown fields from the catalog
- * verbatim.  Output is deterministic (same tree, same bytes).
+ * verbatim.  firmware.json lists a device under a release only when the
+ * release's build holds the device's firmware (no dead links).  Output is
+ * deterministic (same tree, same bytes).
  *
  * A channel without catalog.json is left alone (its indexes may come from
  * elsewhere, e.g. a copied store): the call returns 0 and writes nothing.

@@ -21,14 +21,14 @@ is "small build published" "$RC" 0
 before=$(snapshot)
 
 # The reserve: more than the file system has free.
-fw_build "$S" 130002 0002
+fw_build "$S" 130002 0001	# the same device as 130001: no device dropped
 si --release 13r1 --reserve 100G publish "$S/130002"
 like "reserve crossed: I/O error naming the space" "$RC $OUT" "^3 .*not enough free space"
 is "reserve: nothing published" "$(snapshot)" "$before"
 is "reserve: staging clean" "$(ls -A "$ROOT/.staging")" ""
 
 # The reserve crossed by an archive's extracted size (only known after).
-head -c 200000 /dev/zero >"$S/130002/ip0002.bin"
+head -c 200000 /dev/zero >"$S/130002/ip0001.bin"
 tar -C "$S" -czf "$S/130002.tar.gz" 130002
 avail=$(df -B1 --output=avail "$ROOT" | tail -n 1 | tr -d ' ')
 si --release 13r1 --reserve $((avail - 100000)) publish "$S/130002.tar.gz"

@@ -135,7 +135,7 @@ check "no staging leftovers" test -z "$(ls -A "$ROOT/.staging")"
 #     indexes are adopted before the first publish rewrites them
 R3="$WORK/root3"; mkdir -p "$R3/release"
 cp -a "$T" "$R3/release/download"
-fw_build "$S/c3" 171000 0012
+fw_build "$S/c3" 171000 0011
 OUT=$("$STOREIMPORT" -r "$R3" --release 17r1 publish "$S/c3/171000" 2>&1); RC=$?
 is "publish into a copied store" "$RC" 0
 is "its app metadata survives the index rewrite" \

@@ -57,7 +57,7 @@ rm "$S/130012/x86_64/demo/demo.png"
 refused "app file missing in one architecture" "130012/x86_64/demo/demo.png" publish "$S/130012"
 
 # unlisted files: a warning, an error with --strict
-fw_build "$S" 130020 0003
+fw_build "$S" 130020 0001
 echo extra >"$S/130020/readme.txt"
 si --release 13r1 --strict check "$S/130020"
 like "unlisted file is an error with --strict" "$RC $OUT" "^1 .*130020/readme.txt"
@@ -87,13 +87,49 @@ refused "platform file named but missing" "app-platform/10001: missing.img: miss
 refused "platform without id" "no platform id" --kind app-platform publish "$S/ap/10001"
 
 # already published
-fw_build "$S/rep" 130040 0006
+fw_build "$S/rep" 130040 0001
 si --release 13r1 publish "$S/rep/130040"
-echo "new firmware" >"$S/rep/130040/ip0006.bin"
+echo "new firmware" >"$S/rep/130040/ip0001.bin"
 refused "published build not overwritten" "130040: already published" publish "$S/rep/130040"
 si --release 13r1 --replace publish "$S/rep/130040"
-is "--replace replaces" "$RC $(cat "$DL/130040/ip0006.bin")" "0 new firmware"
+is "--replace replaces" "$RC $(cat "$DL/130040/ip0001.bin")" "0 new firmware"
 check "--replace rewrote the sha256 record" sh -c "cd '$DL/130040' && sha256sum -c --quiet ../../hashes/130040.sha256"
+
+# firmware builds dropping devices of their release (release 16r1 here):
+# the release's newest firmware build is the one firmware.json offers
+fw_build "$S/fw" 160001 0020
+fw_build "$S/fw" 160001 0021
+si --release 16r1 publish "$S/fw/160001"
+is "a firmware build for two devices published" "$RC" 0
+fw_build "$S/drop" 160002 0020
+refused "a newer build dropping a device of its release" \
+    "error: 160002: firmware build 160002 drops IP0021 from release 16r1 \(its previous firmware build 160001 covers them; .*--allow-dropped-devices" \
+    --release 16r1 publish "$S/drop/160002"
+fw_build "$S/pair" 162001 0020
+fw_build "$S/pair" 162001 0021
+fw_build "$S/pair" 162002 0020
+refused "a build dropping a device of a build of the same run" \
+    "error: 162002: firmware build 162002 drops IP0021 from release 16r2 \(its previous firmware build 162001 " \
+    --release 16r2 publish "$S/pair"
+fw_build "$S/rep1" 160001 0020
+refused "a replacement dropping a device" \
+    "error: 160001: firmware build 160001 drops IP0021 from release 16r1 \(the published 160001 covers them\)" \
+    --release 16r1 --replace publish "$S/rep1/160001"
+fw_build "$S/old" 160000 0020
+si --release 16r1 publish "$S/old/160000"
+is "an older build with fewer devices is accepted (not the release's build)" "$RC" 0
+si --release 16r1 --allow-dropped-devices publish "$S/drop/160002"
+like "--allow-dropped-devices publishes it, with the index's warning" "$RC $(echo $OUT)" \
+    "^0 .*warning: release/download/160002: no firmware for IP0021 .* published 160002"
+is "firmware.json offers 16r1 at 160002" \
+    "$(json_get "$DL/firmware.json" '[v["build"] for v in d["versions"] if v["id"]=="16r1"]')" "['160002']"
+is "firmware.json no longer offers 16r1 to IP0021" \
+    "$(json_get "$DL/firmware.json" '[x["versions"] for x in d["devices"] if x["id"] in ("IP0020","IP0021")]')" \
+    "[['16r1']]"
+fw_build "$S/next" 160005 0020
+si --release 16r1 publish "$S/next/160005"
+is "the next build is compared with the release's new build" "$RC" 0
+like "--help documents the flag" "$("$STOREIMPORT" --help)" "--allow-dropped-devices"
 
 # archives: links, devices, escapes (crafted with Python's tarfile)
 python3 - "$S/evil.tar" <<'PY'

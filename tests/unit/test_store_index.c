@@ -3,7 +3,8 @@
  * store_index_rebuild() writes with the expected text: latest build per
  * release, incomplete builds and builds without release left out, field
  * order and unknown fields verbatim, firmware, linux.json and
- * phoneplatform.json, determinism, no catalog, no temporary files, and the
+ * phoneplatform.json, determinism, no catalog, no temporary files, firmware
+ * devices only under releases whose listed build holds their files, and the
  * time to re-index 10,000 builds.
  */
 #include "config.h"
@@ -315,6 +316,105 @@ run_all_and_errors(void)
 	free(dl);
 }
 
+/*
+ * firmware.json: a device is listed under a release only when the release's
+ * listed build (versions[]) holds the device's firmware, so that the
+ * Devices app's <build>/ip<model>.bin always exists.  Each case is a channel
+ * of its own; files are relative to it.
+ */
+#define FW_CATALOG \
+    "{\"builds\":{\"120001\":{\"release\":\"12r2\"},\"130001\":{\"release\":\"13r1\"}," \
+    "\"130045\":{\"release\":\"13r1\"},\"130050\":{\"release\":\"13r1\"}}}"
+#define FW_PAIR(b, m)	"download/" b "/ip" m ".bin=x", "download/" b "/boot" m ".bin=x"
+#define FW_ITEM(b, m)	"download/" b "/ip" m "_files=ip" m ".bin,boot" m ".bin", FW_PAIR(b, m)
+/* The catalog and 130001 with firmware for IP222 and IP0013. */
+#define FW_130001_BOTH \
+    "catalog.json=CATALOG", FW_ITEM("130001", "222"), FW_ITEM("130001", "0013")
+/* The 13r1 firmware.json of 130001 (IP222, IP0013) and 130045 (IP222 only). */
+#define FW_13R1_IP222 \
+    "{\"devices\":[{\"id\":\"IP222\",\"versions\":[\"13r1\"]}]," \
+    "\"versions\":[{\"id\":\"13r1\",\"build\":\"130045\",\"text\":\"13r1 [130045]\"}]}\n"
+/* The warning at 130045 when IP0013 of 13r1 is only in 130001. */
+#define FW_DROPPED_IP0013 "130045", "no firmware for IP0013 (release 13r1 has it only in " \
+    "the older build 130001): firmware.json does not offer 13r1 to IP0013"
+
+static const struct fw_case {
+	const char *name;
+	const char *catalog;
+	const char *files[20];
+	const char *firmware_json;
+	const char *warn_where, *warn;	/* an expected warning, or NULL */
+} fw_cases[] = {
+	{ "device dropped by the release's latest build", FW_CATALOG,
+	    { FW_130001_BOTH, FW_ITEM("130045", "222"), NULL },
+	    FW_13R1_IP222, FW_DROPPED_IP0013 },
+	{ "device dropped in one release keeps the others", FW_CATALOG,
+	    { FW_130001_BOTH, FW_PAIR("120001", "0013"), FW_PAIR("120001", "222"),
+	      FW_ITEM("130045", "222"), NULL },
+	    "{\"devices\":[{\"id\":\"IP0013\",\"versions\":[\"12r2\"]},"
+	    "{\"id\":\"IP222\",\"versions\":[\"13r1\",\"12r2\"]}],"
+	    "\"versions\":[{\"id\":\"13r1\",\"build\":\"130045\",\"text\":\"13r1 [130045]\"},"
+	    "{\"id\":\"12r2\",\"build\":\"120001\",\"text\":\"12r2 [120001]\"}]}\n",
+	    FW_DROPPED_IP0013 },
+	{ "incomplete firmware of the latest build does not count", FW_CATALOG,
+	    { FW_130001_BOTH, FW_ITEM("130045", "222"),
+	      "download/130045/ip0013_files=ip0013.bin,boot0013.bin",
+	      "download/130045/ip0013.bin=x", NULL },
+	    FW_13R1_IP222, FW_DROPPED_IP0013 },
+	{ "device back in a later build", FW_CATALOG,
+	    { FW_130001_BOTH, FW_ITEM("130045", "222"), FW_ITEM("130050", "222"),
+	      FW_ITEM("130050", "0013"), NULL },
+	    "{\"devices\":[{\"id\":\"IP0013\",\"versions\":[\"13r1\"]},"
+	    "{\"id\":\"IP222\",\"versions\":[\"13r1\"]}],"
+	    "\"versions\":[{\"id\":\"13r1\",\"build\":\"130050\",\"text\":\"13r1 [130050]\"}]}\n",
+	    NULL, NULL },
+	{ "catalog devices follow their item",
+	    "{\"builds\":{\"130001\":{\"release\":\"13r1\"},\"130045\":{\"release\":\"13r1\"}},"
+	    "\"firmware\":{\"ip222\":{\"devices\":[\"IP222\",\"IP232\"]}}}",
+	    { "catalog.json=CATALOG", FW_ITEM("130001", "222"), FW_ITEM("130045", "0013"), NULL },
+	    "{\"devices\":[{\"id\":\"IP0013\",\"versions\":[\"13r1\"]}],"
+	    "\"versions\":[{\"id\":\"13r1\",\"build\":\"130045\",\"text\":\"13r1 [130045]\"}]}\n",
+	    "130045", "no firmware for IP232 (release 13r1 has it only in the older build "
+	    "130001): firmware.json does not offer 13r1 to IP232" },
+	{ "a later build without firmware is not the release's build", FW_CATALOG,
+	    { "catalog.json=CATALOG", FW_ITEM("130001", "0013"),
+	      "download/130045/apidemo_files=a.bin", "download/130045/arm/apidemo/a.bin=x", NULL },
+	    "{\"devices\":[{\"id\":\"IP0013\",\"versions\":[\"13r1\"]}],"
+	    "\"versions\":[{\"id\":\"13r1\",\"build\":\"130001\",\"text\":\"13r1 [130001]\"}]}\n",
+	    NULL, NULL },
+};
+
+static void
+run_firmware_cases(void)
+{
+	for (size_t i = 0; i < sizeof(fw_cases) / sizeof(fw_cases[0]); i++) {
+		const struct fw_case *c = &fw_cases[i];
+		char channel[16], *base, *dl, *where, *s, *name;
+		struct diag *d = diag_create();
+		struct errbuf err = { "" };
+
+		snprintf(channel, sizeof(channel), "fw%zu", i);
+		base = xasprintf("%s/%s", root, channel);
+		dl = xasprintf("%s/download", base);
+		mkdir(base, 0755);
+		tree_make(base, c->files, c->catalog);
+		if (store_index_rebuild(root, channel, d, &err) == -1)
+			printf("#   %s\n", err.msg);
+		s = slurp(dl, "firmware.json");
+		name = xasprintf("%s: firmware.json", c->name);
+		tap_str_eq(s, c->firmware_json, name);
+		free(name);
+		where = c->warn_where ? xasprintf("%s/download/%s", channel, c->warn_where) : NULL;
+		if (where != NULL)
+			tap_ok(report_has(d, DIAG_WARNING, where, c->warn), "%s: warned", c->name);
+		free(where);
+		free(s);
+		free(dl);
+		free(base);
+		diag_free(d);
+	}
+}
+
 /* 10,000 builds of one app over 5 releases: re-index time. */
 static void
 run_scale(void)
@@ -382,6 +482,7 @@ main(void)
 	}
 	run_main();
 	run_all_and_errors();
+	run_firmware_cases();
 	run_scale();
 	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
