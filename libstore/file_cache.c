@@ -166,14 +166,35 @@ file_entry_load_small(struct file_entry *e)
 	return 0;
 }
 
+/* Opens relpath below its base folder (see file_cache_get()). */
+static int
+file_entry_open_fd(int dirfd, const char *relpath, size_t base_len)
+{
+	int base_fd, fd, saved;
+
+	if (base_len == 0)
+		return fs_open_beneath(dirfd, relpath, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	base_fd = fs_open_dir_nofollow(dirfd, relpath, base_len);
+	if (base_fd == -1)
+		return -1;
+	relpath += base_len;
+	if (*relpath == '/')
+		relpath++;
+	fd = fs_open_beneath(base_fd, relpath, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	saved = errno;
+	close(base_fd);
+	errno = saved;
+	return fd;
+}
+
 static struct file_entry *
-file_entry_open(int dirfd, const char *relpath)
+file_entry_open(int dirfd, const char *relpath, size_t base_len)
 {
 	struct file_entry *e;
 	struct stat st;
 	int fd, saved;
 
-	fd = fs_open_beneath(dirfd, relpath, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	fd = file_entry_open_fd(dirfd, relpath, base_len);
 	if (fd == -1)
 		return NULL;
 	if (fstat(fd, &st) == -1)
@@ -247,7 +268,7 @@ file_cache_still_valid(struct file_cache *fc, struct file_entry **slot, time_t n
 }
 
 struct file_entry *
-file_cache_get(struct file_cache *fc, int dirfd, const char *relpath)
+file_cache_get(struct file_cache *fc, int dirfd, const char *relpath, size_t base_len)
 {
 	unsigned generation = atomic_load(&file_cache_generation);
 	time_t now = file_cache_now();
@@ -262,7 +283,7 @@ file_cache_get(struct file_cache *fc, int dirfd, const char *relpath)
 		file_entry_ref(*slot);
 		return *slot;
 	}
-	e = file_entry_open(dirfd, relpath);
+	e = file_entry_open(dirfd, relpath, base_len);
 	if (e == NULL)
 		return NULL;
 	if (fc->count >= fc->max_entries ||

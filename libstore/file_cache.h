@@ -57,10 +57,19 @@ struct file_cache;
 struct file_cache *file_cache_create(size_t max_entries);
 void file_cache_free(struct file_cache *fc);
 
-/* Finds or opens dirfd/relpath (relpath canonical, see url_path.h; opened
- * with fs_open_beneath()).  Returns a referenced entry, or NULL with errno
- * set (EISDIR for a directory, ENOENT, EXDEV for an escape, ...). */
-struct file_entry *file_cache_get(struct file_cache *fc, int dirfd, const char *relpath);
+/*
+ * Finds or opens dirfd/relpath (relpath canonical, see url_path.h).  The
+ * first base_len bytes of relpath (0, or up to a '/') name the folder that
+ * confines the file: it is opened with fs_open_dir_nofollow() (no symlink
+ * followed), and the rest of relpath with fs_open_beneath() below it, so a
+ * symlink may lead anywhere inside that folder but not out of it.  Only a
+ * miss opens anything; entries are keyed by (dirfd, relpath), so a relpath
+ * must always be asked for with the same base_len.  Returns a referenced
+ * entry, or NULL with errno set (EISDIR for a directory, ENOENT, EXDEV for
+ * an escape, ENOTDIR for a symlinked base folder, ...).
+ */
+struct file_entry *file_cache_get(struct file_cache *fc, int dirfd, const char *relpath,
+    size_t base_len);
 
 void file_entry_ref(struct file_entry *e);
 void file_entry_unref(struct file_entry *e);

@@ -77,6 +77,50 @@ fs_open_beneath(int dirfd, const char *relpath, int flags)
 	return fs_open_checked(dirfd, relpath, flags);
 }
 
+/* Opens one segment of a path below fd, refusing symlinks and "."/"..". */
+static int
+fs_open_segment(int fd, const char *seg, size_t len)
+{
+	char name[NAME_MAX + 1];
+
+	if (len > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(name, seg, len);
+	name[len] = '\0';
+	if (len == 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		errno = EXDEV;
+		return -1;
+	}
+	return openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+int
+fs_open_dir_nofollow(int dirfd, const char *relpath, size_t len)
+{
+	const char *seg = relpath, *end = relpath + len, *slash;
+	int fd = -1, next, saved;
+
+	if (len == 0)
+		return openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	while (seg < end) {
+		slash = memchr(seg, '/', (size_t)(end - seg));
+		if (slash == NULL)
+			slash = end;
+		next = fs_open_segment(fd == -1 ? dirfd : fd, seg, (size_t)(slash - seg));
+		saved = errno;
+		if (fd != -1)
+			close(fd);
+		errno = saved;
+		if (next == -1)
+			return -1;
+		fd = next;
+		seg = slash + 1;
+	}
+	return fd;
+}
+
 DIR *
 fs_opendir_at(int dirfd)
 {

@@ -18,6 +18,16 @@
 
 int fs_open_beneath(int dirfd, const char *relpath, int flags);
 
+/* Opens the folder named by the first `len` bytes of `relpath` (canonical,
+ * segments joined by '/') below `dirfd`, following no symlink at all: each
+ * segment is opened with O_DIRECTORY | O_NOFOLLOW, so the result is a real
+ * folder of dirfd's tree.  This is where a confinement starts (a channel's
+ * download/ folder, beneath which its files are resolved).  len 0 opens
+ * dirfd's own folder.  Returns a descriptor (O_CLOEXEC) or -1 with errno set:
+ * ENOTDIR for a symlink (Linux; ELOOP elsewhere) or a file, EXDEV for an
+ * empty, "." or ".." segment, ENAMETOOLONG for a segment over NAME_MAX. */
+int fs_open_dir_nofollow(int dirfd, const char *relpath, size_t len);
+
 /* Opens a directory stream on dirfd's folder through a descriptor of its
  * own (openat "."), so it starts at the first entry and dirfd stays usable
  * with its own position.  closedir() frees it; NULL with errno set. */

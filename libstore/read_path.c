@@ -10,9 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fs_open.h"
+#include "home_page.h"
 #include "http_cond.h"
 #include "http_range.h"
 #include "read_path.h"
@@ -26,13 +27,37 @@ struct read_path {
 };
 
 /* Where a canonical path leads. */
-enum read_route { ROUTE_NONE, ROUTE_DOWNLOAD, ROUTE_PAGE };
+enum read_route { ROUTE_NONE, ROUTE_HOME, ROUTE_DOWNLOAD, ROUTE_PAGE };
+
+/* A routed path.  ROUTE_DOWNLOAD: path[0..base_len) is "<channel>/download",
+ * the folder its files are resolved beneath, and file what follows
+ * "download/".  ROUTE_PAGE: path[0..base_len) is the channel. */
+struct read_target {
+	enum read_route route;
+	const char *path;
+	size_t base_len;
+	const char *file;
+};
 
 static const char ALLOW_METHODS[] = "GET, HEAD, OPTIONS";
 static const char CORS_ALLOW_HEADERS[] =
     "Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, If-Range";
 static const char CORS_EXPOSE_HEADERS[] =
     "Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified";
+/* Build files may be HTML or SVG uploaded by anyone who publishes: shown as
+ * a page they would run on the store's origin; sandboxed they cannot. */
+static const char CSP_SANDBOX[] = "default-src 'none'; sandbox";
+/* The home page: inline style only. */
+static const char CSP_HOME[] = "default-src 'none'; style-src 'unsafe-inline'";
+
+/* The paths that answer with the home page. */
+static const char *const read_home_paths[] = { "", "index.htm" };
+
+/* The indexes at the top of download/: the only files there that are ours
+ * and not a publisher's, so the only ones without the sandbox. */
+static const char *const read_index_files[] = {
+	"apps.json", "firmware.json", "software.json", "linux.json", "phoneplatform.json",
+};
 
 static const struct {
 	int status;
@@ -80,6 +105,8 @@ read_path_response_release(struct read_response *resp)
 {
 	file_entry_unref(resp->file);
 	resp->file = NULL;
+	free(resp->owned);
+	resp->owned = NULL;
 }
 
 static void
@@ -123,46 +150,67 @@ read_error(struct read_response *resp, int status)
 		read_header_add(resp, "Allow", ALLOW_METHODS);
 }
 
-/* Splits "<channel>/download/..." and "<channel>/download.htm". */
-static enum read_route
-read_route_of(const char *canon, const char **rest)
+static int
+read_name_in(const char *name, const char *const *names, size_t count)
 {
-	const char *slash = strchr(canon, '/');
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Splits "<channel>/download[/...]" and "<channel>/download.htm"; "" and
+ * "index.htm" are the home page. */
+static void
+read_route_of(const char *path, struct read_target *t)
+{
+	const char *slash = strchr(path, '/');
 	char channel[STORE_CHANNEL_NAME_MAX + 1];
 	size_t len;
 
-	if (slash == NULL)
-		return ROUTE_NONE;
-	len = (size_t)(slash - canon);
+	memset(t, 0, sizeof(*t));
+	t->path = path;
+	if (read_name_in(path, read_home_paths, sizeof(read_home_paths) / sizeof(read_home_paths[0]))) {
+		t->route = ROUTE_HOME;
+		return;
+	}
+	len = slash != NULL ? (size_t)(slash - path) : 0;
 	if (len == 0 || len > STORE_CHANNEL_NAME_MAX)
-		return ROUTE_NONE;
-	memcpy(channel, canon, len);
+		return;
+	memcpy(channel, path, len);
 	channel[len] = '\0';
 	if (!store_channel_name_valid(channel))
-		return ROUTE_NONE;
+		return;
 	if (strcmp(slash + 1, STORE_DOWNLOAD_PAGE) == 0) {
-		*rest = STORE_DOWNLOAD_PAGE;
-		return ROUTE_PAGE;
+		t->route = ROUTE_PAGE;
+		t->base_len = len;
+	} else if (strncmp(slash + 1, STORE_DOWNLOAD_DIR, sizeof(STORE_DOWNLOAD_DIR) - 1) == 0 &&
+	    (slash[sizeof(STORE_DOWNLOAD_DIR)] == '/' || slash[sizeof(STORE_DOWNLOAD_DIR)] == '\0')) {
+		t->route = ROUTE_DOWNLOAD;
+		t->base_len = len + sizeof(STORE_DOWNLOAD_DIR);
+		t->file = path + t->base_len + (path[t->base_len] == '/');
 	}
-	if (strncmp(slash + 1, STORE_DOWNLOAD_DIR "/", sizeof(STORE_DOWNLOAD_DIR)) == 0 &&
-	    slash[sizeof(STORE_DOWNLOAD_DIR) + 1] != '\0') {
-		*rest = canon;
-		return ROUTE_DOWNLOAD;
-	}
-	return ROUTE_NONE;
 }
 
-/* Does "<channel>/download.htm" name a channel that has a download/
- * folder?  The page of a channel that does not exist is a 404. */
-static int
-read_channel_exists(const struct read_path *rp, const char *canon)
+int
+read_path_channel_served(int root_fd, const char *channel, size_t len)
 {
 	char dir[STORE_CHANNEL_NAME_MAX + sizeof("/" STORE_DOWNLOAD_DIR)];
-	size_t len = strcspn(canon, "/");
-	struct stat st;
+	int fd;
 
-	snprintf(dir, sizeof(dir), "%.*s/%s", (int)len, canon, STORE_DOWNLOAD_DIR);
-	return fstatat(rp->cfg.root_fd, dir, &st, 0) == 0 && S_ISDIR(st.st_mode);
+	if (len > STORE_CHANNEL_NAME_MAX)
+		return 0;
+	memcpy(dir, channel, len);
+	dir[len] = '\0';
+	if (!store_channel_name_valid(dir))
+		return 0;
+	snprintf(dir + len, sizeof(dir) - len, "/%s", STORE_DOWNLOAD_DIR);
+	fd = fs_open_dir_nofollow(root_fd, dir, strlen(dir));
+	if (fd == -1)
+		return 0;
+	close(fd);
+	return 1;
 }
 
 static int
@@ -174,11 +222,22 @@ read_is_revalidated_often(const char *path)
 	    (len > 4 && strcmp(path + len - 4, ".htm") == 0);
 }
 
+/* Headers of every reply, by where it was routed: nosniff everywhere; CORS
+ * on everything under download/ (errors and 304 included, so a page of
+ * another origin sees why it failed) and the sandbox on all of it but the
+ * indexes; the home page's own policy. */
 static void
-read_add_cors(struct read_response *resp, const struct read_request *req, enum read_route route)
+read_add_common(struct read_response *resp, const struct read_request *req,
+    const struct read_target *t)
 {
-	if (route != ROUTE_DOWNLOAD)
+	read_header_add(resp, "X-Content-Type-Options", "nosniff");
+	if (t->route == ROUTE_HOME)
+		read_header_add(resp, "Content-Security-Policy", CSP_HOME);
+	if (t->route != ROUTE_DOWNLOAD)
 		return;
+	if (!read_name_in(t->file, read_index_files,
+	    sizeof(read_index_files) / sizeof(read_index_files[0])))
+		read_header_add(resp, "Content-Security-Policy", CSP_SANDBOX);
 	read_header_add(resp, "Access-Control-Allow-Origin", "*");
 	if (req->method == READ_OPTIONS) {
 		read_header_add(resp, "Access-Control-Allow-Methods", ALLOW_METHODS);
@@ -273,49 +332,96 @@ read_serve_file(struct read_response *resp, const struct read_request *req,
 	}
 }
 
-void
-read_path_handle(struct read_path *rp, const struct read_request *req, struct read_response *resp)
+/* The home page, generated per request (it is small and rarely asked for). */
+static void
+read_serve_home(struct read_path *rp, const struct read_request *req, struct read_response *resp)
 {
-	char canon[URL_PATH_MAX + 1];
-	enum url_path_status st;
-	enum read_route route;
-	struct file_entry *e;
-	const char *rest = NULL;
-	int dirfd;
+	char *page;
+	size_t len;
 
-	memset(resp, 0, sizeof(*resp));
-	st = url_path_canonicalize(req->path, canon, sizeof(canon));
-	if (st != URL_PATH_OK) {
-		read_error(resp, url_path_status_http(st));
+	if (home_page_render(rp->cfg.root_fd, req->host, rp->cfg.www_fd != -1, &page, &len) == -1) {
+		read_error(resp, fs_errno_http_status(errno));
 		return;
 	}
-	route = read_route_of(canon, &rest);
-	if (route == ROUTE_NONE || (route == ROUTE_PAGE && rp->cfg.www_fd == -1)) {
-		read_error(resp, 404);
+	resp->owned = page;
+	read_set_status(resp, 200);
+	read_header_add(resp, "Content-Type", "text/html; charset=utf-8");
+	read_header_add(resp, "Cache-Control", "no-cache");
+	read_set_length(resp, len);
+	if (req->method == READ_HEAD)
 		return;
+	resp->body = READ_BODY_MEMORY;
+	resp->data = page;
+	resp->length = len;
+}
+
+/* A file of a channel's download/ folder, or its download.htm page. */
+static void
+read_serve_path(struct read_path *rp, const struct read_request *req,
+    const struct read_target *t, struct read_response *resp)
+{
+	struct file_entry *e;
+
+	if (t->route == ROUTE_PAGE) {
+		/* The page of a channel that does not exist is a 404. */
+		if (!read_path_channel_served(rp->cfg.root_fd, t->path, t->base_len)) {
+			read_error(resp, 404);
+			return;
+		}
+		e = file_cache_get(rp->cache, rp->cfg.www_fd, STORE_DOWNLOAD_PAGE, 0);
+	} else {
+		e = file_cache_get(rp->cache, rp->cfg.root_fd, t->path, t->base_len);
 	}
-	if (req->method == READ_OTHER) {
-		read_error(resp, 405);
-		read_add_cors(resp, req, route);
-		return;
-	}
-	if (req->method == READ_OPTIONS) {
-		read_set_status(resp, 204);
-		read_header_add(resp, "Allow", ALLOW_METHODS);
-		read_add_cors(resp, req, route);
-		return;
-	}
-	if (route == ROUTE_PAGE && !read_channel_exists(rp, canon)) {
-		read_error(resp, 404);
-		return;
-	}
-	dirfd = route == ROUTE_PAGE ? rp->cfg.www_fd : rp->cfg.root_fd;
-	e = file_cache_get(rp->cache, dirfd, rest);
 	if (e == NULL) {
 		read_error(resp, errno == EISDIR ? 404 : fs_errno_http_status(errno));
 		return;
 	}
 	resp->file = e;
 	read_serve_file(resp, req, e);
-	read_add_cors(resp, req, route);
+}
+
+static void
+read_dispatch(struct read_path *rp, const struct read_request *req,
+    const struct read_target *t, struct read_response *resp)
+{
+	if (t->route == ROUTE_NONE || (t->route == ROUTE_PAGE && rp->cfg.www_fd == -1)) {
+		read_error(resp, 404);
+		return;
+	}
+	if (req->method == READ_OTHER) {
+		read_error(resp, 405);
+		return;
+	}
+	if (req->method == READ_OPTIONS) {
+		read_set_status(resp, 204);
+		read_header_add(resp, "Allow", ALLOW_METHODS);
+		return;
+	}
+	if (t->route == ROUTE_HOME)
+		read_serve_home(rp, req, resp);
+	else
+		read_serve_path(rp, req, t, resp);
+}
+
+void
+read_path_handle(struct read_path *rp, const struct read_request *req, struct read_response *resp)
+{
+	char canon[URL_PATH_MAX + 1];
+	enum url_path_status st;
+	struct read_target t;
+
+	memset(resp, 0, sizeof(*resp));
+	st = url_path_canonicalize(req->path, canon, sizeof(canon));
+	if (st == URL_PATH_OK) {
+		read_route_of(canon, &t);
+		read_dispatch(rp, req, &t, resp);
+	} else {
+		/* A refused path still routes by its raw prefix, so that a refusal
+		 * under /<channel>/download/ carries the CORS headers too. */
+		read_route_of(req->path != NULL && req->path[0] == '/' ? req->path + 1 : "", &t);
+		if (t.route != ROUTE_DOWNLOAD)
+			t.route = ROUTE_NONE;
+		read_error(resp, url_path_status_http(st));
+	}
+	read_add_common(resp, req, &t);
 }

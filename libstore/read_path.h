@@ -4,9 +4,10 @@
  * An engine (the evhttp one in storesrv/server.c today, a WebDAV-capable one
  * later) fills a struct read_request from its request, calls
  * read_path_handle() and turns the struct read_response into its own reply.
- * All HTTP decisions live here: routing (/<channel>/download/... and
- * /<channel>/download.htm), path safety, methods, conditional requests,
- * ranges, CORS, caching headers.  Nothing here knows libevent.
+ * All HTTP decisions live here: routing (/<channel>/download/...,
+ * /<channel>/download.htm and the home page / and /index.htm), path safety,
+ * methods, conditional requests, ranges, CORS, caching and security headers.
+ * Nothing here knows libevent.
  *
  * One struct read_path per serving thread (it owns that thread's
  * file_cache); the root and www descriptors are shared read-only.
@@ -33,8 +34,15 @@ struct read_request {
 	const char *if_range;
 	const char *origin;
 	const char *access_control_request_headers;
+	const char *host;	/* Host: absolute URLs on the home page */
 };
 
+/*
+ * The most headers a response carries is 11 (a 206 of a build file:
+ * ETag, Last-Modified, Accept-Ranges, Content-Type, Cache-Control,
+ * Content-Range, Content-Length, the two CORS headers, nosniff and the
+ * sandbox Content-Security-Policy); an OPTIONS preflight has 7.
+ */
 #define READ_MAX_HEADERS 16
 
 struct read_header {
@@ -56,7 +64,10 @@ struct read_response {
 	uint64_t length;
 	/* Content-Length to announce (also for HEAD, where no body is sent) */
 	uint64_t content_length;
-	struct file_entry *file;	/* referenced; dropped by read_response_release() */
+	struct file_entry *file;	/* referenced; dropped by read_path_response_release() */
+	/* memory the response owns (a generated page, which data points into);
+	 * freed by read_path_response_release() */
+	void *owned;
 	/* storage for header values built per response */
 	char content_length_text[24];
 	char content_range_text[64];
@@ -79,8 +90,14 @@ void read_path_free(struct read_path *rp);
 void read_path_handle(struct read_path *rp, const struct read_request *req,
     struct read_response *resp);
 
-/* Drops what the response holds (its file reference).  Call once the engine
- * no longer needs resp's data; for READ_BODY_FILE an engine that sends
+/* Is the first `len` bytes of `channel` a channel that the read path serves:
+ * a valid channel name whose download/ folder is reached from root_fd
+ * without a symlink?  (Its files are resolved beneath that folder.) */
+int read_path_channel_served(int root_fd, const char *channel, size_t len);
+
+/* Drops what the response holds (its file reference, its owned memory).
+ * Call once the engine no longer needs resp's data (READ_BODY_MEMORY data
+ * must be copied or sent before); for READ_BODY_FILE an engine that sends
  * asynchronously takes its own file_entry_ref() first. */
 void read_path_response_release(struct read_response *resp);
 

@@ -10,7 +10,9 @@ S="$WORK/src"
 fw_build "$S" 130001 0001
 si --release 13r1 --label sr01 publish "$S/130001"
 is "first build published" "$RC" 0
-check "storesrv started" start_storesrv "$ROOT"
+# One serving thread: every request meets the cache the first ones filled,
+# so the checks below pass only if cached files are revalidated.
+check "storesrv started" start_storesrv "$ROOT" --threads 1
 is "first build served" "$(curl -s "$BASE/release/download/130001/ip0001.bin")" "firmware 0001 130001"
 like "firmware.json served" "$(curl -s "$BASE/release/download/firmware.json")" '"build":"130001"'
 
@@ -37,12 +39,10 @@ check "replaced content served" wait_for "$BASE/release/download/130002/ip0001.b
 
 si remove 130002
 is "build removed while serving" "$RC" 0
-# Each serving thread revalidates a cached file at most once a second, so
-# one second after the removal every thread must answer 404.
+# A cached file is revalidated at most once a second, so one second after
+# the removal the file served a moment ago must answer 404.
 sleep 1.2
-statuses=
-for _i in 1 2 3 4 5 6; do statuses="$statuses $(status_of "$BASE/release/download/130002/ip0001.bin")"; done
-is "removed build answers 404 on every thread" "$statuses" " 404 404 404 404 404 404"
+is "removed build answers 404 within a second" "$(status_of "$BASE/release/download/130002/ip0001.bin")" 404
 check "index back at the first build" wait_for "$BASE/release/download/firmware.json" '"build":"130001"'
 is "staging never served" "$(status_of "$BASE/.staging/")" 403
 check "storesrv stops cleanly" stop_storesrv

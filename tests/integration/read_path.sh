@@ -1,7 +1,9 @@
 #!/bin/bash
 # The public read path of storesrv, with curl against the real daemon:
-# headers, HEAD, conditionals, ranges, CORS, methods, the download page,
-# keep-alive, large files by sendfile, and a table of attack requests.
+# headers, HEAD, conditionals, ranges, CORS (errors included), methods,
+# security headers, the download page, the home page, keep-alive, large files
+# by sendfile, a table of attack requests (symlinks out of download/ too), and
+# revalidation of changed files on a one-thread server.
 . "$(dirname "$0")/lib.sh"
 
 command -v curl >/dev/null || skip_all "curl not installed"
@@ -18,10 +20,31 @@ ln -s "$WORK/outside/secret.txt" "$DL/evil-abs.txt"
 ln -s ../../../outside/secret.txt "$DL/evil-rel.txt"
 ln -s "$WORK/outside" "$DL/evil-dir"
 ln -s firmware.json "$DL/alias.json"
+ln -s . "$DL/self"
 echo hidden >"$DL/.firmware.json.tmp-abc123"
+# Symlinks that stay in the root but leave download/: never served.
+mkdir -p "$ROOT/.staging" && echo staged >"$ROOT/.staging/x"
+ln -s ../catalog.json "$DL/cat.json"
+ln -s ../.lock "$DL/lock"
+ln -s ../../.staging/x "$DL/staged"
+ln -s .. "$DL/up"
+mkdir -p "$ROOT/trick" && echo secret >"$ROOT/trick/secret.txt" && ln -s . "$ROOT/trick/download"
+ln -s release "$ROOT/latest"
+# Active content in a build folder, a channel folder named like markup.
+BUILD_DIR=$(cd "$DL" && ls -d [1-9]* | head -n 1)
+echo '<script>alert(1)</script>' >"$DL/$BUILD_DIR/page.htm"
+echo '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>' >"$DL/$BUILD_DIR/icon.svg"
+mkdir -p "$ROOT/<script>/download"
 
 check "storesrv starts on 127.0.0.1 with port 0" start_storesrv "$ROOT" --access-log "$WORK/access.log"
 diag "port $PORT"
+
+# hdr NAME URL [CURL ARGS...]: "<status> <value of header NAME>".
+hdr() {
+	_n=$1; _u=$2; shift 2
+	curl -s -D "$WORK/hdr" -o /dev/null --path-as-is "$@" "$_u" >/dev/null
+	echo "$(head -n 1 "$WORK/hdr" | tr -d '\r' | cut -d ' ' -f 2) $(header_of "$_n" "$WORK/hdr")"
+}
 
 # --- GET of an index ------------------------------------------------------
 H="$WORK/h"
@@ -109,6 +132,53 @@ grep -q 'download/apps.json' "$WORK/page" && ok "download.htm links the indexes"
 is "download.htm of another channel is the same page" "$(status_of "$BASE/beta/download.htm")" 200
 is "download.htm of a channel that does not exist: 404" "$(status_of "$BASE/nochannel/download.htm")" 404
 
+# --- CORS on every reply under download/, errors included --------------------
+is "404 under download/: CORS" "$(hdr Access-Control-Allow-Origin "$BASE/release/download/nonexistent.json")" "404 *"
+like "404 under download/: exposed headers" "$(hdr Access-Control-Expose-Headers "$BASE/release/download/nonexistent.json")" '^404 .*ETag'
+is "the download/ folder itself: 404 with CORS" "$(hdr Access-Control-Allow-Origin "$BASE/release/download/")" "404 *"
+is "405 under download/: CORS" "$(hdr Access-Control-Allow-Origin "$BASE/release/download/apps.json" -X PUT)" "405 *"
+is "412 under download/: CORS" "$(hdr Access-Control-Allow-Origin "$BASE/release/download/apps.json" -H 'If-Match: "other"')" "412 *"
+is "416 under download/: CORS" "$(hdr Access-Control-Allow-Origin "$BASE/release/download/blob.bin" -H 'Range: bytes=2000000-')" "416 *"
+is "304 under download/: CORS" "$(hdr Access-Control-Allow-Origin "$BASE/release/download/firmware.json" -H "If-None-Match: $ETAG")" "304 *"
+is "400 under download/: CORS" "$(hdr Access-Control-Allow-Origin "$BASE/release/download/%zz")" "400 *"
+is "403 under download/: CORS" "$(hdr Access-Control-Allow-Origin "$BASE/release/download/.firmware.json.tmp-abc123")" "403 *"
+is "414 under download/: CORS" "$(hdr Access-Control-Allow-Origin "$BASE/release/download$(printf '/a%.0s' $(seq 1 600))")" "414 *"
+is "404 outside download/: no CORS" "$(hdr Access-Control-Allow-Origin "$BASE/release/catalog.json")" "404 "
+
+# --- active content: nosniff everywhere, build files sandboxed ----------------
+is "an .htm of a build: sandboxed" "$(hdr Content-Security-Policy "$BASE/release/download/$BUILD_DIR/page.htm")" "200 default-src 'none'; sandbox"
+is "an .htm of a build: nosniff" "$(hdr X-Content-Type-Options "$BASE/release/download/$BUILD_DIR/page.htm")" "200 nosniff"
+is "an .svg of a build: sandboxed" "$(hdr Content-Security-Policy "$BASE/release/download/$BUILD_DIR/icon.svg")" "200 default-src 'none'; sandbox"
+is "an .svg of a build: nosniff" "$(hdr X-Content-Type-Options "$BASE/release/download/$BUILD_DIR/icon.svg")" "200 nosniff"
+is "HEAD of a build's .htm: sandboxed" "$(hdr Content-Security-Policy "$BASE/release/download/$BUILD_DIR/page.htm" -I)" "200 default-src 'none'; sandbox"
+is "an index: not sandboxed" "$(hdr Content-Security-Policy "$BASE/release/download/firmware.json")" "200 "
+is "an index: nosniff" "$(hdr X-Content-Type-Options "$BASE/release/download/firmware.json")" "200 nosniff"
+is "download.htm: not sandboxed" "$(hdr Content-Security-Policy "$BASE/release/download.htm")" "200 "
+is "download.htm: nosniff" "$(hdr X-Content-Type-Options "$BASE/release/download.htm")" "200 nosniff"
+is "a 404 elsewhere: nosniff" "$(hdr X-Content-Type-Options "$BASE/nothing")" "404 nosniff"
+
+# --- the home page ----------------------------------------------------------
+curl -s -D "$H" -o "$WORK/home" "$BASE/"
+is "/: 200" "$(head -n 1 "$H" | tr -d '\r' | cut -d ' ' -f 2)" 200
+is "/: text/html" "$(header_of Content-Type "$H")" "text/html; charset=utf-8"
+is "/: Cache-Control no-cache" "$(header_of Cache-Control "$H")" "no-cache"
+is "/: nosniff" "$(header_of X-Content-Type-Options "$H")" "nosniff"
+is "/: Content-Length equals the body" "$(header_of Content-Length "$H")" "$(stat -c %s "$WORK/home")"
+for ch in release beta; do
+	grep -q "<a href=\"/$ch/download.htm\">$ch</a>" "$WORK/home" && ok "/: links $ch/download.htm" || not_ok "/: links $ch/download.htm"
+	grep -q "<code>$BASE/$ch/download</code>" "$WORK/home" && ok "/: the download URL of $ch" || not_ok "/: the download URL of $ch"
+	grep -q "<code>$BASE/$ch/download/apps.json</code>" "$WORK/home" && ok "/: the apps.json URL of $ch" || not_ok "/: the apps.json URL of $ch"
+done
+! grep -q '<script\|&lt;script' "$WORK/home" && ok "/: a folder named <script> is not listed" || not_ok "/: a folder named <script> is not listed"
+! grep -q 'trick\|latest' "$WORK/home" && ok "/: channels with a symlinked download/ are not listed" || not_ok "/: channels with a symlinked download/ are not listed"
+! grep -Eqi '<(img|link|iframe)|src=' "$WORK/home" && ok "/: self-contained" || not_ok "/: self-contained"
+is "/index.htm is the same page" "$(curl -s -o "$WORK/index" -w '%{http_code}' "$BASE/index.htm") $(cmp -s "$WORK/index" "$WORK/home" && echo same)" "200 same"
+is "HEAD /: the page's Content-Length" "$(hdr Content-Length "$BASE/" -I)" "200 $(stat -c %s "$WORK/home")"
+curl -s -o "$WORK/home2" -H "Host: x'&y" "$BASE/"
+! grep -q "x'&y\|x&#39;&amp;y" "$WORK/home2" && ok "/: an odd Host is not used" || not_ok "/: an odd Host is not used"
+grep -q '<code>/release/download/apps.json</code>' "$WORK/home2" && ok "/: paths when the Host is unusable" || not_ok "/: paths when the Host is unusable"
+is "/: POST is 405" "$(status_of "$BASE/" -X POST)" 405
+
 # --- keep-alive -------------------------------------------------------------
 reuse=$(curl -sv -o /dev/null -o /dev/null "$BASE/release/download/apps.json" "$BASE/release/download/firmware.json" 2>&1 | grep -c -i 're-us')
 [ "$reuse" -ge 1 ] && ok "keep-alive: the second request reuses the connection" || not_ok "keep-alive: the second request reuses the connection"
@@ -146,10 +216,19 @@ done <<'TABLE'
 404 /release/download/evil-dir/secret.txt
 404 /release/download/firmware.json/
 404 /release/download/nonexistent.json
-404 /
+404 /release/download/cat.json
+404 /release/download/lock
+404 /release/download/staged
+404 /release/download/up/catalog.json
+404 /release/download/up/download/firmware.json
+404 /trick/download/secret.txt
+404 /trick/download.htm
+404 /latest/download/apps.json
+404 /latest/download.htm
 404 /etc/passwd
 403 /..channel/download/x
 200 /release/download/alias.json
+200 /release/download/self/firmware.json
 200 /release/download/%66irmware.json
 TABLE
 long=$(printf '/a%.0s' $(seq 1 600))
@@ -174,16 +253,6 @@ diag "peak RSS before ${HWM0} kB, after ${HWM1} kB"
 [ $((HWM1 - HWM0)) -lt 16384 ] && ok "peak RSS grew by less than 16 MiB serving 2 x 96 MiB" ||
     not_ok "peak RSS grew by less than 16 MiB serving 2 x 96 MiB (grew $((HWM1 - HWM0)) kB)"
 
-# --- the store changes under a running server --------------------------------
-echo '{"new": 1}' >"$DL/new.json"
-is "a new file is served at once" "$(curl -s "$BASE/release/download/new.json")" '{"new": 1}'
-echo '{"new": 2}' >"$DL/.new.tmp" && mv "$DL/.new.tmp" "$DL/new.json"
-sleep 1.2
-is "a file replaced by rename is served new within a second" "$(curl -s "$BASE/release/download/new.json")" '{"new": 2}'
-rm "$DL/new.json"
-sleep 1.2
-is "a removed file is gone within a second" "$(status_of "$BASE/release/download/new.json")" 404
-
 # --- SIGHUP: reopen the access log, rescan the store ---------------------------
 mv "$WORK/access.log" "$WORK/access.log.1"
 rm "$DL/apps.json"
@@ -196,4 +265,22 @@ like "access log: combined format" "$(tail -n 1 "$WORK/access.log")" '^127\.0\.0
 grep -q '" 400 ' "$WORK/access.log.1" && ok "access log: refusals are logged" || not_ok "access log: refusals are logged"
 
 check "SIGTERM: clean exit (status 0, no leaks)" stop_storesrv
+
+# --- the store changes under a running server --------------------------------
+# One serving thread, so every request meets the cache that the first one
+# filled: only revalidation can make these pass.
+check "storesrv --threads 1 starts" start_storesrv "$ROOT" --threads 1
+echo '{"new": 1}' >"$DL/new.json"
+ln -s firmware.json "$DL/alias2.json"
+is "a new file is served at once" "$(curl -s "$BASE/release/download/new.json")" '{"new": 1}'
+is "a link inside download/ is served" "$(status_of "$BASE/release/download/alias2.json")" 200
+echo '{"new": 2}' >"$DL/.new.tmp" && mv "$DL/.new.tmp" "$DL/new.json"
+ln -sfn ../catalog.json "$DL/alias2.json"
+sleep 1.2
+is "a file replaced by rename is served new within a second" "$(curl -s "$BASE/release/download/new.json")" '{"new": 2}'
+is "a link turned to ../catalog.json is refused within a second" "$(status_of "$BASE/release/download/alias2.json")" 404
+rm "$DL/new.json"
+sleep 1.2
+is "a removed file is gone within a second" "$(status_of "$BASE/release/download/new.json")" 404
+check "SIGTERM: clean exit of the one-thread server" stop_storesrv
 done_testing
