@@ -643,7 +643,15 @@ store_index_rebuild_all(const char *root, struct diag *report, struct errbuf *er
 	if (ix_list_channels(root, &channels, &n, err) == -1)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
-		if ((lockfd = store_lock_channel(root, channels[i], 0, err)) == -1) {
+		lockfd = store_lock_channel(root, channels[i], 1, err);
+		if (lockfd == -1 && errno == EWOULDBLOCK) {
+			if (report != NULL)
+				diag_add(report, DIAG_WARNING, channels[i], "skipped: %s/%s/%s is "
+				    "held by another writer, which rewrites the indexes itself",
+				    root, channels[i], STORE_LOCK_FILE);
+			continue;
+		}
+		if (lockfd == -1) {
 			rc = -1;
 			break;
 		}

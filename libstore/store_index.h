@@ -25,8 +25,10 @@
 int store_index_rebuild(const char *root, const char *channel, struct diag *report,
     struct errbuf *err);
 
-/* Rebuilds every channel under root (each under its lock); stops at the
- * first hard error.  Returns 0 or -1. */
+/* Rebuilds every channel under root, each under its lock, and never waits
+ * for a lock: a channel another writer holds is skipped with a warning in
+ * report (that writer rewrites its indexes itself).  Stops at the first
+ * hard error.  Returns 0 or -1. */
 int store_index_rebuild_all(const char *root, struct diag *report, struct errbuf *err);
 
 #endif

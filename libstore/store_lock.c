@@ -33,13 +33,16 @@ store_lock_channel(const char *root, const char *channel, int nonblock, struct e
 		rc = flock(fd, LOCK_EX | (nonblock ? LOCK_NB : 0));
 	while (rc == -1 && errno == EINTR);
 	if (rc == -1) {
-		if (errno == EWOULDBLOCK)
+		int saved = errno;
+
+		if (saved == EWOULDBLOCK)
 			errbuf_set(err, "%s: channel \"%s\" is locked by another writer",
 			    path, channel);
 		else
 			errbuf_set_errno(err, "%s: flock", path);
 		close(fd);
 		fd = -1;
+		errno = saved;
 	}
 	free(path);
 	return fd;

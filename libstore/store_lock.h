@@ -12,8 +12,9 @@
 #include "errbuf.h"
 
 /* Opens (creating) and locks <root>/<channel>/.lock; blocks until it has the
- * lock, or fails at once when nonblock is set and another holds it.  Returns
- * the descriptor to pass to store_unlock(), or -1. */
+ * lock, or fails at once when nonblock is set and another holds it (errno
+ * is then EWOULDBLOCK).  Returns the descriptor to pass to store_unlock(),
+ * or -1. */
 int store_lock_channel(const char *root, const char *channel, int nonblock, struct errbuf *err);
 void store_unlock(int lockfd);
 

@@ -13,26 +13,18 @@
 #include "access_log.h"
 #include "diag.h"
 #include "log.h"
+#include "rescan.h"
 #include "server.h"
 #include "settings.h"
-#include "store_index.h"
 
-/* Rewrites every channel's indexes; problems are logged, never fatal. */
+/* How long SIGTERM waits for a rescan in progress before leaving it. */
+#define STORESRV_RESCAN_STOP_WAIT_MS	1000
+
+/* SIGHUP (on the main thread): ask the rescan thread for a rescan. */
 static void
-storesrv_rescan(void *arg)
+storesrv_on_reload(void *arg)
 {
-	const struct settings *s = arg;
-	struct diag *report;
-	struct errbuf err;
-
-	if (!s->rescan)
-		return;
-	report = diag_create();
-	if (store_index_rebuild_all(s->root, report, &err) == -1)
-		log_warnx("rescan: %s", err.msg);
-	for (size_t i = 0; i < report->count; i++)
-		log_info("rescan: %s: %s", report->entries[i].where, report->entries[i].message);
-	diag_free(report);
+	rescan_request(arg);
 }
 
 /* Writes "text\n" to path (port and pid files). */
@@ -54,6 +46,7 @@ storesrv_write_small_file(const char *path, long value, struct errbuf *err)
 static int
 storesrv_start(struct settings *s, struct errbuf *err)
 {
+	struct rescan *scan = NULL;
 	struct server *srv;
 	int rc = -1;
 
@@ -73,10 +66,14 @@ storesrv_start(struct settings *s, struct errbuf *err)
 	}
 	if (s->pid_file != NULL && storesrv_write_small_file(s->pid_file, (long)getpid(), err) == -1)
 		goto done;
-	storesrv_rescan(s);
-	server_set_reload(srv, storesrv_rescan, s);
+	if (s->rescan) {
+		if ((scan = rescan_start(s->root, err)) == NULL)
+			goto done;
+		server_set_reload(srv, storesrv_on_reload, scan);
+	}
 	rc = server_run(srv, err);
 done:
+	rescan_stop(scan, STORESRV_RESCAN_STOP_WAIT_MS);
 	server_free(srv);
 	if (s->pid_file != NULL && rc == 0)
 		unlink(s->pid_file);

@@ -80,10 +80,19 @@ start_storesrv() {
 	[ -n "$PORT" ]
 }
 
-# stop_storesrv: SIGTERM, then the exit status (0 on a clean shutdown).
+# stop_storesrv [SECONDS]: SIGTERM, then the exit status (0 on a clean
+# shutdown); with SECONDS, SIGKILL after that long, so a hang fails the test
+# instead of stalling it.
 stop_storesrv() {
 	[ -n "$SRV_PID" ] || return 1
 	kill -TERM "$SRV_PID" 2>/dev/null
+	if [ -n "${1:-}" ]; then
+		_i=0
+		while kill -0 "$SRV_PID" 2>/dev/null && [ $_i -lt $(($1 * 10)) ]; do
+			sleep 0.1; _i=$((_i + 1))
+		done
+		kill -KILL "$SRV_PID" 2>/dev/null
+	fi
 	wait "$SRV_PID"
 	_status=$?
 	SRV_PID=
