@@ -1,10 +1,14 @@
 /*
  * store_layout: the names of the store on disk and the checks on the names
- * that appear in it (channels, builds, item ids); see store_layout.h.
+ * that appear in it (channels, builds, item ids) and on what a channel is;
+ * see store_layout.h.
  */
 #include "config.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "store_layout.h"
 
@@ -36,6 +40,18 @@ store_channel_name_valid(const char *name)
 			return 0;
 	}
 	return 1;
+}
+
+int
+store_channel_at(int rootfd, const char *name)
+{
+	char path[STORE_CHANNEL_NAME_MAX + sizeof("/" STORE_DOWNLOAD_DIR)];
+	struct stat st;
+
+	if (!store_channel_name_valid(name))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", name, STORE_DOWNLOAD_DIR);
+	return fstatat(rootfd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
 int

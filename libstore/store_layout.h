@@ -43,6 +43,10 @@ extern const size_t store_app_archs_count;
 /* A channel name: 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'. */
 int store_channel_name_valid(const char *name);
 
+/* Whether `name` in the directory rootfd is a channel: a valid channel
+ * name (above) that is a folder holding download/. */
+int store_channel_at(int rootfd, const char *name);
+
 /* A build number of an app, firmware or software build: 1-9 decimal digits,
  * no leading zero ("130001", "1610869"; platform versions like "2165" too). */
 int store_build_name_valid(const char *name);

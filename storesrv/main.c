@@ -80,6 +80,24 @@ done:
 	return rc;
 }
 
+/* Checks the settings, printing every problem found.  Returns -1 on errors. */
+static int
+storesrv_validate(const struct settings *s)
+{
+	struct diag *report = diag_create();
+	int rc;
+
+	rc = settings_validate(s, report);
+	for (size_t i = 0; i < report->count; i++) {
+		const struct diag_entry *e = &report->entries[i];
+
+		fprintf(stderr, "storesrv: %s%s: %s\n",
+		    e->severity == DIAG_WARNING ? "warning: " : "", e->where, e->message);
+	}
+	diag_free(report);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -98,10 +116,8 @@ main(int argc, char **argv)
 	}
 	if (s.verbose)
 		log_set_level(LOG_LEVEL_DEBUG);
-	if (settings_validate(&s, &err) == -1) {
-		fprintf(stderr, "storesrv: %s\n", err.msg);
+	if (storesrv_validate(&s) == -1)
 		goto done;
-	}
 	if (s.check_only) {
 		printf("storesrv: configuration OK (root %s, listen %s)\n", s.root, s.listen);
 		status = 0;

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -18,7 +19,17 @@
 #include <netinet/in.h>
 
 #include "settings.h"
+#include "store_layout.h"
 #include "xmalloc.h"
+
+/* The installed www folder; a storesrv that is built but not installed
+ * falls back to the source tree's (STORESRV_SRCDIR_WWW, set by the build). */
+#define SETTINGS_WWW_DEFAULT	STORESRV_DATADIR "/www"
+#ifdef STORESRV_SRCDIR_WWW
+#define SETTINGS_WWW_FALLBACK_HELP	"; when that is missing, " STORESRV_SRCDIR_WWW
+#else
+#define SETTINGS_WWW_FALLBACK_HELP	""
+#endif
 
 enum settings_type { SETTINGS_STRING, SETTINGS_INT, SETTINGS_BOOL };
 
@@ -37,7 +48,7 @@ struct settings_option {
 static const struct settings_option settings_options[] = {
 	{ "root", 'r', SETTINGS_STRING, OPT(root), 0, 0, "DIR", "store root holding the channels (required)" },
 	{ "listen", 'l', SETTINGS_STRING, OPT(listen), 0, 0, "ADDR:PORT", "address to listen on (default 127.0.0.1:8080; port 0 picks one)" },
-	{ "www", 'w', SETTINGS_STRING, OPT(www), 0, 0, "DIR", "folder with download.htm (default " STORESRV_DATADIR "/www)" },
+	{ "www", 'w', SETTINGS_STRING, OPT(www), 0, 0, "DIR", "folder with download.htm (default " SETTINGS_WWW_DEFAULT SETTINGS_WWW_FALLBACK_HELP ")" },
 	{ "access-log", 0, SETTINGS_STRING, OPT(access_log), 0, 0, "FILE", "access log file, '-' for stdout, 'off' (default off)" },
 	{ "port-file", 0, SETTINGS_STRING, OPT(port_file), 0, 0, "FILE", "write the bound port to FILE" },
 	{ "pid-file", 0, SETTINGS_STRING, OPT(pid_file), 0, 0, "FILE", "write the process id to FILE" },
@@ -53,12 +64,31 @@ static const struct settings_option settings_options[] = {
 
 #define SETTINGS_NOPTIONS (sizeof(settings_options) / sizeof(settings_options[0]))
 
+static int
+settings_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The installed www folder, or the source tree's when only that exists. */
+static const char *
+settings_default_www(void)
+{
+#ifdef STORESRV_SRCDIR_WWW
+	if (!settings_is_dir(SETTINGS_WWW_DEFAULT) && settings_is_dir(STORESRV_SRCDIR_WWW))
+		return STORESRV_SRCDIR_WWW;
+#endif
+	return SETTINGS_WWW_DEFAULT;
+}
+
 void
 settings_init(struct settings *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->listen = xstrdup("127.0.0.1:8080");
-	cfg->www = xstrdup(STORESRV_DATADIR "/www");
+	cfg->www = xstrdup(settings_default_www());
 	cfg->access_log = xstrdup("off");
 	cfg->max_connections = 4096;
 	cfg->timeout = 60;
@@ -373,35 +403,60 @@ settings_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *
 	return -1;
 }
 
+/* A readable directory, or a problem of `key` in report. */
 static int
-settings_check_dir(const char *key, const char *path, struct errbuf *err)
+settings_check_dir(const char *where, const char *key, const char *path, struct diag *report)
 {
+	struct errbuf err;
 	struct stat st;
 
 	if (stat(path, &st) == -1)
-		return errbuf_set_errno(err, "%s: %s", key, path);
-	if (!S_ISDIR(st.st_mode))
-		return errbuf_set(err, "%s: %s: not a directory", key, path);
-	if (access(path, R_OK | X_OK) == -1)
-		return errbuf_set_errno(err, "%s: %s", key, path);
-	return 0;
+		errbuf_set_errno(&err, "%s: %s", key, path);
+	else if (!S_ISDIR(st.st_mode))
+		errbuf_set(&err, "%s: %s: not a directory", key, path);
+	else if (access(path, R_OK | X_OK) == -1)
+		errbuf_set_errno(&err, "%s: %s", key, path);
+	else
+		return 0;
+	diag_add(report, DIAG_ERROR, where, "%s", err.msg);
+	return -1;
+}
+
+/* A warning when root holds no channel (store_layout.h): nothing to serve. */
+static void
+settings_check_channels(const char *where, const char *root, struct diag *report)
+{
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	if ((d = opendir(root)) == NULL) {
+		diag_add(report, DIAG_ERROR, where, "root: %s: %s", root, strerror(errno));
+		return;
+	}
+	while (!found && (de = readdir(d)) != NULL)
+		found = store_channel_at(dirfd(d), de->d_name);
+	closedir(d);
+	if (!found)
+		diag_add(report, DIAG_WARNING, where, "root: no channel found in %s (a channel is "
+		    "a folder holding %s/)", root, STORE_DOWNLOAD_DIR);
 }
 
 int
-settings_validate(const struct settings *cfg, struct errbuf *err)
+settings_validate(const struct settings *cfg, struct diag *report)
 {
 	const char *where = cfg->config_file ? cfg->config_file : "command line";
+	size_t errors = report->errors;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 
 	if (cfg->root == NULL)
-		return errbuf_set(err, "%s: root: not set (use --root DIR or 'root = DIR')", where);
-	if (settings_check_dir("root", cfg->root, err) == -1)
-		return errbuf_prefix(err, "%s", where);
-	if (settings_check_dir("www", cfg->www, err) == -1)
-		return errbuf_prefix(err, "%s", where);
+		diag_add(report, DIAG_ERROR, where, "root: not set (use --root DIR or 'root = DIR')");
+	else if (settings_check_dir(where, "root", cfg->root, report) == 0)
+		settings_check_channels(where, cfg->root, report);
+	settings_check_dir(where, "www", cfg->www, report);
 	if (settings_parse_listen(cfg->listen, &ss, &sslen) == -1)
-		return errbuf_set(err, "%s: listen: '%s' is not ADDR:PORT or [ADDR]:PORT",
-		    where, cfg->listen);
-	return 0;
+		diag_add(report, DIAG_ERROR, where, "listen: '%s' is not ADDR:PORT or [ADDR]:PORT",
+		    cfg->listen);
+	return report->errors > errors ? -1 : 0;
 }

@@ -14,12 +14,13 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "diag.h"
 #include "errbuf.h"
 
 struct settings {
 	char *root;		/* store root (required) */
 	char *listen;		/* ADDR:PORT, [V6ADDR]:PORT; port 0 = any */
-	char *www;		/* folder with download.htm */
+	char *www;		/* folder with download.htm (default: see settings.c) */
 	char *access_log;	/* file path, "-" for stdout, "off" */
 	char *port_file;	/* write the bound port here */
 	char *pid_file;
@@ -52,9 +53,10 @@ int settings_load_file(struct settings *cfg, const char *path, struct errbuf *er
  * error (message in err). */
 int settings_from_args(struct settings *cfg, int argc, char **argv, struct errbuf *err);
 
-/* Checks what can be checked before starting: root and www are readable
- * directories, listen parses. */
-int settings_validate(const struct settings *cfg, struct errbuf *err);
+/* Checks what can be checked before starting, reporting every problem to
+ * report: root and www are readable directories, listen parses (errors);
+ * root holds a channel (a warning).  Returns -1 when it found an error. */
+int settings_validate(const struct settings *cfg, struct diag *report);
 
 void settings_usage(FILE *out);
 

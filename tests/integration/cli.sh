@@ -16,6 +16,34 @@ like "--version" "$("$STORESRV" --version)" '^storesrv [0-9]'
 out=$("$STORESRV" -n -r "$ROOT" -w "$WWW_DIR" 2>&1); rc=$?
 is "-n with a good root: exit 0" "$rc" 0
 like "-n says OK" "$out" 'configuration OK'
+good_out=$out
+
+# Built but not installed: the source tree's www/ is found without -w.
+like "--help names the source tree's www/ as the fallback" "$("$STORESRV" --help)" \
+    "-w, --www DIR .*when that is missing, .*/www\)"
+out=$("$STORESRV" -n -r "$ROOT" 2>&1); rc=$?
+is "-n without -w from the build tree: exit 0" "$rc" 0
+like "-n without -w from the build tree: OK" "$out" 'configuration OK'
+NO_WWW=1 start_storesrv "$ROOT" --rescan no
+is "without -w: serves download.htm from the source tree" "$(status_of "$BASE/release/download.htm")" 200
+check "without -w: SIGTERM, exit 0" stop_storesrv
+
+# -n reports every problem, not only the first.
+out=$("$STORESRV" -n -r "$WORK/missing" -w "$WORK/nowww" -l nonsense 2>&1); rc=$?
+is "-n with three problems: non-zero, three lines" "$rc $(printf '%s\n' "$out" | grep -c '')" "1 3"
+like "-n with three problems: www named" "$out" "www: $WORK/nowww: No such file or directory"
+like "-n with three problems: listen named" "$out" "listen: 'nonsense' is not ADDR:PORT"
+out=$("$STORESRV" -n -w "$WORK/nowww" 2>&1)
+like "-n without root still checks www" "$out" "www: $WORK/nowww: No such file"
+mkdir -p "$WORK/empty/release" "$WORK/empty/.staging/download" "$WORK/empty/bad name/download"
+out=$("$STORESRV" -n -r "$WORK/empty" -w "$WWW_DIR" 2>&1); rc=$?
+# (no warning for the good root; exit 0: imports may come later)
+case "$rc $good_out" in
+"0 "*warning*) not_ok "-n warns of a root without channels, naming it"; diag "$good_out" ;;
+"0 "*) like "-n warns of a root without channels, naming it" "$out" \
+    "warning: .*no channel found in $WORK/empty" ;;
+*) not_ok "-n warns of a root without channels, naming it (exit $rc)" ;;
+esac
 
 out=$("$STORESRV" -n -r "$WORK/missing" -w "$WWW_DIR" 2>&1); rc=$?
 [ "$rc" -ne 0 ] && ok "-n with a missing root: non-zero" || not_ok "-n with a missing root: non-zero"

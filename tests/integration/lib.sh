@@ -63,11 +63,13 @@ make_demo_store() {
 }
 
 # start_storesrv ROOT [ARGS...]: starts the daemon in the foreground on
-# 127.0.0.1:0 and waits for its port; sets SRV_PID, PORT and BASE.
+# 127.0.0.1:0 (with -w WWW_DIR unless NO_WWW is set) and waits for its port;
+# sets SRV_PID, PORT and BASE.
 start_storesrv() {
 	_root=$1; shift
+	[ -n "${NO_WWW:-}" ] || set -- -w "$WWW_DIR" "$@"
 	rm -f "$WORK/port"
-	"$STORESRV" -f -r "$_root" -l 127.0.0.1:0 -w "$WWW_DIR" --port-file "$WORK/port" \
+	"$STORESRV" -f -r "$_root" -l 127.0.0.1:0 --port-file "$WORK/port" \
 	    "$@" 2>>"$WORK/storesrv.err" &
 	SRV_PID=$!
 	_i=0
