@@ -8,14 +8,17 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>
@@ -24,7 +27,9 @@
 #include <event2/util.h>
 
 #include "access_log.h"
+#include "conn_table.h"
 #include "file_cache.h"
+#include "http_head.h"
 #include "log.h"
 #include "read_path.h"
 #include "server.h"
@@ -35,6 +40,10 @@
 #define SERVER_MAX_THREADS	64
 #define SERVER_MAX_BODY		4096	/* the read path takes no request bodies */
 #define SERVER_ACCEPT_PAUSE_MS	100
+#define SERVER_MAX_FIELDS	100	/* request header lines checked at most */
+#define SERVER_READ_SLACK	16384	/* input buffered beyond a whole head */
+#define SERVER_THREAD_FDS	8	/* descriptors of a thread beyond its cache */
+#define SERVER_PROCESS_FDS	64	/* the process's own: logs, root, www, ... */
 
 struct server_thread {
 	struct server *srv;
@@ -50,6 +59,7 @@ struct server_thread {
 	struct evconnlistener *listener;
 	struct read_path *rp;
 	struct access_log_buffer *log;
+	struct conn_table *conns;
 };
 
 struct server {
@@ -58,6 +68,7 @@ struct server {
 	int www_fd;
 	int port;
 	size_t nthreads;
+	size_t max_connections;	/* what the descriptor limit allows */
 	struct server_thread *threads;
 	server_reload_fn reload_fn;
 	void *reload_arg;
@@ -96,16 +107,13 @@ server_method_name(enum evhttp_cmd_type cmd, enum read_method *method)
 	return "UNKNOWN";
 }
 
-/* Every method evhttp knows, so that none gets evhttp's 501. */
-static ev_uint16_t
-server_known_methods(void)
-{
-	ev_uint16_t all = 0;
-
-	for (size_t i = 0; i < sizeof(server_methods) / sizeof(server_methods[0]); i++)
-		all |= (ev_uint16_t)server_methods[i].cmd;
-	return all;
-}
+/*
+ * Every method reaches server_handle(), so that none gets evhttp's HTML 501
+ * without Allow: evhttp 2.1 marks a method it does not know (PROPFIND,
+ * lower-case "get", ...) with a private bit (1 << 15) that is not in enum
+ * evhttp_cmd_type, and refuses any type whose bit is not allowed.
+ */
+#define SERVER_ALL_METHODS	((ev_uint16_t)0xffff)
 
 static void
 server_segment_done(struct evbuffer_file_segment const *seg, int flags, void *arg)
@@ -190,36 +198,143 @@ server_request_path(struct evhttp_request *req, char *buf, size_t bufsz)
 	return raw != NULL ? raw : "";
 }
 
+/*
+ * The framing rules evhttp lets through (http_head.h).  Returns 0, or the
+ * status to refuse the request with.  evhttp itself refuses (400, and
+ * closes) a request line without a version, a major version other than 1
+ * ("HTTP/2.0"), a header line without a colon, a head over max-header-size
+ * and a body over SERVER_MAX_BODY.
+ */
+static int
+server_check_head(struct evhttp_request *req)
+{
+	struct http_head_field fields[SERVER_MAX_FIELDS];
+	const struct evkeyval *kv;
+	size_t n = 0;
+	const char *why;
+	int status;
+
+	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next) {
+		if (n == SERVER_MAX_FIELDS)
+			return 431;
+		fields[n].name = kv->key;
+		fields[n].value = kv->value;
+		n++;
+	}
+	status = http_head_check(req->major, req->minor, fields, n, &why);
+	if (status != 0)
+		log_debug("%s: refused with %d: %s", evhttp_request_get_uri(req), status, why);
+	return status;
+}
+
+/* A refusal at the protocol level: a short text, then the connection
+ * closes, since the stream's framing can no longer be trusted. */
+static void
+server_refusal(struct read_response *resp, int status)
+{
+	static const struct {
+		int status;
+		const char *reason;
+	} reasons[] = {
+		{ 400, "Bad Request" }, { 431, "Request Header Fields Too Large" },
+		{ 501, "Not Implemented" }, { 505, "HTTP Version Not Supported" },
+	};
+
+	memset(resp, 0, sizeof(*resp));
+	resp->status = status;
+	resp->reason = "Error";
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (reasons[i].status == status)
+			resp->reason = reasons[i].reason;
+	}
+	snprintf(resp->error_text, sizeof(resp->error_text), "%d %s\n", status, resp->reason);
+	resp->body = READ_BODY_MEMORY;
+	resp->data = resp->error_text;
+	resp->length = resp->content_length = strlen(resp->error_text);
+	snprintf(resp->content_length_text, sizeof(resp->content_length_text), "%zu",
+	    strlen(resp->error_text));
+	resp->headers[resp->nheaders++] = (struct read_header){ "Content-Type", "text/plain; charset=utf-8" };
+	resp->headers[resp->nheaders++] = (struct read_header){ "Content-Length", resp->content_length_text };
+	resp->headers[resp->nheaders++] = (struct read_header){ "X-Content-Type-Options", "nosniff" };
+	resp->headers[resp->nheaders++] = (struct read_header){ "Connection", "close" };
+}
+
+static void
+server_fill_request(struct evhttp_request *req, struct read_request *rr, char *path, size_t pathsz)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+
+	rr->path = server_request_path(req, path, pathsz);
+	rr->if_match = evhttp_find_header(in, "If-Match");
+	rr->if_none_match = evhttp_find_header(in, "If-None-Match");
+	rr->if_modified_since = evhttp_find_header(in, "If-Modified-Since");
+	rr->if_unmodified_since = evhttp_find_header(in, "If-Unmodified-Since");
+	rr->range = evhttp_find_header(in, "Range");
+	rr->if_range = evhttp_find_header(in, "If-Range");
+	rr->host = evhttp_find_header(in, "Host");
+}
+
+/*
+ * Sends resp.  evhttp would queue a body even for HEAD (it lands in front of
+ * the next reply on a kept-alive connection), so HEAD never gets one.  A
+ * refused request or a CONNECT is retyped so that evhttp closes after the
+ * reply: it ignores "Connection: close" for CONNECT.  While the reply goes
+ * out the connection stops reading: evhttp reads on (to notice a close),
+ * which lets a client grow the input buffer without bound, and a client's
+ * half-close (EOF) would cut the body short.  evhttp reads again when it
+ * waits for the next request.
+ */
+static void
+server_send(struct evhttp_request *req, struct read_response *resp, int is_head)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	int closing = 0;
+
+	for (size_t i = 0; i < resp->nheaders; i++) {
+		evhttp_add_header(out, resp->headers[i].name, resp->headers[i].value);
+		closing |= strcmp(resp->headers[i].name, "Connection") == 0;
+	}
+	if (closing || req->type == EVHTTP_REQ_CONNECT) {
+		if (!closing)
+			evhttp_add_header(out, "Connection", "close");
+		req->type = EVHTTP_REQ_GET;
+		req->major = 1;
+		req->minor = 1;
+	}
+	if (!is_head && server_add_body(evhttp_request_get_output_buffer(req), resp) == -1) {
+		log_warnx("%s: cannot queue the response body", evhttp_request_get_uri(req));
+		evhttp_send_error(req, 500, NULL);
+	} else {
+		evhttp_send_reply(req, resp->status, resp->reason, NULL);
+	}
+	if (bev != NULL)
+		bufferevent_disable(bev, EV_READ);
+}
+
 static void
 server_handle(struct evhttp_request *req, void *arg)
 {
 	struct server_thread *t = arg;
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	char path[URL_PATH_MAX + 2];
 	struct read_response resp;
 	struct read_request rr;
 	const char *method;
+	int refused;
 
+	conn_table_responding(t->conns, req);
 	memset(&rr, 0, sizeof(rr));
 	method = server_method_name(evhttp_request_get_command(req), &rr.method);
-	rr.path = server_request_path(req, path, sizeof(path));
-	rr.if_match = evhttp_find_header(in, "If-Match");
-	rr.if_none_match = evhttp_find_header(in, "If-None-Match");
-	rr.if_modified_since = evhttp_find_header(in, "If-Modified-Since");
-	rr.if_unmodified_since = evhttp_find_header(in, "If-Unmodified-Since");
-	rr.range = evhttp_find_header(in, "Range");
-	rr.if_range = evhttp_find_header(in, "If-Range");
-	read_path_handle(t->rp, &rr, &resp);
-	for (size_t i = 0; i < resp.nheaders; i++)
-		evhttp_add_header(out, resp.headers[i].name, resp.headers[i].value);
-	if (server_add_body(evhttp_request_get_output_buffer(req), &resp) == -1) {
-		log_warnx("%s: cannot queue the response body", rr.path);
-		evhttp_send_error(req, 500, NULL);
+	refused = server_check_head(req);
+	if (refused != 0) {
+		server_refusal(&resp, refused);
 	} else {
-		evhttp_send_reply(req, resp.status, resp.reason, NULL);
+		server_fill_request(req, &rr, path, sizeof(path));
+		read_path_handle(t->rp, &rr, &resp);
 	}
 	server_log_request(t, req, method, &resp);
+	server_send(req, &resp, rr.method == READ_HEAD);
 	read_path_response_release(&resp);
 }
 
@@ -287,19 +402,28 @@ server_thread_setup(struct server_thread *t, struct errbuf *err)
 {
 	const struct settings *s = t->srv->settings;
 	struct read_path_config rpc = { t->srv->root_fd, t->srv->www_fd, (size_t)s->cache_entries };
+	struct conn_table_limits lim = {
+		.max_connections = (t->srv->max_connections + t->srv->nthreads - 1) / t->srv->nthreads,
+		.head_timeout = s->header_timeout,
+		.max_input = (size_t)s->max_header_size + SERVER_MAX_BODY + SERVER_READ_SLACK,
+	};
 	struct timeval second = { 1, 0 };
 	struct evhttp_bound_socket *bound;
 
 	t->base = server_event_base_new();
 	if (t->base == NULL)
 		return errbuf_set(err, "cannot create an event loop");
+	t->conns = conn_table_create(t->base, &lim);
+	if (t->conns == NULL)
+		return errbuf_set(err, "cannot create the connection table");
 	t->http = evhttp_new(t->base);
 	if (t->http == NULL)
 		return errbuf_set(err, "cannot create an HTTP server");
 	evhttp_set_timeout(t->http, s->timeout);
 	evhttp_set_max_headers_size(t->http, s->max_header_size);
 	evhttp_set_max_body_size(t->http, SERVER_MAX_BODY);
-	evhttp_set_allowed_methods(t->http, server_known_methods());	/* we answer 405 */
+	evhttp_set_allowed_methods(t->http, SERVER_ALL_METHODS);	/* we answer 405 */
+	evhttp_set_bevcb(t->http, conn_table_bufferevent_new, t->conns);
 	evhttp_set_default_content_type(t->http, NULL);
 	evhttp_set_gencb(t->http, server_handle, t);
 	bound = evhttp_accept_socket_with_handle(t->http, t->listen_fd);
@@ -326,6 +450,7 @@ server_thread_teardown(struct server_thread *t)
 		access_log_buffer_free(t->log);
 	if (t->http != NULL)
 		evhttp_free(t->http);
+	conn_table_free(t->conns);	/* after evhttp_free: it closes the connections */
 	read_path_free(t->rp);
 	if (t->wake_ev != NULL)
 		event_free(t->wake_ev);
@@ -410,6 +535,32 @@ server_set_port(struct sockaddr_storage *ss, int port)
 		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
 }
 
+/*
+ * SO_REUSEPORT lets any process of the same user bind a port already in use
+ * and take a share of its connections: a second storesrv (or a stale one)
+ * would silently split the traffic.  A socket without it is bound first; if
+ * that fails, the port is someone else's.
+ */
+static int
+server_port_is_free(const struct sockaddr *sa, socklen_t salen, struct errbuf *err)
+{
+	int fd, on = 1, rc = 0;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return errbuf_set_errno(err, "socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (sa->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, sa, salen) == -1) {
+		rc = errno == EADDRINUSE ?
+		    errbuf_set(err, "address already in use (is another storesrv or server "
+			"listening there?)") : errbuf_set_errno(err, "bind");
+	}
+	close(fd);
+	return rc;
+}
+
 /* Binds one socket per thread to the same address and port. */
 static int
 server_bind_all(struct server *srv, struct errbuf *err)
@@ -419,6 +570,8 @@ server_bind_all(struct server *srv, struct errbuf *err)
 
 	if (settings_parse_listen(srv->settings->listen, &ss, &sslen) == -1)
 		return errbuf_set(err, "listen: cannot parse '%s'", srv->settings->listen);
+	if (server_port_is_free((struct sockaddr *)&ss, sslen, err) == -1)
+		return errbuf_prefix(err, "listen %s", srv->settings->listen);
 	for (size_t i = 0; i < srv->nthreads; i++) {
 		int fd = server_listen_socket((struct sockaddr *)&ss, sslen, err);
 
@@ -433,22 +586,38 @@ server_bind_all(struct server *srv, struct errbuf *err)
 	return 0;
 }
 
-/* The connection limit is the descriptor limit: accept(2) fails with
- * EMFILE beyond it and the listener pauses (server_accept_error). */
+/*
+ * The descriptor budget.  A connection holds its socket and, while a large
+ * file goes out, that file's descriptor (a response keeps its file open
+ * after the cache dropped it): two each.  Each thread's cache holds up to
+ * cache-entries more, and the process a few of its own.  The soft limit is
+ * raised to what max-connections needs; where the hard limit is lower,
+ * max-connections is lowered to fit, with a warning.  The connection tables
+ * hold each thread to its share, so accept(2) never meets EMFILE and no
+ * download fails to open its file for want of a descriptor.
+ */
 static void
-server_limit_descriptors(const struct server *srv)
+server_limit_descriptors(struct server *srv)
 {
 	const struct settings *s = srv->settings;
-	rlim_t want = (rlim_t)s->max_connections + srv->nthreads * ((rlim_t)s->cache_entries + 8) + 32;
+	rlim_t fixed = srv->nthreads * ((rlim_t)s->cache_entries + SERVER_THREAD_FDS) +
+	    SERVER_PROCESS_FDS;
+	rlim_t want = 2 * (rlim_t)s->max_connections + fixed;
 	struct rlimit rl;
 
+	srv->max_connections = (size_t)s->max_connections;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
 	if (want > rl.rlim_max) {
-		log_warnx("max-connections %d needs %llu descriptors; the hard limit is %llu",
-		    s->max_connections, (unsigned long long)want, (unsigned long long)rl.rlim_max);
+		srv->max_connections = rl.rlim_max > fixed + 2 * srv->nthreads ?
+		    (size_t)((rl.rlim_max - fixed) / 2) : srv->nthreads;
+		log_warnx("max-connections %d needs %llu descriptors but the hard limit is %llu: "
+		    "serving %zu connections at most", s->max_connections,
+		    (unsigned long long)want, (unsigned long long)rl.rlim_max, srv->max_connections);
 		want = rl.rlim_max;
 	}
+	if (want <= rl.rlim_cur)
+		return;
 	rl.rlim_cur = want;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		log_warn("setrlimit(RLIMIT_NOFILE)");
@@ -474,10 +643,30 @@ server_thread_count(const struct settings *s)
 	return (size_t)(n > SERVER_MAX_THREADS ? SERVER_MAX_THREADS : n);
 }
 
+/* libevent's own messages go to our log: after daemon(3) its default,
+ * stderr, is /dev/null. */
+static void
+server_event_log(int severity, const char *msg)
+{
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		log_debug("libevent: %s", msg);
+		break;
+	case EVENT_LOG_MSG:
+		log_info("libevent: %s", msg);
+		break;
+	default:
+		log_warnx("libevent: %s", msg);
+		break;
+	}
+}
+
 struct server *
 server_create(const struct settings *s, struct errbuf *err)
 {
 	struct server *srv = xcalloc(1, sizeof(*srv));
+
+	event_set_log_callback(server_event_log);
 
 	srv->settings = s;
 	srv->www_fd = -1;

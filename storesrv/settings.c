@@ -55,6 +55,7 @@ static const struct settings_option settings_options[] = {
 	{ "threads", 't', SETTINGS_INT, OPT(threads), 0, 64, "N", "serving threads, 0 = one per core (default 0)" },
 	{ "max-connections", 0, SETTINGS_INT, OPT(max_connections), 16, 1000000, "N", "open connections at most (default 4096)" },
 	{ "timeout", 0, SETTINGS_INT, OPT(timeout), 1, 3600, "SECONDS", "close idle or stalled connections after (default 60)" },
+	{ "header-timeout", 0, SETTINGS_INT, OPT(header_timeout), 1, 3600, "SECONDS", "a whole request head must arrive within (also the keep-alive idle time; default 20)" },
 	{ "max-header-size", 0, SETTINGS_INT, OPT(max_header_size), 1024, 1048576, "BYTES", "largest request head accepted (default 8192)" },
 	{ "cache-entries", 0, SETTINGS_INT, OPT(cache_entries), 1, 1000000, "N", "open files cached per thread (default 1024)" },
 	{ "rescan", 0, SETTINGS_BOOL, OPT(rescan), 0, 1, "yes|no", "rewrite channel indexes at start and on SIGHUP (default yes)" },
@@ -92,6 +93,7 @@ settings_init(struct settings *cfg)
 	cfg->access_log = xstrdup("off");
 	cfg->max_connections = 4096;
 	cfg->timeout = 60;
+	cfg->header_timeout = 20;
 	cfg->max_header_size = 8192;
 	cfg->cache_entries = 1024;
 	cfg->rescan = 1;

@@ -27,6 +27,7 @@ struct settings {
 	int threads;		/* serving threads (0 = one per core) */
 	int max_connections;	/* per process */
 	int timeout;		/* seconds of inactivity before a connection is closed */
+	int header_timeout;	/* seconds for a whole request head */
 	int max_header_size;	/* bytes */
 	int cache_entries;	/* open files cached per thread */
 	int rescan;		/* rewrite channel indexes at start and SIGHUP */
