@@ -144,6 +144,7 @@ fs_errno_http_status(int err)
 	switch (err) {
 	case ENOENT:
 	case ENOTDIR:
+	case EISDIR:	/* no folder listings */
 	case ELOOP:
 	case EXDEV:
 		return 404;

@@ -67,8 +67,9 @@ static const struct {
 	{ 304, "Not Modified" }, { 400, "Bad Request" }, { 403, "Forbidden" },
 	{ 404, "Not Found" }, { 405, "Method Not Allowed" },
 	{ 412, "Precondition Failed" }, { 414, "URI Too Long" },
-	{ 416, "Range Not Satisfiable" }, { 500, "Internal Server Error" },
-	{ 503, "Service Unavailable" },
+	{ 416, "Range Not Satisfiable" }, { 431, "Request Header Fields Too Large" },
+	{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
+	{ 503, "Service Unavailable" }, { 505, "HTTP Version Not Supported" },
 };
 
 static const char *
@@ -373,7 +374,7 @@ read_serve_path(struct read_path *rp, const struct read_request *req,
 		e = file_cache_get(rp->cache, rp->cfg.root_fd, t->path, t->base_len);
 	}
 	if (e == NULL) {
-		read_error(resp, errno == EISDIR ? 404 : fs_errno_http_status(errno));
+		read_error(resp, fs_errno_http_status(errno));
 		return;
 	}
 	resp->file = e;
@@ -424,4 +425,13 @@ read_path_handle(struct read_path *rp, const struct read_request *req, struct re
 		read_error(resp, url_path_status_http(st));
 	}
 	read_add_common(resp, req, &t);
+}
+
+void
+read_path_refusal(struct read_response *resp, int status)
+{
+	memset(resp, 0, sizeof(*resp));
+	read_error(resp, status);
+	read_header_add(resp, "X-Content-Type-Options", "nosniff");
+	read_header_add(resp, "Connection", "close");
 }

@@ -90,6 +90,12 @@ void read_path_free(struct read_path *rp);
 void read_path_handle(struct read_path *rp, const struct read_request *req,
     struct read_response *resp);
 
+/* A refusal the engine decides before routing (a request head that breaks
+ * HTTP/1.1 framing: 400, 431, 501, 505): the same short text reply as every
+ * error, with "Connection: close", since the stream can no longer be
+ * trusted. */
+void read_path_refusal(struct read_response *resp, int status);
+
 /* Is the first `len` bytes of `channel` a channel that the read path serves:
  * a valid channel name whose download/ folder is reached from root_fd
  * without a symlink?  (Its files are resolved beneath that folder.) */

@@ -227,38 +227,6 @@ server_check_head(struct evhttp_request *req)
 	return status;
 }
 
-/* A refusal at the protocol level: a short text, then the connection
- * closes, since the stream's framing can no longer be trusted. */
-static void
-server_refusal(struct read_response *resp, int status)
-{
-	static const struct {
-		int status;
-		const char *reason;
-	} reasons[] = {
-		{ 400, "Bad Request" }, { 431, "Request Header Fields Too Large" },
-		{ 501, "Not Implemented" }, { 505, "HTTP Version Not Supported" },
-	};
-
-	memset(resp, 0, sizeof(*resp));
-	resp->status = status;
-	resp->reason = "Error";
-	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
-		if (reasons[i].status == status)
-			resp->reason = reasons[i].reason;
-	}
-	snprintf(resp->error_text, sizeof(resp->error_text), "%d %s\n", status, resp->reason);
-	resp->body = READ_BODY_MEMORY;
-	resp->data = resp->error_text;
-	resp->length = resp->content_length = strlen(resp->error_text);
-	snprintf(resp->content_length_text, sizeof(resp->content_length_text), "%zu",
-	    strlen(resp->error_text));
-	resp->headers[resp->nheaders++] = (struct read_header){ "Content-Type", "text/plain; charset=utf-8" };
-	resp->headers[resp->nheaders++] = (struct read_header){ "Content-Length", resp->content_length_text };
-	resp->headers[resp->nheaders++] = (struct read_header){ "X-Content-Type-Options", "nosniff" };
-	resp->headers[resp->nheaders++] = (struct read_header){ "Connection", "close" };
-}
-
 static void
 server_fill_request(struct evhttp_request *req, struct read_request *rr, char *path, size_t pathsz)
 {
@@ -328,7 +296,7 @@ server_handle(struct evhttp_request *req, void *arg)
 	method = server_method_name(evhttp_request_get_command(req), &rr.method);
 	refused = server_check_head(req);
 	if (refused != 0) {
-		server_refusal(&resp, refused);
+		read_path_refusal(&resp, refused);
 	} else {
 		server_fill_request(req, &rr, path, sizeof(path));
 		read_path_handle(t->rp, &rr, &resp);
@@ -591,8 +559,9 @@ server_bind_all(struct server *srv, struct errbuf *err)
  * file goes out, that file's descriptor (a response keeps its file open
  * after the cache dropped it): two each.  Each thread's cache holds up to
  * cache-entries more, and the process a few of its own.  The soft limit is
- * raised to what max-connections needs; where the hard limit is lower,
- * max-connections is lowered to fit, with a warning.  The connection tables
+ * set to what max-connections needs (so a descriptor leak shows early);
+ * where the hard limit is lower, max-connections is lowered to fit, with a
+ * warning.  The connection tables
  * hold each thread to its share, so accept(2) never meets EMFILE and no
  * download fails to open its file for want of a descriptor.
  */
@@ -616,8 +585,6 @@ server_limit_descriptors(struct server *srv)
 		    (unsigned long long)want, (unsigned long long)rl.rlim_max, srv->max_connections);
 		want = rl.rlim_max;
 	}
-	if (want <= rl.rlim_cur)
-		return;
 	rl.rlim_cur = want;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		log_warn("setrlimit(RLIMIT_NOFILE)");

@@ -100,10 +100,12 @@ check "starts with port 0" start_storesrv "$ROOT" --threads 2 --pid-file "$WORK/
 is "pid file holds the pid" "$(cat "$WORK/pid")" "$SRV_PID"
 grep -q "port $PORT" "$WORK/storesrv.err" && ok "the bound port is logged" || not_ok "the bound port is logged"
 is "serves" "$(status_of "$BASE/release/download/apps.json")" 200
-"$STORESRV" -f -r "$ROOT" -w "$WWW_DIR" -l "127.0.0.1:$PORT" --threads 1 --rescan no >/dev/null 2>"$WORK/busy.err" &
-busy=$!
-sleep 0.5
-if kill -0 $busy 2>/dev/null; then kill $busy; wait $busy; fi
+timeout 10 "$STORESRV" -f -r "$ROOT" -w "$WWW_DIR" -l "127.0.0.1:$PORT" --threads 1 --rescan no \
+    >/dev/null 2>"$WORK/busy.err"
+busy_status=$?
+[ "$busy_status" -ne 0 ] && [ "$busy_status" -ne 124 ] && ok "a second server on the same port exits with an error ($busy_status)" ||
+    not_ok "a second server on the same port exits with an error ($busy_status)"
+like "and says why" "$(cat "$WORK/busy.err")" "127.0.0.1:$PORT: address already in use"
 is "a second server on the same port is still served by the first" "$(status_of "$BASE/release/download/apps.json")" 200
 check "SIGTERM: exit 0" stop_storesrv
 test ! -e "$WORK/pid" && ok "pid file removed at exit" || not_ok "pid file removed at exit"
@@ -135,7 +137,9 @@ check "SIGTERM: exit 0" stop_storesrv
 check "starts with --max-connections 16" start_storesrv "$ROOT" --max-connections 16 --threads 1 --cache-entries 1 --rescan no
 limit=$(awk '/Max open files/ {print $4}' "/proc/$SRV_PID/limits")
 diag "descriptor limit $limit"
-[ "$limit" -le 64 ] && ok "descriptor limit follows max-connections" || not_ok "descriptor limit follows max-connections ($limit)"
+# two per connection (its socket and the file it sends), the cache's, a few more
+[ "$limit" -ge 41 ] && [ "$limit" -le 128 ] && ok "descriptor limit follows max-connections" ||
+    not_ok "descriptor limit follows max-connections ($limit)"
 python3 - "$PORT" <<'PY' &
 import socket, sys, time
 socks = []
@@ -154,11 +158,14 @@ sleep 1.5
 if kill -0 "$SRV_PID" 2>/dev/null; then
 	ok "server alive under 200 connections"
 	fds=$(ls -l "/proc/$SRV_PID/fd" | grep -c 'socket:')
-	[ "$fds" -gt 16 ] && [ "$fds" -le "$limit" ] && ok "200 connections held: server uses $fds sockets, within its limit" ||
-	    not_ok "200 connections held: $fds sockets, limit $limit"
+	# 16 connections and the listening socket; the oldest idle ones were closed
+	[ "$fds" -ge 2 ] && [ "$fds" -le 18 ] && ok "200 connections open: server keeps $fds sockets (max-connections 16)" ||
+	    not_ok "200 connections open: server keeps $fds sockets (max-connections 16)"
+	is "and still serves a new client" "$(status_of "$BASE/release/download/apps.json" --max-time 5)" 200
 else
 	not_ok "server alive under 200 connections"
-	not_ok "200 connections held: descriptors within the limit"
+	not_ok "200 connections open: server keeps at most max-connections"
+	not_ok "and still serves a new client"
 fi
 wait $holder
 sleep 0.5
