@@ -112,6 +112,7 @@ conn_closed(struct evhttp_connection *evcon, void *arg)
 	if (conn_by_fd_get(ct, c->fd) == c)
 		ct->by_fd[c->fd] = NULL;
 	ct->count--;
+	atomic_fetch_sub(ct->lim.open, 1);
 	free(c);
 }
 
@@ -127,7 +128,7 @@ conn_close(struct conn *c, const char *why)
 static void
 conn_enforce_budget(struct conn_table *ct)
 {
-	while (ct->count > ct->lim.max_connections && !TAILQ_EMPTY(&ct->waiting))
+	while (atomic_load(ct->lim.open) > ct->lim.max_connections && !TAILQ_EMPTY(&ct->waiting))
 		conn_close(TAILQ_FIRST(&ct->waiting), "over the connection budget");
 }
 
@@ -180,6 +181,7 @@ conn_table_bufferevent_new(struct event_base *base, void *arg)
 	c->state = CONN_FRESH;
 	TAILQ_INSERT_TAIL(&ct->fresh, c, link);
 	ct->count++;
+	atomic_fetch_add(ct->lim.open, 1);
 	event_active(ct->register_ev, EV_TIMEOUT, 0);
 	return bev;
 }
@@ -244,6 +246,7 @@ conn_table_free(struct conn_table *ct)
 	 * never registered (its bufferevent is evhttp's to free). */
 	while ((c = TAILQ_FIRST(&ct->fresh)) != NULL) {
 		TAILQ_REMOVE(&ct->fresh, c, link);
+		atomic_fetch_sub(ct->lim.open, 1);
 		free(c);
 	}
 	if (ct->register_ev != NULL)

@@ -9,11 +9,14 @@
  * on-complete callback, and of each close from the connection's close
  * callback.  With that it enforces:
  *
- *  - a budget: at most `max_connections` connections on this thread.  A
- *    connection that arrives beyond it closes the connection that has waited
- *    longest for a request head (an idle keep-alive connection or a slow
- *    client), which is the new one itself when every other is busy sending a
- *    response.  Normal clients keep being served while slow ones are shed.
+ *  - a budget: at most `max_connections` connections in the process, counted
+ *    in one atomic shared by the threads' tables (the kernel spreads
+ *    connections over the threads by a hash, not evenly enough for a share
+ *    each).  A connection that arrives beyond it closes this thread's
+ *    connection that has waited longest for a request head (an idle
+ *    keep-alive connection or a slow client), which is the new one itself
+ *    when every other is busy sending a response.  Normal clients keep being
+ *    served while slow ones are shed.
  *  - a head deadline: a connection must deliver a whole request head within
  *    `head_timeout` seconds of becoming ready for one (accepted, or its
  *    previous response sent).  evhttp's own timeout restarts at every byte,
@@ -24,11 +27,13 @@
  * read high-water mark of each bufferevent, so that a client sending while
  * its response goes out cannot grow the server's memory.
  *
- * One table per serving thread; nothing in it is shared or locked.
+ * One table per serving thread; nothing in it is shared or locked but the
+ * count of the process's connections, an atomic touched once per connection.
  */
 #ifndef STORESRV_CONN_TABLE_H
 #define STORESRV_CONN_TABLE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <event2/bufferevent.h>
@@ -36,7 +41,8 @@
 #include <event2/http.h>
 
 struct conn_table_limits {
-	size_t max_connections;	/* on this thread */
+	size_t max_connections;	/* in the process */
+	atomic_size_t *open;	/* the process's open connections, shared */
 	int head_timeout;	/* seconds for a whole request head */
 	size_t max_input;	/* bytes a connection may buffer from its client */
 };
@@ -54,7 +60,7 @@ struct bufferevent *conn_table_bufferevent_new(struct event_base *base, void *ar
  * until its response is sent.  Call before replying. */
 void conn_table_responding(struct conn_table *ct, struct evhttp_request *req);
 
-/* Open connections on this thread. */
+/* Open connections of this thread. */
 size_t conn_table_count(const struct conn_table *ct);
 
 #endif

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,7 @@ struct server {
 	int port;
 	size_t nthreads;
 	size_t max_connections;	/* what the descriptor limit allows */
+	atomic_size_t open_connections;	/* every thread's, see conn_table.h */
 	struct server_thread *threads;
 	server_reload_fn reload_fn;
 	void *reload_arg;
@@ -371,7 +373,8 @@ server_thread_setup(struct server_thread *t, struct errbuf *err)
 	const struct settings *s = t->srv->settings;
 	struct read_path_config rpc = { t->srv->root_fd, t->srv->www_fd, (size_t)s->cache_entries };
 	struct conn_table_limits lim = {
-		.max_connections = (t->srv->max_connections + t->srv->nthreads - 1) / t->srv->nthreads,
+		.max_connections = t->srv->max_connections,
+		.open = &t->srv->open_connections,
 		.head_timeout = s->header_timeout,
 		.max_input = (size_t)s->max_header_size + SERVER_MAX_BODY + SERVER_READ_SLACK,
 	};

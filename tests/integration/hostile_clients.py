@@ -10,6 +10,7 @@ that break HTTP/1.1 framing.  Prints TAP; every loop is bounded in count and
 time.
 """
 import os
+import random
 import re
 import select
 import shutil
@@ -317,6 +318,52 @@ def check_budget(work, root):
     ok(srv.stop() == 0, "clean exit after the budget checks")
 
 
+def connect_from_random_port(srv, rng):
+    """A connection from a random source port: the kernel hands a connection
+    to one of the SO_REUSEPORT sockets by a hash of its addresses, so random
+    ports spread them as real clients do (sequential ones alternate)."""
+    for _ in range(50):
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            c.bind(("127.0.0.1", rng.randrange(20000, 60000)))
+            c.settimeout(5)
+            c.connect(("127.0.0.1", srv.port))
+            return c
+        except OSError:
+            c.close()
+    raise OSError("no free source port")
+
+
+def check_budget_shared(work, root):
+    """The budget is the process's, not a share per thread: with two
+    threads, 38 downloads in progress and max-connections 40, a new client
+    is served whichever thread the kernel hands it to."""
+    srv = Server(work, root, "--threads", "2", "--max-connections", "40")
+    if not ok(srv.port is not None, "storesrv starts with --threads 2 --max-connections 40"):
+        return
+    conns = []
+    rng = random.Random(6)
+    for i in range(38):
+        c = connect_from_random_port(srv, rng)
+        c.sendall(("GET /release/download/f%02d.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                   % i).encode())
+        conns.append(c)
+    time.sleep(0.5)
+    served = 0
+    for _ in range(10):
+        try:
+            c = connect_from_random_port(srv, rng)
+            c.sendall(b"GET /release/download/apps.json HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            served += status_of(read_all(c, timeout=3))[1] == 200
+            c.close()
+        except OSError:
+            pass
+    ok(served == 10, "38 downloads in progress on 2 threads: new clients served (%d of 10)" % served)
+    for c in conns:
+        c.close()
+    ok(srv.stop() == 0, "clean exit (shared budget)")
+
+
 def check_port_in_use(work, root):
     """Defect 6: a second storesrv on a port in use refuses to start."""
     srv = Server(work, root, "--threads", "2")
@@ -413,6 +460,7 @@ def main():
         check_half_close_and_head(work, root)
         check_slow_heads(work, root)
         check_budget(work, root)
+        check_budget_shared(work, root)
         check_port_in_use(work, root)
         check_framing(work, root)
     finally:
