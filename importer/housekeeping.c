@@ -17,23 +17,77 @@
 #include "copy_hash.h"
 #include "fs_open.h"
 #include "housekeeping.h"
+#include "import.h"
 #include "publish.h"
 #include "source.h"
 #include "store_index.h"
 #include "store_layout.h"
 #include "xmalloc.h"
 
+#define HK_GRACE_DEFAULT	1800UL			/* seconds: see IMPORTER.md */
+#define HK_GRACE_MAX		(366UL * 24 * 3600)
+
+/* Opens the channel, completes interrupted transactions and deletes the
+ * removed folders whose grace has passed. */
 static int
 hk_open(const struct imp_opts *o, struct chan *c, struct report *r)
 {
 	struct errbuf err;
 
-	if (chan_open(c, o->root, o->channel, 0, &err) == -1 ||
-	    publish_recover(c, r->diag, &err) == -1) {
-		report_error(r, err.msg);
+	if (chan_open(c, o->root, o->channel, 0, &err) == -1)
+		goto fail;
+	if (publish_recover(c, r->diag, &err) == -1 || housekeeping_purge(c, r, &err) == -1) {
+		chan_close(c);
+		goto fail;
+	}
+	return 0;
+fail:
+	report_error(r, err.msg);
+	return -1;
+}
+
+/* --grace SECONDS (0 to 366 days), the default without it. */
+static int
+hk_grace(const struct imp_opts *o, unsigned long *grace, struct report *r)
+{
+	char *end;
+
+	*grace = HK_GRACE_DEFAULT;
+	if (o->grace == NULL)
+		return 0;
+	errno = 0;
+	*grace = strtoul(o->grace, &end, 10);
+	if (*o->grace < '0' || *o->grace > '9' || *end != '\0' || errno != 0 ||
+	    *grace > HK_GRACE_MAX) {
+		report_error(r, "--grace: a number of seconds from 0 to 31622400");
 		return -1;
 	}
 	return 0;
+}
+
+/* The whole file, NUL-terminated (*lenp without the NUL); NULL when it
+ * cannot be read. */
+static char *
+read_all_at(int dirfd, const char *name, size_t *lenp)
+{
+	struct stat st;
+	char *buf = NULL;
+	int fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == 0 && st.st_size < 64 * 1024 * 1024) {
+		buf = xmalloc((size_t)st.st_size + 1);
+		if (read(fd, buf, (size_t)st.st_size) != st.st_size) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[st.st_size] = '\0';
+			*lenp = (size_t)st.st_size;
+		}
+	}
+	close(fd);
+	return buf;
 }
 
 /* "130001" -> hashes/130001.sha256; "app-platform/10001" ->
@@ -55,20 +109,31 @@ hk_hashes_rel(const char *path)
 	return NULL;
 }
 
+/* The channel's catalog; a channel without one (a copied store) gets its
+ * indexes adopted into a new one, so that removals reach its indexes. */
+static int
+hk_load_catalog(struct chan *c, struct catalog **cat, struct report *r)
+{
+	struct errbuf err;
+
+	if (catalog_load_at(c->chanfd, STORE_CATALOG_FILE, cat, &err) == -1) {
+		report_error(r, err.msg);
+		return -1;
+	}
+	if (*cat == NULL)
+		*cat = import_adopt_channel(c, r->diag);
+	return 0;
+}
+
 /* Stages the catalog without the removed builds' entries (release, label,
  * version fields), so catalog.json does not keep what no longer exists. */
 static int
-hk_stage_catalog(struct chan *c, struct txn *t, char *const *paths, size_t n,
+hk_stage_catalog(struct txn *t, struct catalog *cat, char *const *paths, size_t n,
     struct errbuf *err)
 {
-	struct catalog *cat;
 	char *text;
 	int rc = 0;
 
-	if (catalog_load_at(c->chanfd, STORE_CATALOG_FILE, &cat, err) == -1)
-		return -1;
-	if (cat == NULL)
-		return 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (store_build_name_valid(paths[i]))
 			rc = catalog_remove_build(cat, paths[i], err);
@@ -78,13 +143,31 @@ hk_stage_catalog(struct chan *c, struct txn *t, char *const *paths, size_t n,
 		rc = txn_write_file(t, STORE_CATALOG_FILE, text, strlen(text), err);
 		free(text);
 	}
-	catalog_free(cat);
 	return rc;
+}
+
+/* Schedules the removal of a download/ path: out of the indexes at once,
+ * its files and record deleted after `grace` seconds (by housekeeping_purge),
+ * or in this transaction when grace is 0. */
+static void
+hk_stage_removal(struct txn *t, const char *path, unsigned long grace)
+{
+	char *h;
+
+	if (grace > 0) {
+		txn_retire(t, path, grace);
+		return;
+	}
+	h = hk_hashes_rel(path);
+	txn_delete(t, path);
+	txn_unlink(t, h);
+	free(h);
 }
 
 /* Removes the given download/ paths in one transaction. */
 static int
-hk_remove_paths(struct chan *c, char *const *paths, size_t n, struct report *r)
+hk_remove_paths(struct chan *c, struct catalog *cat, char *const *paths, size_t n,
+    unsigned long grace, struct report *r)
 {
 	struct errbuf err;
 	struct txn *t;
@@ -95,14 +178,9 @@ hk_remove_paths(struct chan *c, char *const *paths, size_t n, struct report *r)
 		report_error(r, err.msg);
 		return IMP_EXIT_IO;
 	}
-	for (size_t i = 0; i < n; i++) {
-		char *h = hk_hashes_rel(paths[i]);
-
-		txn_delete(t, paths[i]);
-		txn_unlink(t, h);
-		free(h);
-	}
-	if (hk_stage_catalog(c, t, paths, n, &err) == -1) {
+	for (size_t i = 0; i < n; i++)
+		hk_stage_removal(t, paths[i], grace);
+	if (hk_stage_catalog(t, cat, paths, n, &err) == -1) {
 		txn_abort(t);
 		report_error(r, err.msg);
 		return IMP_EXIT_IO;
@@ -116,9 +194,103 @@ hk_remove_paths(struct chan *c, char *const *paths, size_t n, struct report *r)
 	return IMP_EXIT_OK;
 }
 
+/* Whether the removal mark of folder vfd has expired (an unreadable or
+ * empty mark has). */
+static int
+hk_removal_due(int vfd, time_t now)
+{
+	size_t len;
+	char *text;
+	int due;
+
+	if (!store_folder_removed(vfd))
+		return 0;
+	text = read_all_at(vfd, STORE_REMOVED_MARK, &len);
+	due = text == NULL || strtoll(text, NULL, 10) <= (long long)now;
+	free(text);
+	return due;
+}
+
+/* Calls fn with each build folder (dir NULL) or version folder of
+ * download/<dir>, opened, and its path below download/, in name order. */
+static void
+hk_each_folder(struct chan *c, const char *dir, void (*fn)(int, const char *, void *),
+    void *arg)
+{
+	size_t n;
+	char **names, *path;
+	int dfd, fd;
+
+	dfd = dir == NULL ? dup(c->dlfd) :
+	    openat(c->dlfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd == -1)
+		return;
+	names = source_dir_names(dfd, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (!store_build_name_valid(names[i]) || (fd = openat(dfd, names[i],
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+			continue;
+		path = dir == NULL ? xstrdup(names[i]) : xasprintf("%s/%s", dir, names[i]);
+		fn(fd, path, arg);
+		free(path);
+		close(fd);
+	}
+	source_names_free(names, n);
+	close(dfd);
+}
+
+struct purge_scan {
+	time_t now;
+	char **v;		/* paths due */
+	size_t n;
+};
+
+static void
+purge_collect(int fd, const char *path, void *arg)
+{
+	struct purge_scan *ps = arg;
+
+	if (hk_removal_due(fd, ps->now)) {
+		ps->v = xreallocarray(ps->v, ps->n + 1, sizeof(*ps->v));
+		ps->v[ps->n++] = xstrdup(path);
+	}
+}
+
+int
+housekeeping_purge(struct chan *c, struct report *r, struct errbuf *err)
+{
+	const char *dirs[] = { NULL, STORE_APP_PLATFORM_DIR, STORE_PHONE_PLATFORM_DIR };
+	struct purge_scan due = { time(NULL), NULL, 0 };
+	struct txn *t;
+	json_t *purged;
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		hk_each_folder(c, dirs[i], purge_collect, &due);
+	if (due.n > 0 && (t = txn_begin(c, err)) == NULL)
+		rc = -1;
+	else if (due.n > 0) {
+		for (size_t i = 0; i < due.n; i++)
+			hk_stage_removal(t, due.v[i], 0);
+		rc = txn_commit(t, r->diag, err);
+	}
+	purged = json_array();
+	for (size_t i = 0; i < due.n; i++) {
+		json_array_append_new(purged, json_string(due.v[i]));
+		free(due.v[i]);
+	}
+	if (rc == 0 && due.n > 0)
+		json_object_set(r->extra, "purged", purged);
+	json_decref(purged);
+	free(due.v);
+	return rc;
+}
+
 int
 housekeeping_remove(const struct imp_opts *o, char *const *paths, int n, struct report *r)
 {
+	struct catalog *cat = NULL;
+	unsigned long grace;
 	struct chan c;
 	struct stat st;
 	int status;
@@ -131,7 +303,7 @@ housekeeping_remove(const struct imp_opts *o, char *const *paths, int n, struct 
 			    "app-platform/<version> or phoneplatform/<version>");
 		free(h);
 	}
-	if (r->diag->errors > 0)
+	if (r->diag->errors > 0 || hk_grace(o, &grace, r) == -1)
 		return IMP_EXIT_USAGE;
 	if (hk_open(o, &c, r) == -1)
 		return IMP_EXIT_IO;
@@ -139,8 +311,13 @@ housekeeping_remove(const struct imp_opts *o, char *const *paths, int n, struct 
 		if (fstatat(c.dlfd, paths[i], &st, AT_SYMLINK_NOFOLLOW) == -1)
 			diag_add(r->diag, DIAG_ERROR, paths[i], "not published");
 	}
-	status = r->diag->errors > 0 ? IMP_EXIT_INVALID :
-	    hk_remove_paths(&c, paths, (size_t)n, r);
+	if (r->diag->errors > 0)
+		status = IMP_EXIT_INVALID;
+	else if (hk_load_catalog(&c, &cat, r) == -1)
+		status = IMP_EXIT_IO;
+	else
+		status = hk_remove_paths(&c, cat, paths, (size_t)n, grace, r);
+	catalog_free(cat);
 	chan_close(&c);
 	return status;
 }
@@ -188,59 +365,67 @@ retain_add(struct retain *rt, const char *group, const char *path, unsigned long
 	rt->e[rt->ne++].build = rt->ncand - 1;
 }
 
+struct retain_scan {
+	const struct catalog *cat;
+	json_t *section;	/* platforms: the catalog section */
+	struct retain *rt;
+};
+
+/* Ranks one build by its complete items, the ones the indexes list; a
+ * build with none (or without a release) is kept. */
 static void
-retain_builds(struct chan *c, const struct catalog *cat, struct retain *rt)
+retain_build(int fd, const char *name, void *arg)
 {
-	size_t n;
-	char **names = source_dir_names(c->dlfd, &n);
+	struct retain_scan *rs = arg;
+	const char *release = catalog_build_release(rs->cat, name);
+	struct build_result res;
+	int first = 1;
 
-	for (size_t i = 0; i < n; i++) {
-		struct build_result res;
-		const char *release;
-		int fd;
-
-		if (!store_build_name_valid(names[i]) ||
-		    (fd = openat(c->dlfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) == -1)
-			continue;
-		release = catalog_build_release(cat, names[i]);
-		if (release == NULL || build_check(fd, names[i], cat, &res, NULL, NULL) == -1) {
-			retain_add(rt, NULL, names[i], 0, 1);	/* no release: kept */
-			close(fd);
-			continue;
-		}
+	if (store_folder_removed(fd))
+		return;		/* removed already, in its grace period */
+	if (release != NULL && build_check(fd, name, rs->cat, &res, NULL, NULL) == 0) {
 		for (size_t j = 0; j < res.count; j++) {
-			char *group = xasprintf("%s\t%s", release, res.items[j].id);
+			char *group;
 
-			retain_add(rt, group, names[i], strtoul(names[i], NULL, 10), j == 0);
+			if (!res.items[j].complete || res.items[j].manifest_invalid)
+				continue;
+			group = xasprintf("%s\t%s", release, res.items[j].id);
+			retain_add(rs->rt, group, name, strtoul(name, NULL, 10), first);
+			first = 0;
 			free(group);
 		}
-		if (res.count == 0)
-			retain_add(rt, NULL, names[i], 0, 1);
-		build_result_free(&res);
-		close(fd);
 	}
-	source_names_free(names, n);
+	if (release != NULL)
+		build_result_free(&res);
+	if (first)
+		retain_add(rs->rt, NULL, name, 0, 1);
 }
 
+/* Ranks one platform version ("app-platform/10001") for each platform
+ * whose files it holds complete (the rule of linux.json); a version complete
+ * for none is kept. */
 static void
-retain_platforms(struct chan *c, const char *dir, struct retain *rt)
+retain_version(int fd, const char *path, void *arg)
 {
-	size_t n;
-	char **names;
-	int fd;
+	struct retain_scan *rs = arg;
+	const char *slash = strrchr(path, '/'), *id;
+	unsigned long number = strtoul(slash + 1, NULL, 10);
+	json_t *item;
+	char *group;
+	int first = 1;
 
-	if ((fd = openat(c->dlfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) == -1)
+	if (store_folder_removed(fd))
 		return;
-	names = source_dir_names(fd, &n);
-	for (size_t i = 0; i < n; i++) {
-		char *path = xasprintf("%s/%s", dir, names[i]);
-
-		if (store_build_name_valid(names[i]))
-			retain_add(rt, dir, path, strtoul(names[i], NULL, 10), 1);
-		free(path);
+	json_object_foreach(rs->section, id, item) {
+		if (!store_platform_version_complete(fd, json_object_get(item, "files")))
+			continue;
+		group = xasprintf("%.*s\t%s", (int)(slash - path), path, id);
+		retain_add(rs->rt, group, path, number, first);
+		first = 0;
+		free(group);
 	}
-	source_names_free(names, n);
-	close(fd);
+	if (first)
+		retain_add(rs->rt, NULL, path, 0, 1);
 }
 
 static void
@@ -259,11 +444,11 @@ int
 housekeeping_retain(const struct imp_opts *o, const char *keep, struct report *r)
 {
 	struct retain rt = { 0 };
+	struct retain_scan rs = { NULL, NULL, &rt };
 	struct catalog *cat = NULL;
-	struct errbuf err;
 	char *end, **gone;
 	size_t ngone = 0, rank = 0;
-	unsigned long k = strtoul(keep, &end, 10);
+	unsigned long grace, k = strtoul(keep, &end, 10);
 	struct chan c;
 	int status;
 
@@ -271,16 +456,20 @@ housekeeping_retain(const struct imp_opts *o, const char *keep, struct report *r
 		report_error(r, "retain: K must be a number from 1 to 100000");
 		return IMP_EXIT_USAGE;
 	}
+	if (hk_grace(o, &grace, r) == -1)
+		return IMP_EXIT_USAGE;
 	if (hk_open(o, &c, r) == -1)
 		return IMP_EXIT_IO;
-	if (catalog_load_at(c.chanfd, STORE_CATALOG_FILE, &cat, &err) == -1) {
-		report_error(r, err.msg);
+	if (hk_load_catalog(&c, &cat, r) == -1) {
 		chan_close(&c);
 		return IMP_EXIT_IO;
 	}
-	retain_builds(&c, cat, &rt);
-	retain_platforms(&c, STORE_APP_PLATFORM_DIR, &rt);
-	retain_platforms(&c, STORE_PHONE_PLATFORM_DIR, &rt);
+	rs.cat = cat;
+	hk_each_folder(&c, NULL, retain_build, &rs);
+	rs.section = catalog_section(cat, ITEM_PLATFORM);
+	hk_each_folder(&c, STORE_APP_PLATFORM_DIR, retain_version, &rs);
+	rs.section = catalog_section(cat, ITEM_PHONEPLATFORM);
+	hk_each_folder(&c, STORE_PHONE_PLATFORM_DIR, retain_version, &rs);
 	qsort(rt.e, rt.ne, sizeof(*rt.e), keep_cmp);
 	for (size_t i = 0; i < rt.ne; i++) {
 		rank = (i > 0 && strcmp(rt.e[i].group, rt.e[i - 1].group) == 0) ? rank + 1 : 0;
@@ -292,7 +481,7 @@ housekeeping_retain(const struct imp_opts *o, const char *keep, struct report *r
 		if (!rt.keep[i])
 			gone[ngone++] = rt.cand[i];
 	}
-	status = hk_remove_paths(&c, gone, ngone, r);
+	status = hk_remove_paths(&c, cat, gone, ngone, grace, r);
 	free(gone);
 	retain_free(&rt);
 	catalog_free(cat);
@@ -305,6 +494,7 @@ struct verify_stats {
 	uint64_t bytes;
 	uint64_t changed;
 	uint64_t missing;
+	uint64_t unreadable;	/* present but could not be hashed */
 	uint64_t unrecorded;
 };
 
@@ -356,9 +546,12 @@ verify_record(int dirfd, const char *dlrel, const struct hash_rec *rec,
 		return;
 	}
 	if (hash_fd(fd, hex, &size, &err) == -1) {
-		diag_add(d, DIAG_ERROR, dlrel, "%s: %s", rec->path, err.msg);
-		vs->missing++;
-	} else if (strcmp(hex, rec->hex) != 0) {
+		diag_add(d, DIAG_ERROR, dlrel, "%s: cannot be hashed (%s)", rec->path, err.msg);
+		vs->unreadable++;
+		close(fd);
+		return;
+	}
+	if (strcmp(hex, rec->hex) != 0) {
 		diag_add(d, DIAG_ERROR, dlrel, "%s: changed (sha256 %s, recorded %s)", rec->path,
 		    hex, rec->hex);
 		vs->changed++;
@@ -391,27 +584,6 @@ verify_dlrel(const char *name)
 	}
 	free(base);
 	return out;
-}
-
-static char *
-read_all_at(int dirfd, const char *name, size_t *lenp)
-{
-	struct stat st;
-	char *buf = NULL;
-	int fd;
-
-	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return NULL;
-	if (fstat(fd, &st) == 0 && st.st_size < 64 * 1024 * 1024) {
-		buf = xmalloc((size_t)st.st_size + 1);
-		if (read(fd, buf, (size_t)st.st_size) != st.st_size) {
-			free(buf);
-			buf = NULL;
-		} else
-			*lenp = (size_t)st.st_size;
-	}
-	close(fd);
-	return buf;
 }
 
 static void
@@ -482,10 +654,10 @@ housekeeping_verify(const struct imp_opts *o, struct report *r)
 	source_names_free(names, n);
 	verify_norecord(&c, r->diag);
 	chan_close(&c);
-	json_object_set_new(r->extra, "verified", json_pack("{s:I,s:I,s:I,s:I,s:I}",
+	json_object_set_new(r->extra, "verified", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "files", (json_int_t)vs.files, "bytes", (json_int_t)vs.bytes,
 	    "changed", (json_int_t)vs.changed, "missing", (json_int_t)vs.missing,
-	    "unrecorded", (json_int_t)vs.unrecorded));
+	    "unreadable", (json_int_t)vs.unreadable, "unrecorded", (json_int_t)vs.unrecorded));
 	if (o->strict)
 		diag_promote_warnings(r->diag);
 	return r->diag->errors > 0 ? IMP_EXIT_INVALID : IMP_EXIT_OK;

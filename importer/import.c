@@ -17,6 +17,7 @@
 #include "copy_hash.h"
 #include "descriptor.h"
 #include "fw_devices.h"
+#include "housekeeping.h"
 #include "import.h"
 #include "manifest.h"
 #include "publish.h"
@@ -48,23 +49,21 @@ import_fail(struct import *im, int status)
 	return status;
 }
 
-/* A channel without catalog.json whose download/ holds indexes (a copied
- * store): its own indexes are adopted first, or the rewrite would lose
- * their metadata. */
-static void
-import_adopt_channel(struct import *im)
+struct catalog *
+import_adopt_channel(const struct chan *c, struct diag *d)
 {
+	struct catalog *cat = catalog_create();
 	struct unit_list ul = { 0 };
 	struct diag *scan = diag_create();
-	char *rel = xasprintf("%s/%s", im->o->channel, STORE_DOWNLOAD_DIR);
+	char *rel = xasprintf("%s/%s", c->channel, STORE_DOWNLOAD_DIR);
 
-	im->cat = catalog_create();
-	source_scan(im->chan.dlfd, rel, STORE_DOWNLOAD_DIR, NULL, KIND_NONE, &ul, scan);
+	source_scan(c->dlfd, rel, STORE_DOWNLOAD_DIR, NULL, KIND_NONE, &ul, scan);
 	for (size_t i = 0; i < ul.ntrees; i++)
-		adopt_tree(&ul.trees[i], (int)i, &ul, im->cat, im->r->diag);
+		adopt_tree(&ul.trees[i], (int)i, &ul, cat, d);
 	unit_list_free(&ul);
 	diag_free(scan);
 	free(rel);
+	return cat;
 }
 
 static int
@@ -79,10 +78,11 @@ import_open(struct import *im)
 			return -1;
 		im->have_chan = 1;
 		if (publish_recover(&im->chan, im->r->diag, &im->err) == -1 ||
+		    housekeeping_purge(&im->chan, im->r, &im->err) == -1 ||
 		    catalog_load_at(im->chan.chanfd, STORE_CATALOG_FILE, &im->cat, &im->err) == -1)
 			return -1;
 		if (im->cat == NULL)
-			import_adopt_channel(im);
+			im->cat = import_adopt_channel(&im->chan, im->r->diag);
 	} else if (o->root != NULL) {
 		path = xasprintf("%s/%s/%s", o->root, o->channel, STORE_CATALOG_FILE);
 		rc = catalog_load(path, &im->cat, &im->err);

@@ -13,6 +13,13 @@
 #include "importer.h"
 #include "report.h"
 
+struct chan;
+
+/* A channel without catalog.json whose download/ holds indexes (a copied
+ * store): its own indexes adopted into a new catalog (the caller frees it),
+ * so that rewriting the indexes keeps their metadata.  Problems go to d. */
+struct catalog *import_adopt_channel(const struct chan *c, struct diag *d);
+
 /* Returns an exit code (enum imp_exit); details go to the report. */
 int import_run(const struct imp_opts *o, char *const *sources, int nsources,
     struct report *r);

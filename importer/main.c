@@ -44,6 +44,7 @@ static const char usage_text[] =
 "      --replace           replace published builds\n"
 "      --allow-dropped-devices  publish a firmware build that lacks devices the\n"
 "                          release's previous firmware build has\n"
+"      --grace SECONDS     keep removed builds on disk this long (default 1800)\n"
 "      --strict            treat warnings as errors\n"
 "      --json              print the report as JSON\n"
 "      --reserve BYTES     free space to leave on the store (k, M, G suffixes)\n"
@@ -54,7 +55,7 @@ static const char usage_text[] =
 "exit status: 0 success, 1 validation failed, 2 usage error, 3 I/O error\n";
 
 enum { OPT_RELEASE = 256, OPT_LABEL, OPT_WIKI, OPT_ID, OPT_REPLACE, OPT_STRICT, OPT_JSON,
-	OPT_RESERVE, OPT_MAX_BYTES, OPT_MAX_RATIO, OPT_ALLOW_DROPPED };
+	OPT_RESERVE, OPT_MAX_BYTES, OPT_MAX_RATIO, OPT_ALLOW_DROPPED, OPT_GRACE };
 
 static const struct option long_options[] = {
 	{ "root", required_argument, NULL, 'r' },
@@ -69,6 +70,7 @@ static const struct option long_options[] = {
 	{ "replace", no_argument, NULL, OPT_REPLACE },
 	{ "allow-dropped-devices", no_argument, NULL, OPT_ALLOW_DROPPED },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "reserve", required_argument, NULL, OPT_RESERVE },
 	{ "max-archive-bytes", required_argument, NULL, OPT_MAX_BYTES },
@@ -186,6 +188,7 @@ parse_option(int ch, const char *arg, struct imp_opts *o)
 	case OPT_REPLACE: o->replace = 1; return 0;
 	case OPT_ALLOW_DROPPED: o->allow_dropped_devices = 1; return 0;
 	case OPT_STRICT: o->strict = 1; return 0;
+	case OPT_GRACE: o->grace = arg; return 0;	/* checked by housekeeping.c */
 	case OPT_JSON: o->json = 1; return 0;
 	case 'k':
 		if ((o->kind = descriptor_kind_from_name(arg)) == KIND_NONE)

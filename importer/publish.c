@@ -7,11 +7,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
@@ -184,10 +186,19 @@ txn_put(struct txn *t, const char *staged, const char *dlrel, struct errbuf *err
 }
 
 void
-txn_delete(struct txn *t, const char *dlrel)
+txn_retire(struct txn *t, const char *dlrel, unsigned long grace)
 {
-	char *line = xasprintf("del\t%s\ttrash/%u", dlrel, t->ntrash++);
+	char *line = xasprintf("retire\t%s\t%lu", dlrel, grace);
 
+	txn_plan_add(t, line);
+	free(line);
+}
+
+void
+txn_delete(struct txn *t, const char *dlrel)
+{	char *line = xasprintf("del\t%s\ttrash/%u", dlrel, t->ntrash++);
+
+	txn_retire(t, dlrel, 0);	/* out of the indexes before it goes */
 	txn_plan_add(t, line);
 	free(line);
 }
@@ -304,6 +315,26 @@ plan_del(struct chan *c, int txnfd, const char *dlrel, const char *trash, struct
 	return rc;
 }
 
+/* Marks download/<dlrel> removed until now + grace (the indexes rewritten
+ * next leave it out).  Running it again, on recovery, restarts the grace:
+ * the indexes change only then. */
+static int
+plan_retire(struct chan *c, const char *dlrel, const char *grace, struct errbuf *err)
+{
+	char *text;
+	int fd, rc;
+
+	if ((fd = openat(c->dlfd, dlrel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : errbuf_set_errno(err, "%s", dlrel);	/* deleted before */
+	text = xasprintf("%lld\n", (long long)time(NULL) + strtoll(grace, NULL, 10));
+	rc = atomic_file_write(fd, STORE_REMOVED_MARK, text, strlen(text), 0644, err);
+	if (rc == -1)
+		errbuf_prefix(err, "%s", dlrel);
+	free(text);
+	close(fd);
+	return rc;
+}
+
 static int
 plan_file(struct chan *c, int txnfd, const char *staged, const char *chanrel,
     struct errbuf *err)
@@ -335,6 +366,8 @@ plan_apply_line(struct chan *c, int txnfd, char *line, struct errbuf *err)
 		return plan_put(c, txnfd, f[1], f[2], strtoull(f[3], NULL, 10), err);
 	if (n == 3 && strcmp(f[0], "del") == 0)
 		return plan_del(c, txnfd, f[1], f[2], err);
+	if (n == 3 && strcmp(f[0], "retire") == 0)
+		return plan_retire(c, f[1], f[2], err);
 	if (n == 3 && strcmp(f[0], "file") == 0)
 		return plan_file(c, txnfd, f[1], f[2], err);
 	if (n == 2 && strcmp(f[0], "unlink") == 0)
@@ -342,22 +375,52 @@ plan_apply_line(struct chan *c, int txnfd, char *line, struct errbuf *err)
 	return errbuf_set(err, "plan: unknown operation \"%s\"", f[0] ? f[0] : "");
 }
 
+/* Applies the deletions ("del") of a plan, or every other line. */
 static int
-plan_apply(struct chan *c, int txnfd, const char *plan, struct diag *report, struct errbuf *err)
+plan_apply_lines(struct chan *c, int txnfd, const char *plan, int deletions,
+    struct errbuf *err)
 {
 	char *copy = xstrdup(plan), *save = NULL;
 	int rc = 0;
 
 	for (char *line = strtok_r(copy, "\n", &save); rc == 0 && line != NULL;
-	    line = strtok_r(NULL, "\n", &save))
-		rc = plan_apply_line(c, txnfd, line, err);
+	    line = strtok_r(NULL, "\n", &save)) {
+		if ((strncmp(line, "del\t", 4) == 0) == deletions)
+			rc = plan_apply_line(c, txnfd, line, err);
+	}
 	free(copy);
+	return rc;
+}
+
+/* Test hook: with STOREIMPORT_TEST_STOP_BEFORE_DELETE set the importer
+ * kills itself after the indexes were rewritten and before a deletion, so
+ * tests/integration/importer_housekeeping.sh sees that order every time. */
+static void
+plan_test_stop_before_delete(const char *plan)
+{
+	if (getenv("STOREIMPORT_TEST_STOP_BEFORE_DELETE") != NULL &&
+	    (strncmp(plan, "del\t", 4) == 0 || strstr(plan, "\ndel\t") != NULL))
+		raise(SIGKILL);
+}
+
+/* Everything but deletions, the indexes, then the deletions: a folder
+ * leaves the indexes (retire marks it) before its files go, so an index
+ * never lists files that are gone, even across a crash. */
+static int
+plan_apply(struct chan *c, int txnfd, const char *plan, struct diag *report, struct errbuf *err)
+{
+	int rc = plan_apply_lines(c, txnfd, plan, 0, err);
+
 	if (rc == 0 && (fsync_dir(c->dlfd, STORE_DOWNLOAD_DIR, err) == -1 ||
 	    fsync_dir(c->hashfd, STORE_HASHES_DIR, err) == -1 ||
 	    fsync_dir(c->chanfd, c->channel, err) == -1))
 		rc = -1;
 	if (rc == 0 && store_index_rebuild(c->root, c->channel, report, err) == -1)
 		rc = -1;
+	if (rc == 0) {
+		plan_test_stop_before_delete(plan);
+		rc = plan_apply_lines(c, txnfd, plan, 1, err);
+	}
 	return rc;
 }
 

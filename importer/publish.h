@@ -12,10 +12,11 @@
  * fsyncs the staged trees and writes `plan` atomically: that rename is the
  * commit point.  Then it applies the plan (new build folders are renamed in;
  * a replaced folder is swapped with renameat2(RENAME_EXCHANGE) so the build
- * never disappears; removed folders are renamed into the transaction;
- * hashes records and catalog.json are renamed over the old ones), fsyncs the
- * directories, rewrites the indexes (store_index_rebuild()) and deletes the
- * transaction folder.
+ * never disappears; retired folders get their STORE_REMOVED_MARK; hashes
+ * records and catalog.json are renamed over the old ones), fsyncs the
+ * directories, rewrites the indexes (store_index_rebuild()), then renames
+ * deleted folders into the transaction and deletes the transaction folder.
+ * So a folder leaves the indexes before its files go.
  *
  * Every operation of the plan is idempotent, so publish_recover() (run by
  * every command that changes a channel, under its lock) rolls a committed
@@ -69,7 +70,13 @@ int txn_check_space(const struct txn *t, uint64_t need, uint64_t reserve, struct
 /* Schedules: the staged folder in/<staged> becomes download/<dlrel>
  * ("130001", "app-platform/10001"), replacing an existing one. */
 int txn_put(struct txn *t, const char *staged, const char *dlrel, struct errbuf *err);
-/* Schedules the removal of download/<dlrel>. */
+/* Schedules the retirement of download/<dlrel>: it gets a
+ * STORE_REMOVED_MARK holding the time (now + grace seconds, counted when
+ * the plan is applied) after which it may be deleted; the indexes leave it
+ * out, its files stay. */
+void txn_retire(struct txn *t, const char *dlrel, unsigned long grace);
+/* Schedules the deletion of download/<dlrel>: retired with grace 0 first,
+ * deleted after the indexes were rewritten without it. */
 void txn_delete(struct txn *t, const char *dlrel);
 /* Stages `data` to become <channel>/<chanrel> ("catalog.json",
  * "hashes/130001.sha256"). */

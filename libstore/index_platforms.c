@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "index_internal.h"
+#include "store_index.h"
 #include "store_layout.h"
 #include "xmalloc.h"
 
@@ -85,6 +86,10 @@ pf_versions_open(int dlfd, const char *dir, struct pf_versions *vs)
 		fd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd == -1)
 			continue;
+		if (store_folder_removed(fd)) {
+			close(fd);	/* removed, in its grace period */
+			continue;
+		}
 		vs->v = xreallocarray(vs->v, vs->count + 1, sizeof(*vs->v));
 		vs->v[vs->count].name = xstrdup(de->d_name);
 		vs->v[vs->count].number = index_build_number(de->d_name);
@@ -105,20 +110,27 @@ pf_versions_close(struct pf_versions *vs)
 	free(vs->v);
 }
 
-/* Are all the platform's files regular and non-empty in this version? */
-static int
-pf_version_complete(const struct pf_version *v, json_t *files)
+int
+store_platform_version_complete(int vfd, json_t *files)
 {
 	const char *role;
 	struct stat st;
 	json_t *f;
 
+	if (json_object_size(files) == 0)
+		return 0;
 	json_object_foreach(files, role, f) {
-		if (fstatat(v->fd, json_string_value(f), &st, 0) == -1 ||
+		if (fstatat(vfd, json_string_value(f), &st, 0) == -1 ||
 		    !S_ISREG(st.st_mode) || st.st_size == 0)
 			return 0;
 	}
 	return 1;
+}
+
+static int
+pf_version_complete(const struct pf_version *v, json_t *files)
+{
+	return store_platform_version_complete(v->fd, files);
 }
 
 static int

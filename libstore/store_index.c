@@ -151,6 +151,10 @@ ix_scan_build(struct ix_scan *scan, const char *build, struct errbuf *err)
 	fd = openat(scan->dlfd, build, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1)
 		return errbuf_set_errno(err, "%s", build);
+	if (store_folder_removed(fd)) {
+		close(fd);	/* removed: on disk for a grace period, not listed */
+		return 0;
+	}
 	rc = build_check(fd, build, scan->cat, &res, scan->report, err);
 	close(fd);
 	if (rc == 0)

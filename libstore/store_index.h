@@ -19,6 +19,8 @@
 #ifndef STORESRV_STORE_INDEX_H
 #define STORESRV_STORE_INDEX_H
 
+#include <jansson.h>
+
 #include "diag.h"
 #include "errbuf.h"
 
@@ -30,5 +32,11 @@ int store_index_rebuild(const char *root, const char *channel, struct diag *repo
  * report (that writer rewrites its indexes itself).  Stops at the first
  * hard error.  Returns 0 or -1. */
 int store_index_rebuild_all(const char *root, struct diag *report, struct errbuf *err);
+
+/* Whether the platform version folder vfd holds every file of `files` (a
+ * catalog platform's role -> file name object, not empty) as a regular,
+ * non-empty file: the rule by which linux.json and phoneplatform.json pick
+ * a platform's version. */
+int store_platform_version_complete(int vfd, json_t *files);
 
 #endif

@@ -55,6 +55,14 @@ store_channel_at(int rootfd, const char *name)
 }
 
 int
+store_folder_removed(int dirfd)
+{
+	struct stat st;
+
+	return fstatat(dirfd, STORE_REMOVED_MARK, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int
 store_build_name_valid(const char *name)
 {
 	size_t len;

@@ -15,6 +15,10 @@
  *       hashes/<build>.sha256      sha256 records of published builds
  *                                  (sha256sum format; not served)
  *       .lock                      flock(2) of writers (importer, rescans)
+ *   download/<build>/.removed      (and <platform dir>/<version>/.removed):
+ *                                  the folder is removed, kept on disk for
+ *                                  clients that read an older index until
+ *                                  the time it holds; the indexes leave it out
  *     .staging/                    importer staging area (same filesystem)
  *
  * Names starting with '.' are never served (url_path.h refuses them), so
@@ -35,6 +39,7 @@
 #define STORE_APP_PLATFORM_DIR	"app-platform"
 #define STORE_PHONE_PLATFORM_DIR "phoneplatform"
 #define STORE_CHANNEL_NAME_MAX	64
+#define STORE_REMOVED_MARK	".removed"	/* in a removed build or version folder */
 
 /* Architecture folders of app builds, in index order. */
 extern const char *const store_app_archs[];
@@ -46,6 +51,10 @@ int store_channel_name_valid(const char *name);
 /* Whether `name` in the directory rootfd is a channel: a valid channel
  * name (above) that is a folder holding download/. */
 int store_channel_at(int rootfd, const char *name);
+
+/* Whether the build or version folder dirfd is marked removed (holds
+ * STORE_REMOVED_MARK): still served, never indexed. */
+int store_folder_removed(int dirfd);
 
 /* A build number of an app, firmware or software build: 1-9 decimal digits,
  * no leading zero ("130001", "1610869"; platform versions like "2165" too). */

@@ -37,7 +37,7 @@ si --release 13r1 --label sr02 --replace publish "$S/130002"
 is "build replaced while serving" "$RC" 0
 check "replaced content served" wait_for "$BASE/release/download/130002/ip0001.bin" "replaced firmware"
 
-si remove 130002
+si --grace 0 remove 130002
 is "build removed while serving" "$RC" 0
 # A cached file is revalidated at most once a second, so one second after
 # the removal the file served a moment ago must answer 404.
