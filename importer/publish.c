@@ -453,6 +453,17 @@ tree_fsync_dirs(int dirfd, struct errbuf *err)
 	return rc;
 }
 
+/* Test hook: with STOREIMPORT_TEST_STOP_AT_COMMIT set in the environment
+ * the importer kills itself right after the commit point, so that
+ * tests/integration/importer_sigkill.sh proves the roll-forward every time
+ * instead of when a random kill happens to land there. */
+static void
+txn_test_stop_at_commit(void)
+{
+	if (getenv("STOREIMPORT_TEST_STOP_AT_COMMIT") != NULL)
+		raise(SIGKILL);
+}
+
 int
 txn_commit(struct txn *t, struct diag *report, struct errbuf *err)
 {
@@ -465,6 +476,7 @@ txn_commit(struct txn *t, struct diag *report, struct errbuf *err)
 		goto out;
 	if (fsync_dir(t->chan->stagefd, STORE_STAGING_DIR, err) == -1)
 		goto out;
+	txn_test_stop_at_commit();
 	if (plan_apply(t->chan, t->fd, t->plan, report, err) == -1) {
 		errbuf_prefix(err, "committed transaction %s (the next run completes it)",
 		    t->name);

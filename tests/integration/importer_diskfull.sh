@@ -59,7 +59,15 @@ if [ "$MOUNTED" = 1 ]; then
 	is "published tree intact" "$RC" 0
 	umount "$SMALL"
 else
-	diag "no tmpfs (not root?): out-of-space cases skipped, reserve cases ran"
+	# The reserve cases ran; the out-of-space ones are TAP skips, one per
+	# test the tmpfs half would have run.
+	for name in "disk full: I/O error" "disk full: nothing published" \
+	    "disk full: staging clean" "disk full while extracting: I/O error" \
+	    "disk full while extracting: nothing published" \
+	    "disk full while extracting: staging clean" "published tree intact"; do
+		TAP_N=$((TAP_N + 1))
+		echo "ok $TAP_N - $name # SKIP cannot mount a 4 MB tmpfs (needs root)"
+	done
 fi
 
 done_testing

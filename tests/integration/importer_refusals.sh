@@ -145,6 +145,12 @@ add("130050/boot0007.bin", tarfile.LNKTYPE, link="130050/ip0007_files")
 add("130050/dev", tarfile.CHRTYPE)
 add("/etc/cron.d/evil")
 add("130050/../../escape")
+# Where ".." entries would land, were they extracted: the archive goes to
+# .staging/<txn>/in/0/ (publish) or $TMPDIR/storeimport-check-*/0/ (check),
+# so 130050/../../escape stays inside the transaction, which is deleted.
+# Four, five and six levels up reach .staging/, the store root and its parent.
+for up in (4, 5, 6):
+    add("130050/" + "../" * up + "escape-%d" % up)
 t.close()
 PY
 refused "archive: symbolic link" "130050/ip0007.bin: symbolic link refused" publish "$S/evil.tar"
@@ -152,7 +158,16 @@ refused "archive: hard link" "130050/boot0007.bin: hard link refused" publish "$
 refused "archive: device" "130050/dev: device refused" publish "$S/evil.tar"
 refused "archive: absolute path" "/etc/cron.d/evil: absolute path" publish "$S/evil.tar"
 refused "archive: dot-dot" "130050/../../escape: \"..\" in path" publish "$S/evil.tar"
-check "archive: nothing landed outside" test ! -e "$WORK/escape" -a ! -e /etc/cron.d/evil
+# The same archive checked with the dry run's temporary folder inside $WORK,
+# deep enough that every escape of it lands in $WORK too.
+mkdir -p "$WORK/tmp/a/b"
+OUT=$(TMPDIR="$WORK/tmp/a/b" "$STOREIMPORT" --release 13r1 check "$S/evil.tar" 2>&1); RC=$?
+is "archive: check refuses it too" "$RC" 1
+# An escape lands beside the store (.staging/, the root, its parent: all in
+# $WORK) or at an absolute path; a scratch build whose archive_path_check()
+# lets ".." through fails this check.
+is "archive: nothing landed outside the extraction folder" \
+    "$(find "$WORK" -name 'escape*'; ls /etc/cron.d/evil 2>/dev/null)" ""
 
 mkdir -p "$S/bomb/130060"
 printf 'ip0008.bin,boot0008.bin' >"$S/bomb/130060/ip0008_files"
