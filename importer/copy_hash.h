@@ -48,6 +48,12 @@ char *hashlist_format(const struct hashlist *hl, const char *prefix, size_t *len
 /* Parses sha256sum text; returns 0, or -1 naming the bad line. */
 int hashlist_parse(struct hashlist *hl, const char *text, size_t len, struct errbuf *err);
 
+/* Progress of copies (storeimport's display): when set, fn is called after
+ * each chunk written (at most COPY_HASH_BUFSIZE bytes) and, with file_done
+ * set and bytes 0, once per file copied.  NULL (the default): no calls. */
+typedef void copy_progress_fn(void *arg, uint64_t bytes, int file_done);
+void copy_hash_set_progress(copy_progress_fn *fn, void *arg);
+
 /* A streaming sha256. */
 struct hasher;
 struct hasher *hasher_create(void);

@@ -71,7 +71,7 @@ descriptor_word_valid(const char *s, size_t max, const char *extra)
 int
 descriptor_release_valid(const char *s)
 {
-	return s != NULL && descriptor_word_valid(s, 32, "._-");
+	return store_release_id_valid(s);
 }
 
 int

@@ -56,7 +56,7 @@ int descriptor_read(int dirfd, const char *path, struct descriptor *out, struct 
 void descriptor_free(struct descriptor *d);
 
 /* Field rules, shared with the command line. */
-int descriptor_release_valid(const char *s);	/* "13r1", "12r2", "10.00" */
+int descriptor_release_valid(const char *s);	/* store_release_id_valid() */
 int descriptor_label_valid(const char *s);	/* "sr01", "hotfix2" */
 int descriptor_wiki_valid(const char *s);	/* http:// or https:// URL */
 

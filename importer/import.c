@@ -252,21 +252,49 @@ out:
 	return rc;
 }
 
+/* Publish only: shows the progress of copying the folder sources (what
+ * tree_size() counts of them; archives are extracted without it). */
+static void
+import_progress_begin(struct import *im, char *const *sources, int n)
+{
+	uint64_t total = 0;
+	int folders = 0, fd;
+
+	if (im->o->dry_run || im->r->progress == NULL)
+		return;
+	for (int i = 0; i < n; i++) {
+		if (source_is_file(sources[i]) != 0 ||
+		    (fd = open_subdir(AT_FDCWD, sources[i], 0, NULL)) == -1)
+			continue;
+		if (tree_size(fd, &total, NULL) == 0)
+			folders++;
+		close(fd);
+	}
+	if (folders == 0)
+		return;
+	report_progress_begin(im->r, total);
+	copy_hash_set_progress(report_progress_copied, im->r);
+}
+
 static int
 import_sources(struct import *im, char *const *sources, int n)
 {
-	for (int i = 0; i < n; i++) {
-		int isfile = source_is_file(sources[i]), rc;
+	int rc = 0;
 
-		if (isfile == -1) {
-			errbuf_set_errno(&im->err, "%s", sources[i]);
-			return -1;
-		}
-		rc = isfile ? import_archive(im, i, sources[i]) : import_folder(im, i, sources[i]);
-		if (rc == -1)
-			return -1;
+	import_progress_begin(im, sources, n);
+	for (int i = 0; i < n && rc != -1; i++) {	/* 1: refused, go on */
+		int isfile = source_is_file(sources[i]);
+
+		if (isfile == -1)
+			rc = errbuf_set_errno(&im->err, "%s", sources[i]);
+		else if (isfile)
+			rc = import_archive(im, i, sources[i]);
+		else
+			rc = import_folder(im, i, sources[i]);
 	}
-	return 0;
+	copy_hash_set_progress(NULL, NULL);
+	report_progress_end(im->r);
+	return rc == -1 ? -1 : 0;
 }
 
 /* The value given on the command line, else by the unit's build.json, else

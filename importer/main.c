@@ -10,8 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "descriptor.h"
+#include "errbuf.h"
 #include "housekeeping.h"
 #include "import.h"
 #include "importer.h"
@@ -33,7 +36,8 @@ static const char usage_text[] =
 "  recover             complete or discard an interrupted publish\n"
 "\n"
 "options:\n"
-"  -r, --root DIR          store root (required except for check)\n"
+"  -r, --root DIR          store root, a folder or a symlink to one (required\n"
+"                          except for check)\n"
 "  -c, --channel NAME      channel (default: release)\n"
 "  -k, --kind KIND         app, firmware, software, app-platform, phone-platform\n"
 "      --release ID        release id of the builds (13r1)\n"
@@ -46,11 +50,13 @@ static const char usage_text[] =
 "                          release's previous firmware build has\n"
 "      --grace SECONDS     keep removed builds on disk this long (default 1800)\n"
 "      --strict            treat warnings as errors\n"
-"      --json              print the report as JSON\n"
+"      --json              print the report as JSON (progress: JSON lines on\n"
+"                          stderr)\n"
 "      --reserve BYTES     free space to leave on the store (k, M, G suffixes)\n"
 "      --max-archive-bytes BYTES  largest total an archive may expand to\n"
 "      --max-ratio N       largest expansion ratio of an archive\n"
 "  -h, --help              this text\n"
+"  -V, --version           show the version\n"
 "\n"
 "exit status: 0 success, 1 validation failed, 2 usage error, 3 I/O error\n";
 
@@ -63,6 +69,7 @@ static const struct option long_options[] = {
 	{ "kind", required_argument, NULL, 'k' },
 	{ "descriptor", required_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ "release", required_argument, NULL, OPT_RELEASE },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "wiki", required_argument, NULL, OPT_WIKI },
@@ -145,81 +152,111 @@ cmd_recover(struct imp_opts *o, char **argv, int argc, struct report *r)
 	return housekeeping_recover(o, r);
 }
 
-/* "4096", "64k", "10M", "2G" -> bytes; -1 when malformed. */
+/* The command line once parsed: every option is read before a usage error
+ * is reported, so that --json anywhere applies to it too. */
+struct cli {
+	struct imp_opts o;
+	const struct command *cmd;
+	char **args;
+	int nargs;
+	int help, version;
+	char *root_real;	/* the resolved --root; owned */
+	char usage[ERRBUF_SIZE];	/* the first usage error, "" when none */
+};
+
+static void
+cli_usage(struct cli *c, const char *msg, const char *arg)
+{
+	if (c->usage[0] == '\0')
+		snprintf(c->usage, sizeof(c->usage), "%s%s%s", msg, arg ? ": " : "", arg ? arg : "");
+}
+
+/* "4096", "64k", "10M", "2G" -> bytes; -1 when malformed or above 2^64 - 1. */
 static int
 parse_bytes(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
+	unsigned shift = 0;
 
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || s[0] == '-')
+	if (errno != 0)
 		return -1;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	default: break;
 	}
-	if (*end != '\0')
+	if (*end != '\0' || v > (UINT64_MAX >> shift))
 		return -1;
-	*out = v;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
-static int
-usage_error(const char *msg, const char *arg)
+/* An option taking a size; a bad one is a usage error naming it. */
+static void
+parse_size_option(struct cli *c, const char *name, const char *arg, uint64_t *out)
 {
-	fprintf(stderr, "storeimport: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-	fprintf(stderr, "Try 'storeimport --help'.\n");
-	return IMP_EXIT_USAGE;
+	char msg[80];
+
+	if (parse_bytes(arg, out) == 0)
+		return;
+	snprintf(msg, sizeof(msg), "invalid %s (bytes, k, M or G, below 16 EiB)", name);
+	cli_usage(c, msg, arg);
 }
 
-/* Handles one option; returns -1 with a usage error printed. */
-static int
-parse_option(int ch, const char *arg, struct imp_opts *o)
+/* Handles one option; a bad value records a usage error. */
+static void
+parse_option(struct cli *c, int ch, const char *arg)
 {
+	struct imp_opts *o = &c->o;
+
 	switch (ch) {
-	case 'r': o->root = arg; return 0;
-	case 'c': o->channel = arg; return 0;
-	case 'd': o->descriptor = arg; return 0;
-	case OPT_ID: o->id = arg; return 0;
-	case OPT_REPLACE: o->replace = 1; return 0;
-	case OPT_ALLOW_DROPPED: o->allow_dropped_devices = 1; return 0;
-	case OPT_STRICT: o->strict = 1; return 0;
-	case OPT_GRACE: o->grace = arg; return 0;	/* checked by housekeeping.c */
-	case OPT_JSON: o->json = 1; return 0;
+	case 'r': o->root = arg; break;
+	case 'c': o->channel = arg; break;
+	case 'd': o->descriptor = arg; break;
+	case 'h': c->help = 1; break;
+	case 'V': c->version = 1; break;
+	case OPT_ID: o->id = arg; break;
+	case OPT_REPLACE: o->replace = 1; break;
+	case OPT_ALLOW_DROPPED: o->allow_dropped_devices = 1; break;
+	case OPT_STRICT: o->strict = 1; break;
+	case OPT_GRACE: o->grace = arg; break;	/* checked by housekeeping.c */
+	case OPT_JSON: o->json = 1; break;
 	case 'k':
 		if ((o->kind = descriptor_kind_from_name(arg)) == KIND_NONE)
-			return usage_error("unknown kind", arg), -1;
-		return 0;
+			cli_usage(c, "unknown kind", arg);
+		break;
 	case OPT_RELEASE:
 		if (!descriptor_release_valid(arg))
-			return usage_error("invalid release id", arg), -1;
+			cli_usage(c, "invalid release id (1-64 of a-z 0-9 . _ -, starting with a "
+			    "letter or digit)", arg);
 		o->release = arg;
-		return 0;
+		break;
 	case OPT_LABEL:
 		if (!descriptor_label_valid(arg))
-			return usage_error("invalid label", arg), -1;
+			cli_usage(c, "invalid label", arg);
 		o->label = arg;
-		return 0;
+		break;
 	case OPT_WIKI:
 		if (!descriptor_wiki_valid(arg))
-			return usage_error("not an http(s) URL", arg), -1;
+			cli_usage(c, "not an http(s) URL", arg);
 		o->wiki = arg;
-		return 0;
-	case OPT_RESERVE:
-		return parse_bytes(arg, &o->reserve) == 0 ? 0 :
-		    (usage_error("invalid --reserve", arg), -1);
+		break;
+	case OPT_RESERVE: parse_size_option(c, "--reserve", arg, &o->reserve); break;
 	case OPT_MAX_BYTES:
-		return parse_bytes(arg, &o->limits.max_bytes) == 0 ? 0 :
-		    (usage_error("invalid --max-archive-bytes", arg), -1);
+		parse_size_option(c, "--max-archive-bytes", arg, &o->limits.max_bytes);
+		break;
 	case OPT_MAX_RATIO:
-		return parse_bytes(arg, &o->limits.max_ratio) == 0 && o->limits.max_ratio > 0 ?
-		    0 : (usage_error("invalid --max-ratio", arg), -1);
+		if (parse_bytes(arg, &o->limits.max_ratio) == -1 || o->limits.max_ratio == 0)
+			cli_usage(c, "invalid --max-ratio", arg);
+		break;
 	default:
-		return usage_error("unknown option", NULL), -1;
+		break;
 	}
 }
 
@@ -244,38 +281,129 @@ command_find(const char *name)
 	return NULL;
 }
 
+/* Reads every option, then the command and its arguments. */
+static void
+cli_parse(struct cli *c, int argc, char **argv)
+{
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	opts_init(&c->o);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":r:c:k:d:hV", long_options, NULL)) != -1) {
+		if (ch == '?' && optopt > 0 && optopt < 256) {
+			char opt[3] = { '-', (char)optopt, '\0' };
+
+			cli_usage(c, "unknown option", opt);
+		} else if (ch == '?')
+			cli_usage(c, "unknown option", argv[optind - 1]);
+		else if (ch == ':')
+			cli_usage(c, "missing argument of", argv[optind - 1]);
+		else
+			parse_option(c, ch, optarg);
+	}
+	if (optind >= argc || (c->cmd = command_find(argv[optind])) == NULL) {
+		cli_usage(c, optind >= argc ? "no command given" : "unknown command",
+		    optind >= argc ? NULL : argv[optind]);
+		return;
+	}
+	c->args = argv + optind + 1;
+	c->nargs = argc - optind - 1;
+	if (c->nargs < c->cmd->min_args || (c->cmd->max_args >= 0 && c->nargs > c->cmd->max_args))
+		cli_usage(c, "wrong number of arguments for", c->cmd->name);
+	if (c->cmd->needs_root && c->o.root == NULL)
+		cli_usage(c, "--root is required for", c->cmd->name);
+	if (!store_channel_name_valid(c->o.channel))
+		cli_usage(c, "invalid channel name", c->o.channel);
+}
+
+/* Usage errors go to stderr; with --json also as the report on stdout. */
+static int
+cli_usage_fail(const struct cli *c, struct report *r)
+{
+	fprintf(stderr, "storeimport: %s\nTry 'storeimport --help'.\n", c->usage);
+	if (c->o.json) {
+		report_error(r, c->usage);
+		report_print(r, 1, IMP_EXIT_USAGE, stdout);
+	}
+	return IMP_EXIT_USAGE;
+}
+
+/* Resolves --root once: a symlink to a folder is a root (as for storesrv);
+ * a root that is missing or not a folder is an I/O error naming it. */
+static int
+cli_resolve_root(struct cli *c, struct report *r)
+{
+	struct errbuf err;
+	struct stat st;
+
+	if (c->o.root == NULL)
+		return IMP_EXIT_OK;
+	if ((c->root_real = realpath(c->o.root, NULL)) == NULL ||
+	    stat(c->root_real, &st) == -1)
+		errbuf_set_errno(&err, "store root %s", c->o.root);
+	else if (!S_ISDIR(st.st_mode))
+		errbuf_set(&err, "store root %s: not a folder", c->o.root);
+	else {
+		c->o.root = c->root_real;
+		return IMP_EXIT_OK;
+	}
+	report_error(r, err.msg);
+	return IMP_EXIT_IO;
+}
+
+/* Whether two descriptors write to the same file, pipe or terminal. */
+static int
+same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	    sa.st_ino == sb.st_ino;
+}
+
+/* Progress on stderr: JSON lines with --json, unless stderr is stdout
+ * (2>&1: the report must stay one JSON object); else one line on a
+ * terminal. */
+static void
+cli_progress_mode(const struct cli *c, struct report *r)
+{
+	const char *term = getenv("TERM");
+
+	if (c->o.json && !same_file(STDOUT_FILENO, STDERR_FILENO))
+		report_progress_mode(r, REPORT_PROGRESS_JSON, stderr);
+	else if (isatty(STDERR_FILENO) && (term == NULL || strcmp(term, "dumb") != 0))
+		report_progress_mode(r, REPORT_PROGRESS_TTY, stderr);
+}
+
 int
 main(int argc, char **argv)
 {
-	const struct command *cmd;
-	struct imp_opts o;
 	struct report *r;
-	int ch, nargs, status;
+	struct cli c;
+	int status;
 
 	log_init("storeimport", LOG_LEVEL_WARN);
-	opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "r:c:k:d:h", long_options, NULL)) != -1) {
-		if (ch == 'h') {
-			fputs(usage_text, stdout);
-			return IMP_EXIT_OK;
-		}
-		if (parse_option(ch, optarg, &o) == -1)
-			return IMP_EXIT_USAGE;
+	cli_parse(&c, argc, argv);
+	if (c.help) {
+		fputs(usage_text, stdout);
+		return IMP_EXIT_OK;
 	}
-	if (optind >= argc)
-		return usage_error("no command given", NULL);
-	if ((cmd = command_find(argv[optind])) == NULL)
-		return usage_error("unknown command", argv[optind]);
-	nargs = argc - optind - 1;
-	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args))
-		return usage_error("wrong number of arguments for", cmd->name);
-	if (cmd->needs_root && o.root == NULL)
-		return usage_error("--root is required for", cmd->name);
-	if (!store_channel_name_valid(o.channel))
-		return usage_error("invalid channel name", o.channel);
-	r = report_create(cmd->name);
-	status = cmd->fn(&o, argv + optind + 1, nargs, r);
-	report_print(r, o.json, status, stdout);
+	if (c.version) {
+		printf("storeimport %s\n", PACKAGE_VERSION);
+		return IMP_EXIT_OK;
+	}
+	r = report_create(c.cmd != NULL ? c.cmd->name : NULL);
+	if (c.usage[0] != '\0')
+		status = cli_usage_fail(&c, r);
+	else {
+		if ((status = cli_resolve_root(&c, r)) == IMP_EXIT_OK) {
+			cli_progress_mode(&c, r);
+			status = c.cmd->fn(&c.o, c.args, c.nargs, r);
+		}
+		report_print(r, c.o.json, status, stdout);
+	}
 	report_free(r);
+	free(c.root_real);
 	return status;
 }

@@ -3,8 +3,10 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "importer.h"
 #include "report.h"
@@ -12,12 +14,22 @@
 
 static const char *const status_names[] = { "ok", "invalid", "usage", "io" };
 
+#define PROGRESS_INTERVAL_NS	250000000LL	/* at most four updates a second */
+
+struct report_progress {
+	enum report_progress_mode mode;
+	FILE *out;
+	int active;
+	uint64_t files, bytes, total;
+	long long start_ns, last_ns;	/* CLOCK_MONOTONIC */
+};
+
 struct report *
 report_create(const char *command)
 {
 	struct report *r = xcalloc(1, sizeof(*r));
 
-	r->command = xstrdup(command);
+	r->command = command ? xstrdup(command) : NULL;
 	r->diag = diag_create();
 	r->published = json_array();
 	r->removed = json_array();
@@ -36,6 +48,7 @@ report_free(struct report *r)
 	json_decref(r->removed);
 	json_decref(r->extra);
 	free(r->error);
+	free(r->progress);
 	free(r);
 }
 
@@ -60,6 +73,133 @@ report_error(struct report *r, const char *msg)
 	r->error = xstrdup(msg);
 }
 
+static long long
+progress_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* "1023 B", "12.3 MiB" */
+static void
+progress_format_bytes(char *buf, size_t len, double v)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+}
+
+/* "0:07", "1:02:03", "-" when unknown */
+static void
+progress_format_eta(char *buf, size_t len, double seconds)
+{
+	unsigned long s;
+
+	if (seconds < 0 || seconds > 360000) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	s = (unsigned long)(seconds + 0.5);
+	if (s >= 3600)
+		snprintf(buf, len, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(buf, len, "%lu:%02lu", s / 60, s % 60);
+}
+
+static void
+progress_draw_tty(const struct report_progress *p, long long now)
+{
+	char done[32], total[32], rate[32], eta[32];
+	double secs = (double)(now - p->start_ns) / 1e9;
+	double bps = secs > 0.001 ? (double)p->bytes / secs : 0;
+	int pct = p->total > 0 ? (int)(100.0 * (double)p->bytes / (double)p->total) : 100;
+
+	progress_format_bytes(done, sizeof(done), (double)p->bytes);
+	progress_format_bytes(total, sizeof(total), (double)p->total);
+	progress_format_bytes(rate, sizeof(rate), bps);
+	progress_format_eta(eta, sizeof(eta), bps > 0 && p->total >= p->bytes ?
+	    (double)(p->total - p->bytes) / bps : -1);
+	fprintf(p->out, "\rcopying: %" PRIu64 " files, %s/%s (%d%%), %s/s, ETA %s\033[K",
+	    p->files, done, total, pct > 100 ? 100 : pct, rate, eta);
+	fflush(p->out);
+}
+
+static void
+progress_draw(struct report_progress *p, long long now)
+{
+	p->last_ns = now;
+	if (p->mode == REPORT_PROGRESS_TTY) {
+		progress_draw_tty(p, now);
+		return;
+	}
+	fprintf(p->out, "{\"progress\": {\"files\": %" PRIu64 ", \"bytes\": %" PRIu64
+	    ", \"total_bytes\": %" PRIu64 "}}\n", p->files, p->bytes, p->total);
+	fflush(p->out);
+}
+
+void
+report_progress_mode(struct report *r, enum report_progress_mode mode, FILE *out)
+{
+	free(r->progress);
+	r->progress = NULL;
+	if (mode == REPORT_PROGRESS_NONE)
+		return;
+	r->progress = xcalloc(1, sizeof(*r->progress));
+	r->progress->mode = mode;
+	r->progress->out = out;
+}
+
+void
+report_progress_begin(struct report *r, uint64_t total_bytes)
+{
+	struct report_progress *p = r->progress;
+
+	if (p == NULL)
+		return;
+	p->active = 1;
+	p->files = p->bytes = 0;
+	p->total = total_bytes;
+	p->start_ns = p->last_ns = progress_now_ns();
+	if (p->mode == REPORT_PROGRESS_JSON)
+		progress_draw(p, p->start_ns);
+}
+
+void
+report_progress_copied(void *arg, uint64_t bytes, int file_done)
+{
+	struct report_progress *p = ((struct report *)arg)->progress;
+	long long now;
+
+	if (p == NULL || !p->active)
+		return;
+	p->bytes += bytes;
+	p->files += file_done ? 1 : 0;
+	if ((now = progress_now_ns()) - p->last_ns >= PROGRESS_INTERVAL_NS)
+		progress_draw(p, now);
+}
+
+void
+report_progress_end(struct report *r)
+{
+	struct report_progress *p = r->progress;
+
+	if (p == NULL || !p->active)
+		return;
+	p->active = 0;
+	progress_draw(p, progress_now_ns());
+	if (p->mode == REPORT_PROGRESS_TTY) {
+		fputs("\r\033[K", p->out);
+		fflush(p->out);
+	}
+}
+
 static json_t *
 report_problems(const struct diag *d)
 {
@@ -76,17 +216,17 @@ report_problems(const struct diag *d)
 }
 
 static void
-report_print_json(const struct report *r, int status, FILE *out)
+report_print_json(const struct report *r, int status, const char *cause, FILE *out)
 {
-	json_t *o = json_pack("{s:s,s:s,s:i,s:I,s:I,s:o,s:O,s:O}", "command", r->command,
+	json_t *o = json_pack("{s:s?,s:s,s:i,s:I,s:I,s:o,s:O,s:O}", "command", r->command,
 	    "status", status_names[status], "exit", status,
 	    "errors", (json_int_t)r->diag->errors, "warnings", (json_int_t)r->diag->warnings,
 	    "problems", report_problems(r->diag), "published", r->published,
 	    "removed", r->removed);
 	char *text;
 
-	if (r->error != NULL)
-		json_object_set_new(o, "error", json_string(r->error));
+	if (cause != NULL)
+		json_object_set_new(o, "error", json_string(cause));
 	json_object_update(o, r->extra);
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fprintf(out, "%s\n", text);
@@ -95,7 +235,22 @@ report_print_json(const struct report *r, int status, FILE *out)
 }
 
 static void
-report_print_human(const struct report *r, int status, FILE *out)
+report_print_summary(const struct report *r, int status, const char *cause, FILE *out)
+{
+	const char *cmd = r->command ? r->command : "";
+
+	if (status == IMP_EXIT_OK || cause == NULL)
+		fprintf(out, "storeimport %s: %s (%zu errors, %zu warnings)\n", cmd,
+		    status == IMP_EXIT_OK ? "done" : "failed", r->diag->errors, r->diag->warnings);
+	else if (r->diag->count == 0)
+		fprintf(out, "storeimport %s: failed: %s\n", cmd, cause);
+	else
+		fprintf(out, "storeimport %s: failed: %s (%zu errors, %zu warnings)\n", cmd, cause,
+		    r->diag->errors, r->diag->warnings);
+}
+
+static void
+report_print_human(const struct report *r, int status, const char *cause, FILE *out)
 {
 	size_t i;
 	json_t *v;
@@ -115,19 +270,24 @@ report_print_human(const struct report *r, int status, FILE *out)
 	}
 	json_array_foreach(r->removed, i, v)
 		fprintf(out, "removed %s\n", json_string_value(v));
-	if (r->error != NULL)
-		fprintf(out, "error: %s\n", r->error);
-	fprintf(out, "storeimport %s: %s (%zu errors, %zu warnings)\n", r->command,
-	    status == IMP_EXIT_OK ? "done" : "failed", r->diag->errors, r->diag->warnings);
+	report_print_summary(r, status, cause, out);
 }
 
 int
 report_print(const struct report *r, int json, int status, FILE *out)
 {
+	char fallback[128];
+	const char *cause = r->error;
+
+	if (status != IMP_EXIT_OK && cause == NULL && r->diag->errors == 0) {
+		snprintf(fallback, sizeof(fallback), "internal error: exit %d without a recorded "
+		    "cause (please report this)", status);
+		cause = fallback;
+	}
 	if (json)
-		report_print_json(r, status, out);
+		report_print_json(r, status, cause, out);
 	else
-		report_print_human(r, status, out);
+		report_print_human(r, status, cause, out);
 	fflush(out);
 	return status;
 }

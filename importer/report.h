@@ -7,6 +7,15 @@
  *    "problems":[{"severity":"warning","where":"130001/x","message":"..."}],
  *    "published":[{"path":"130001","kind":"build","files":3,"bytes":1234}],
  *    "removed":["120001"], "verified":{"files":10,"bad":0}}
+ *
+ * A failure always names its cause: errors in the problems, or "error".
+ * Usage errors have "command": null when no command was recognised.
+ *
+ * Progress of copying (publish) goes to a stream of its own, stderr (main.c
+ * chooses): JSON lines {"progress": {"files":n,"bytes":b,"total_bytes":t}}
+ * with --json, at most four a second, one at the start and one at the end;
+ * or one line updated in place on a terminal (files, bytes, rate, time
+ * left), cleared at the end.
  */
 #ifndef STORESRV_REPORT_H
 #define STORESRV_REPORT_H
@@ -25,8 +34,16 @@ struct report {
 	json_t *removed;	/* array of strings */
 	json_t *extra;		/* object merged into the JSON report */
 	char *error;		/* the fatal error, or NULL */
+	struct report_progress *progress;	/* owned; NULL: none shown */
 };
 
+enum report_progress_mode {
+	REPORT_PROGRESS_NONE,
+	REPORT_PROGRESS_TTY,	/* one line updated in place (a terminal) */
+	REPORT_PROGRESS_JSON	/* JSON lines */
+};
+
+/* command NULL: a usage error before a command was recognised. */
 struct report *report_create(const char *command);
 void report_free(struct report *r);
 void report_published(struct report *r, const char *path, const char *what,
@@ -34,7 +51,17 @@ void report_published(struct report *r, const char *path, const char *what,
 void report_removed(struct report *r, const char *path);
 /* Records the fatal error message (copied). */
 void report_error(struct report *r, const char *msg);
-/* Prints the report and returns `status` (enum imp_exit). */
+/* Chooses how copying progress is shown, and where (stderr). */
+void report_progress_mode(struct report *r, enum report_progress_mode mode, FILE *out);
+/* Starts showing the progress of copying total_bytes. */
+void report_progress_begin(struct report *r, uint64_t total_bytes);
+/* A copy_progress_fn (copy_hash.h); arg is the struct report. */
+void report_progress_copied(void *arg, uint64_t bytes, int file_done);
+/* Shows the final state and clears the terminal line; a no-op when no
+ * progress is shown or it has ended. */
+void report_progress_end(struct report *r);
+/* Prints the report and returns `status` (enum imp_exit).  A failure
+ * without a recorded cause is reported as an internal error. */
 int report_print(const struct report *r, int json, int status, FILE *out);
 
 #endif

@@ -238,7 +238,7 @@ catalog_check_build(const char *build, json_t *b, struct errbuf *err)
 	if (rc == -1)
 		return -1;
 	rel = json_object_get(b, "release");
-	if (rel != NULL && !store_item_id_valid(json_string_value(rel)))
+	if (rel != NULL && !store_release_id_valid(json_string_value(rel)))
 		return errbuf_set(err, "builds.%s.release: \"%s\" is not a valid release id",
 		    build, json_string_value(rel));
 	if ((fields = json_object_get(b, "item_fields")) == NULL)
@@ -300,7 +300,8 @@ catalog_check(json_t *root, struct errbuf *err)
 	if (!json_is_object(root))
 		return errbuf_set(err, "expected an object at the top level");
 	if ((v = json_object_get(root, "releases")) != NULL &&
-	    catalog_check_map(v, "releases", store_item_id_valid, catalog_release_rules, err) == -1)
+	    catalog_check_map(v, "releases", store_release_id_valid, catalog_release_rules,
+	    err) == -1)
 		return -1;
 	if ((v = json_object_get(root, "builds")) != NULL && catalog_check_builds(v, err) == -1)
 		return -1;
@@ -608,7 +609,7 @@ catalog_do_set_build(json_t *root, void *varg)
 	json_object_set_new(b, "release", json_string(arg->b));
 	if (arg->c != NULL)
 		json_object_set_new(b, "label", json_string(arg->c));
-	if (store_item_id_valid(arg->b))
+	if (store_release_id_valid(arg->b))
 		catalog_child(catalog_child(root, "releases"), arg->b);
 	return 0;
 }
@@ -649,7 +650,7 @@ catalog_do_set_wiki(json_t *root, void *varg)
 	struct catalog_change_arg *arg = varg;
 	json_t *rel;
 
-	if (!store_item_id_valid(arg->a))
+	if (!store_release_id_valid(arg->a))
 		return errbuf_set(arg->err, "releases.%s: not a valid id", arg->a);
 	rel = catalog_child(catalog_child(root, "releases"), arg->a);
 	if (!json_is_object(rel))

@@ -97,3 +97,9 @@ store_item_id_valid(const char *id)
 	}
 	return 1;
 }
+
+int
+store_release_id_valid(const char *id)
+{
+	return store_item_id_valid(id);
+}

@@ -64,4 +64,8 @@ int store_build_name_valid(const char *name);
  * starting with a letter or digit (ids are lower case in the store). */
 int store_item_id_valid(const char *id);
 
+/* A release id ("13r1", "12r2", "10.00"): the one rule of the catalog, the
+ * command line and descriptors, that of an item id (above). */
+int store_release_id_valid(const char *id);
+
 #endif
