@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,9 @@
 
 #include "adopt.h"
 #include "descriptor.h"
+#include "fs_open.h"
+#include "index_parse.h"
+#include "store_index.h"
 #include "store_layout.h"
 #include "xmalloc.h"
 
@@ -23,39 +27,36 @@ struct adopt {
 	struct unit_list *ul;
 	struct catalog *cat;
 	struct diag *d;
-	char *seen;		/* per unit: named by an index */
+	char *seen;		/* per unit: 0; 1 named (builds) or held files of an entry
+			 * (platform folders); 2 named by a platform entry */
 	struct errbuf err;
 };
 
-static json_t *
-adopt_load(struct adopt *a, const char *name, const char *member)
+/* The index `kind` of the tree, parsed; NULL when absent or refused
+ * (reported). */
+static struct index_doc *
+adopt_load(struct adopt *a, enum index_kind kind)
 {
-	json_error_t jerr;
-	json_t *root, *arr;
-	char *where = xasprintf("%s/%s", a->t->rel, name);
+	const char *file = index_kind_file(kind);
+	char *where = xasprintf("%s/%s", a->t->rel, file), *text = NULL;
+	struct index_doc *doc = NULL;
+	size_t len = 0;
 	int fd;
 
-	if ((fd = openat(a->t->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		free(where);
-		return NULL;
+	if ((fd = openat(a->t->fd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			diag_add(a->d, DIAG_ERROR, where, "%s", strerror(errno));
+		goto out;
 	}
-	root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	if (fs_read_all(fd, INDEX_DEFAULT_MAX_BYTES, &text, &len, &a->err) == -1)
+		diag_add(a->d, DIAG_ERROR, where, "%s", a->err.msg);
+	else
+		index_parse(kind, text, len, where, NULL, &doc, a->d);
 	close(fd);
-	if (root == NULL) {
-		diag_add(a->d, DIAG_ERROR, where, "line %d column %d: %s", jerr.line,
-		    jerr.column, jerr.text);
-		free(where);
-		return NULL;
-	}
-	arr = json_object_get(root, member);
-	if (!json_is_array(arr)) {
-		diag_add(a->d, DIAG_ERROR, where, "\"%s\": missing or not an array", member);
-		arr = NULL;
-	} else
-		json_incref(root);
-	json_decref(root);
+out:
+	free(text);
 	free(where);
-	return arr != NULL ? root : NULL;
+	return doc;
 }
 
 /* The unit of this tree named `name` (type/kind), or -1. */
@@ -82,95 +83,58 @@ adopt_err(struct adopt *a, const char *where, int rc)
 /* A version entry names a build: check its folder and manifest, record the
  * release and label. */
 static void
-adopt_version(struct adopt *a, const char *where, const char *id, const char *release,
-    const char *build, const char *label, int want_manifest)
+adopt_version(struct adopt *a, const char *where, const char *id,
+    const struct index_version *v, int want_manifest)
 {
 	char *manifest = xasprintf("%s%s", id, STORE_MANIFEST_SUFFIX);
+	const char *label = v->label;
 	struct stat st;
 	int ui;
 
-	if (!store_build_name_valid(build) || !descriptor_release_valid(release)) {
-		diag_add(a->d, DIAG_WARNING, where, "invalid build \"%s\" or release \"%s\"; "
-		    "entry ignored", build, release);
+	if (!descriptor_release_valid(v->release)) {
+		diag_add(a->d, DIAG_WARNING, where, "invalid release \"%s\" of build %s; "
+		    "entry ignored", v->release, v->build);
 		goto out;
 	}
-	if ((ui = adopt_find_unit(a, UNIT_BUILD, 0, build)) == -1) {
-		diag_add(a->d, DIAG_WARNING, where, "build %s of %s: folder missing", build, id);
+	if ((ui = adopt_find_unit(a, UNIT_BUILD, 0, v->build)) == -1) {
+		diag_add(a->d, DIAG_WARNING, where, "build %s of %s: folder missing", v->build, id);
 		goto out;
 	}
 	a->seen[ui] = 1;
 	if (want_manifest && fstatat(a->ul->units[ui].fd, manifest, &st, 0) == -1)
-		diag_add(a->d, DIAG_WARNING, where, "build %s has no %s", build, manifest);
-	adopt_err(a, where, catalog_set_build(a->cat, build, release, label, &a->err));
+		diag_add(a->d, DIAG_WARNING, where, "build %s has no %s", v->build, manifest);
+	if (v->label != NULL && !descriptor_label_valid(v->label)) {
+		diag_add(a->d, DIAG_WARNING, where, "invalid label \"%s\" of build %s; label "
+		    "ignored", v->label, v->build);
+		label = NULL;
+	}
+	adopt_err(a, where, catalog_set_build(a->cat, v->build, v->release, label, &a->err));
 out:
 	free(manifest);
 }
 
 /* apps.json and software.json entries. */
 static void
-adopt_item(struct adopt *a, const char *file, enum item_kind kind, size_t i, json_t *item)
+adopt_items(struct adopt *a, enum index_kind ikind, enum item_kind kind)
 {
-	const char *id = json_string_value(json_object_get(item, "id"));
-	char *where = xasprintf("%s/%s: [%zu]", a->t->rel, file, i);
-	json_t *fields, *versions = json_object_get(item, "versions"), *v;
-	size_t j;
+	struct index_doc *doc = adopt_load(a, ikind);
+	char *where = xasprintf("%s/%s", a->t->rel, index_kind_file(ikind));
 
-	if (id == NULL || !store_item_id_valid(id)) {
-		diag_add(a->d, DIAG_ERROR, where, "missing or invalid \"id\"");
-		free(where);
-		return;
-	}
-	fields = json_deep_copy(item);
-	json_object_del(fields, "id");
-	json_object_del(fields, "versions");
-	adopt_err(a, where, catalog_merge_item(a->cat, kind, id, fields, &a->err));
-	json_decref(fields);
-	json_array_foreach(versions, j, v) {
-		const char *rel = json_string_value(json_object_get(v, "id"));
-		const char *build = json_string_value(json_object_get(v, "build"));
-		json_t *extra;
+	for (size_t i = 0; doc != NULL && i < doc->nitems; i++) {
+		const struct index_item *it = &doc->items[i];
 
-		if (rel == NULL || build == NULL) {
-			diag_add(a->d, DIAG_WARNING, where, "versions[%zu]: needs \"id\" and "
-			    "\"build\" strings", j);
-			continue;
+		adopt_err(a, where, catalog_merge_item(a->cat, kind, it->id, it->fields, &a->err));
+		for (size_t j = 0; j < it->nversions; j++) {
+			const struct index_version *v = &it->versions[j];
+
+			adopt_version(a, where, it->id, v, 1);
+			if (v->extra != NULL && catalog_build_release(a->cat, v->build) != NULL)
+				adopt_err(a, where, catalog_set_item_fields(a->cat, v->build, it->id,
+				    v->extra, &a->err));
 		}
-		adopt_version(a, where, id, rel, build,
-		    json_string_value(json_object_get(v, "label")), 1);
-		extra = json_deep_copy(v);
-		json_object_del(extra, "id");
-		json_object_del(extra, "build");
-		json_object_del(extra, "label");
-		if (json_object_size(extra) > 0)
-			adopt_err(a, where, catalog_set_item_fields(a->cat, build, id, extra, &a->err));
-		json_decref(extra);
 	}
 	free(where);
-}
-
-static void
-adopt_items(struct adopt *a, const char *file, const char *member, enum item_kind kind)
-{
-	json_t *root = adopt_load(a, file, member), *item;
-	size_t i;
-
-	json_array_foreach(json_object_get(root, member), i, item)
-		adopt_item(a, file, kind, i, item);
-	json_decref(root);
-}
-
-/* "13r1 sr01 [130001]" -> "sr01". */
-static char *
-adopt_fw_label(const char *text, const char *release, const char *build)
-{
-	char rel[64], label[64], b[64], want[80];
-
-	if (text == NULL || sscanf(text, "%63s %63s %63s", rel, label, b) != 3)
-		return NULL;
-	snprintf(want, sizeof(want), "[%s]", build);
-	if (strcmp(rel, release) != 0 || strcmp(b, want) != 0)
-		return NULL;
-	return xstrdup(label);
+	index_doc_free(doc);
 }
 
 /* Does some build of this tree that the indexes give `release` hold
@@ -224,33 +188,30 @@ adopt_fw_image(const char *device)
  * rewritten; it is reported (a warning; an error with --strict).
  */
 static void
-adopt_firmware_devices(struct adopt *a, json_t *root, const char *where)
+adopt_firmware_devices(struct adopt *a, const struct index_doc *doc, const char *where)
 {
-	json_t *dev, *rel;
-	size_t i, j;
-
-	json_array_foreach(json_object_get(root, "devices"), i, dev) {
-		const char *id = json_string_value(json_object_get(dev, "id"));
-		char *image = id != NULL ? adopt_fw_image(id) : NULL;
+	for (size_t i = 0; i < doc->ndevices; i++) {
+		const struct index_device *dev = &doc->devices[i];
+		char *image = adopt_fw_image(dev->id);
 
 		if (image == NULL) {
 			diag_add(a->d, DIAG_WARNING, where, "devices[%zu]: \"%s\" is not IP<model>; "
 			    "devices are derived from ip<model>.bin files, so it will not be listed",
-			    i, id != NULL ? id : "(no id)");
+			    i, dev->id);
 			continue;
 		}
-		json_array_foreach(json_object_get(dev, "versions"), j, rel) {
-			const char *release = json_string_value(rel);
+		for (size_t j = 0; j < dev->nnames; j++) {
+			const char *release = dev->names[j];
 			int builds = 0;
 
-			if (release != NULL && adopt_release_has_file(a, release, image, &builds))
+			if (adopt_release_has_file(a, release, image, &builds))
 				continue;
 			if (builds == 0)
 				diag_add(a->d, DIAG_WARNING, where, "devices[%zu] %s: no build of "
-				    "release \"%s\" in the tree", i, id, release ? release : "(not a string)");
+				    "release \"%s\" in the tree", i, dev->id, release);
 			else
 				diag_add(a->d, DIAG_WARNING, where, "devices[%zu] %s: no build of "
-				    "release %s holds %s; the device loses that release", i, id,
+				    "release %s holds %s; the device loses that release", i, dev->id,
 				    release, image);
 		}
 		free(image);
@@ -260,152 +221,131 @@ adopt_firmware_devices(struct adopt *a, json_t *root, const char *where)
 static void
 adopt_firmware(struct adopt *a)
 {
-	json_t *root = adopt_load(a, "firmware.json", "versions"), *v;
-	char *where = xasprintf("%s/firmware.json", a->t->rel);
-	size_t i;
+	struct index_doc *doc = adopt_load(a, INDEX_FIRMWARE);
+	char *where = xasprintf("%s/%s", a->t->rel, index_kind_file(INDEX_FIRMWARE));
 
-	json_array_foreach(json_object_get(root, "versions"), i, v) {
-		const char *rel = json_string_value(json_object_get(v, "id"));
-		const char *build = json_string_value(json_object_get(v, "build"));
-		const char *text = json_string_value(json_object_get(v, "text"));
-		const char *wiki = json_string_value(json_object_get(v, "wiki"));
-		char *label;
+	for (size_t i = 0; doc != NULL && i < doc->nversions; i++) {
+		const struct index_version *v = &doc->versions[i];
 
-		if (rel == NULL || build == NULL) {
-			diag_add(a->d, DIAG_WARNING, where, "versions[%zu]: needs \"id\" and "
-			    "\"build\" strings", i);
-			continue;
-		}
-		if ((label = adopt_fw_label(text, rel, build)) == NULL && text != NULL)
-			diag_add(a->d, DIAG_WARNING, where, "versions[%zu]: text \"%s\" is not "
-			    "\"<release> <label> [<build>]\"", i, text);
-		adopt_version(a, where, "firmware", rel, build, label, 0);
-		if (wiki != NULL && catalog_build_release(a->cat, build) != NULL)
-			adopt_err(a, where, catalog_set_release_wiki(a->cat, rel, wiki, &a->err));
-		free(label);
+		adopt_version(a, where, "firmware", v, 0);
+		if (v->wiki != NULL && catalog_build_release(a->cat, v->build) != NULL)
+			adopt_err(a, where, catalog_set_release_wiki(a->cat, v->release, v->wiki,
+			    &a->err));
 	}
-	adopt_firmware_devices(a, root, where);
+	if (doc != NULL)
+		adopt_firmware_devices(a, doc, where);
 	free(where);
-	json_decref(root);
-}
-
-/* "app-platform/10001/img" -> version "10001", name "img"; 0 when the
- * path is not in a version folder of `dir`. */
-static int
-adopt_platform_path(const char *path, const char *dir, char *version, size_t vsz,
-    const char **name)
-{
-	size_t dlen = strlen(dir);
-	const char *v = path + dlen + 1, *slash;
-
-	if (strncmp(path, dir, dlen) != 0 || path[dlen] != '/')
-		return 0;
-	if ((slash = strchr(v, '/')) == NULL || strchr(slash + 1, '/') != NULL ||
-	    (size_t)(slash - v) >= vsz)
-		return 0;
-	memcpy(version, v, (size_t)(slash - v));
-	version[slash - v] = '\0';
-	*name = slash + 1;
-	return store_build_name_valid(version) && (*name)[0] != '\0' && (*name)[0] != '.';
+	index_doc_free(doc);
 }
 
 /* The ids of the devices listing platform `id`. */
 static json_t *
-adopt_platform_devices(json_t *root, const char *id)
+adopt_platform_devices(const struct index_doc *doc, const char *id)
 {
-	json_t *out = json_array(), *dev, *p;
-	size_t i, j;
+	json_t *out = json_array();
 
-	json_array_foreach(json_object_get(root, "devices"), i, dev) {
-		json_array_foreach(json_object_get(dev, "platforms"), j, p) {
-			if (json_is_string(p) && strcmp(json_string_value(p), id) == 0 &&
-			    json_is_string(json_object_get(dev, "id")))
-				json_array_append(out, json_object_get(dev, "id"));
+	for (size_t i = 0; i < doc->ndevices; i++) {
+		for (size_t j = 0; j < doc->devices[i].nnames; j++) {
+			if (strcmp(doc->devices[i].names[j], id) == 0)
+				json_array_append_new(out, json_string(doc->devices[i].id));
 		}
 	}
 	return out;
 }
 
-/* One file slot of a platform entry: in its version folder and present? */
+/* Gives platform unit ui the id `id`: the first entry naming the folder
+ * wins, else the first whose files it holds. */
 static void
-adopt_platform_slot(struct adopt *a, const char *where, int kind, const char *version_field,
-    const char *id, const char *slot, const char *path, json_t *files)
+adopt_platform_unit_id(struct adopt *a, int ui, const char *id, int named)
 {
-	const char *dir = kind == ITEM_PHONEPLATFORM ? STORE_PHONE_PLATFORM_DIR :
-	    STORE_APP_PLATFORM_DIR;
-	char version[32];
-	const char *name;
+	struct unit *u = &a->ul->units[ui];
+
+	if (named ? a->seen[ui] != 2 : a->seen[ui] == 0) {
+		free(u->item_id);
+		u->item_id = xstrdup(id);
+		a->seen[ui] = named ? 2 : 1;
+	}
+}
+
+/* The files of one platform entry: each in its version folder and present;
+ * the names go into `files` (role -> name). */
+static void
+adopt_platform_files(struct adopt *a, const char *where, int kind,
+    const struct index_platform *p, json_t *files)
+{
 	struct stat st;
 	int ui;
 
-	if (!adopt_platform_path(path, dir, version, sizeof(version), &name) ||
-	    (version_field != NULL && strcmp(version, version_field) != 0)) {
-		diag_add(a->d, DIAG_WARNING, where, "%s.%s: \"%s\" is not in %s/%s/", id,
-		    slot, path, dir, version_field ? version_field : "<version>");
-		return;
-	}
-	if ((ui = adopt_find_unit(a, UNIT_PLATFORM, kind, version)) == -1 ||
-	    fstatat(a->ul->units[ui].fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
-		diag_add(a->d, DIAG_WARNING, where, "%s.%s: %s: file missing", id, slot, path);
-		return;
-	}
-	a->seen[ui] = 1;
-	free(a->ul->units[ui].item_id);
-	a->ul->units[ui].item_id = xstrdup(id);
-	json_object_set_new(files, slot, json_string(name));
-}
+	for (size_t f = 0; f < p->nfiles; f++) {
+		const struct index_platform_file *pf = &p->files[f];
 
-/* Checks the file slots of one platform entry and moves them into files;
- * "version" is computed by the indexes, so it is dropped too. */
-static void
-adopt_platform_files(struct adopt *a, const char *where, int kind, json_t *fields,
-    const char *id, json_t *files)
-{
-	json_t *version = json_incref(json_object_get(fields, "version"));
-
-	json_object_del(fields, "version");
-	for (size_t s = 0; s < PLATFORM_SLOTS; s++) {
-		const char *slot = descriptor_platform_slots[s];
-		json_t *pv = json_incref(json_object_get(fields, slot));
-
-		if (json_is_string(pv)) {
-			json_object_del(fields, slot);
-			adopt_platform_slot(a, where, kind, json_string_value(version), id, slot,
-			    json_string_value(pv), files);
-		}
-		json_decref(pv);
-	}
-	json_decref(version);
-}
-
-static void
-adopt_platforms(struct adopt *a, const char *file, int kind)
-{
-	json_t *root = adopt_load(a, file, "platforms"), *p;
-	char *where = xasprintf("%s/%s", a->t->rel, file);
-	size_t i;
-
-	json_array_foreach(json_object_get(root, "platforms"), i, p) {
-		const char *id = json_string_value(json_object_get(p, "id"));
-		json_t *fields, *files;
-
-		if (id == NULL || !store_item_id_valid(id)) {
-			diag_add(a->d, DIAG_ERROR, where, "platforms[%zu]: missing or invalid "
-			    "\"id\"", i);
+		if ((ui = adopt_find_unit(a, UNIT_PLATFORM, kind, pf->version)) == -1 ||
+		    fstatat(a->ul->units[ui].fd, pf->name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			diag_add(a->d, DIAG_WARNING, where, "%s.%s: %s: file missing", p->id,
+			    pf->role, pf->path);
 			continue;
 		}
-		fields = json_deep_copy(p);
-		files = json_object();
-		json_object_del(fields, "id");
-		adopt_platform_files(a, where, kind, fields, id, files);
-		json_object_set_new(fields, "files", files);
-		json_object_set_new(fields, "devices", adopt_platform_devices(root, id));
-		adopt_err(a, where, catalog_merge_item(a->cat, (enum item_kind)kind, id, fields,
+		adopt_platform_unit_id(a, ui, p->id, 1);
+		json_object_set_new(files, pf->role, json_string(pf->name));
+	}
+}
+
+/*
+ * The indexes name only the latest version folder of each platform, so an
+ * older one is adopted with the id of the first entry (index order) whose
+ * files it holds completely (the rule index_platforms.c picks versions by);
+ * with none, the id of the index's only entry, whose files validation then
+ * finds missing.
+ */
+static void
+adopt_platform_older(struct adopt *a, int kind, const struct index_doc *doc, json_t **files)
+{
+	for (size_t i = 0; i < a->ul->count; i++) {
+		const struct unit *u = &a->ul->units[i];
+		size_t p = 0;
+
+		if (u->tree != a->index || u->type != UNIT_PLATFORM || u->kind != kind ||
+		    a->seen[i] != 0)
+			continue;
+		while (p < doc->nplatforms && !store_platform_version_complete(u->fd, files[p]))
+			p++;
+		if (p < doc->nplatforms)
+			adopt_platform_unit_id(a, (int)i, doc->platforms[p].id, 0);
+		else if (doc->nplatforms == 1)
+			adopt_platform_unit_id(a, (int)i, doc->platforms[0].id, 0);
+	}
+}
+
+static void
+adopt_platforms(struct adopt *a, enum index_kind ikind, int kind)
+{
+	struct index_doc *doc = adopt_load(a, ikind);
+	char *where = xasprintf("%s/%s", a->t->rel, index_kind_file(ikind));
+	json_t **files;
+
+	if (doc == NULL) {
+		free(where);
+		return;
+	}
+	files = xcalloc(doc->nplatforms + 1, sizeof(*files));
+	for (size_t i = 0; i < doc->nplatforms; i++) {
+		const struct index_platform *p = &doc->platforms[i];
+		json_t *fields = json_deep_copy(p->fields);
+
+		files[i] = json_object();
+		adopt_platform_files(a, where, kind, p, files[i]);
+		json_object_set(fields, "files", files[i]);
+		json_object_set_new(fields, "devices", adopt_platform_devices(doc, p->id));
+		adopt_err(a, where, catalog_merge_item(a->cat, (enum item_kind)kind, p->id, fields,
 		    &a->err));
 		json_decref(fields);
 	}
+	adopt_platform_older(a, kind, doc, files);
+	for (size_t i = 0; i < doc->nplatforms; i++)
+		json_decref(files[i]);
+	free(files);
 	free(where);
-	json_decref(root);
+	index_doc_free(doc);
 }
 
 void
@@ -414,11 +354,11 @@ adopt_tree(const struct tree_src *t, int index, struct unit_list *ul, struct cat
 {
 	struct adopt a = { t, index, ul, cat, d, xcalloc(ul->count + 1, 1), { { 0 } } };
 
-	adopt_items(&a, "apps.json", "apps", ITEM_APP);
-	adopt_items(&a, "software.json", "software", ITEM_SOFTWARE);
+	adopt_items(&a, INDEX_APPS, ITEM_APP);
+	adopt_items(&a, INDEX_SOFTWARE, ITEM_SOFTWARE);
 	adopt_firmware(&a);
-	adopt_platforms(&a, "linux.json", ITEM_PLATFORM);
-	adopt_platforms(&a, "phoneplatform.json", ITEM_PHONEPLATFORM);
+	adopt_platforms(&a, INDEX_LINUX, ITEM_PLATFORM);
+	adopt_platforms(&a, INDEX_PHONEPLATFORM, ITEM_PHONEPLATFORM);
 	for (size_t i = 0; i < ul->count; i++) {
 		char *where;
 

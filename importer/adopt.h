@@ -6,7 +6,9 @@
  * ones - id, versions - kept verbatim, unknown ones too); the versions give
  * builds their release and label, firmware versions give releases their
  * wiki link, linux.json / phoneplatform.json entries name the platform files
- * and their version folder.  Every inconsistency between the indexes and the
+ * and their version folder; an older version folder, which no entry names,
+ * takes the id of the first entry whose files it holds (index_parse.h parses
+ * the indexes).  Every inconsistency between the indexes and the
  * files is reported: a version naming a build folder that is missing or
  * lacks the item's manifest, a platform file that is missing or outside
  * its version folder, build folders no index mentions, firmware.json devices

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 
 #include "atomic_file.h"
 #include "catalog.h"
+#include "fs_open.h"
 #include "store_layout.h"
 #include "xmalloc.h"
 
@@ -365,39 +367,6 @@ catalog_parse(const char *text, size_t len, const char *what, struct catalog **o
 	return catalog_adopt(root, what, out, err);
 }
 
-/* Reads a whole file (jansson's json_loadfd() reads one byte per call). */
-static int
-catalog_read_fd(int fd, const char *what, char **text, size_t *len, struct errbuf *err)
-{
-	struct stat st;
-	size_t have = 0, cap;
-	ssize_t n;
-	char *p;
-
-	if (fstat(fd, &st) == -1)
-		return errbuf_set_errno(err, "%s", what);
-	if (!S_ISREG(st.st_mode))
-		return errbuf_set(err, "%s: not a regular file", what);
-	cap = (size_t)st.st_size + 1;
-	p = xmalloc(cap);
-	while ((n = read(fd, p + have, cap - have)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			free(p);
-			return errbuf_set_errno(err, "%s", what);
-		}
-		have += (size_t)n;
-		if (have == cap) {
-			cap *= 2;
-			p = xreallocarray(p, cap, 1);
-		}
-	}
-	*text = p;
-	*len = have;
-	return 0;
-}
-
 static int
 catalog_load_fd(int fd, const char *what, struct catalog **out, struct errbuf *err)
 {
@@ -405,10 +374,10 @@ catalog_load_fd(int fd, const char *what, struct catalog **out, struct errbuf *e
 	size_t len = 0;
 	int rc;
 
-	rc = catalog_read_fd(fd, what, &text, &len, err);
+	rc = fs_read_all(fd, SIZE_MAX, &text, &len, err);
 	close(fd);
 	if (rc == -1)
-		return -1;
+		return errbuf_prefix(err, "%s", what);
 	rc = catalog_parse(text, len, what, out, err);
 	free(text);
 	return rc;

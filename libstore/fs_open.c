@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #endif
 
 #include "fs_open.h"
+#include "xmalloc.h"
 
 #if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
 static int openat2_missing;
@@ -160,4 +163,43 @@ fs_errno_http_status(int err)
 	default:
 		return 500;
 	}
+}
+
+int
+fs_read_all(int fd, size_t max, char **buf, size_t *len, struct errbuf *err)
+{
+	struct stat st;
+	size_t have = 0, cap;
+	ssize_t n;
+	char *p;
+
+	if (fstat(fd, &st) == -1)
+		return errbuf_set(err, "%s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return errbuf_set(err, "not a regular file");
+	if ((uintmax_t)st.st_size > max)
+		return errbuf_set(err, "longer than %zu bytes", max);
+	cap = (size_t)st.st_size + 1;
+	p = xmalloc(cap);
+	while ((n = read(fd, p + have, cap - have)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			free(p);
+			return errbuf_set(err, "%s", strerror(errno));
+		}
+		have += (size_t)n;
+		if (have > max) {
+			free(p);
+			return errbuf_set(err, "longer than %zu bytes", max);
+		}
+		if (have == cap) {
+			cap *= 2;
+			p = xreallocarray(p, cap, 1);
+		}
+	}
+	p[have] = '\0';
+	*buf = p;
+	*len = have;
+	return 0;
 }

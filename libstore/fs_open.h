@@ -15,6 +15,9 @@
 #define STORESRV_FS_OPEN_H
 
 #include <dirent.h>
+#include <stddef.h>
+
+#include "errbuf.h"
 
 int fs_open_beneath(int dirfd, const char *relpath, int flags);
 
@@ -32,6 +35,12 @@ int fs_open_dir_nofollow(int dirfd, const char *relpath, size_t len);
  * own (openat "."), so it starts at the first entry and dirfd stays usable
  * with its own position.  closedir() frees it; NULL with errno set. */
 DIR *fs_opendir_at(int dirfd);
+
+/* Reads the whole regular file fd (from its current offset) into *buf
+ * (NUL-terminated, the caller frees it) and its length into *len.  A file
+ * longer than `max` bytes is refused; returns 0, or -1 with err set ("not
+ * a regular file", "longer than N bytes" or the errno text). */
+int fs_read_all(int fd, size_t max, char **buf, size_t *len, struct errbuf *err);
 
 /* The HTTP status for an errno from opening a file to read: ENOENT,
  * ENOTDIR, ELOOP, EXDEV -> 404; EACCES, EPERM -> 403; ENAMETOOLONG -> 414;

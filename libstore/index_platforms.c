@@ -8,8 +8,9 @@
  *   {"platforms":[{"id":..,"text":..,"<role>":"<dir>/<version>/<file>",..,
  *                  "version":"<version>", <other catalog fields>}],
  *    "devices":[{"id":"IP0011","platforms":["arm"]}]}
- * Everything that differs between the two is one row of platform_indexes[],
- * so a format change is made in one place.
+ * Everything that differs between the two is one row of platform_indexes[]
+ * and, for their file and folder names, of index_parse.c's table (which
+ * reads them back), so a format change is made in one place.
  */
 #include "config.h"
 
@@ -23,18 +24,21 @@
 #include <unistd.h>
 
 #include "index_internal.h"
+#include "index_parse.h"
 #include "store_index.h"
 #include "store_layout.h"
 #include "xmalloc.h"
 
 static const struct platform_index {
 	enum item_kind kind;	/* the catalog section (platforms, phoneplatforms) */
-	const char *dir;	/* the version folders, below download/ */
-	const char *file;	/* the index written */
+	enum index_kind index;	/* its file and the folder of its versions */
 } platform_indexes[] = {
-	{ ITEM_PLATFORM, STORE_APP_PLATFORM_DIR, "linux.json" },
-	{ ITEM_PHONEPLATFORM, STORE_PHONE_PLATFORM_DIR, "phoneplatform.json" },
+	{ ITEM_PLATFORM, INDEX_LINUX },
+	{ ITEM_PHONEPLATFORM, INDEX_PHONEPLATFORM },
 };
+
+#define PF_DIR(pi)	index_kind_platform_dir((pi)->index)
+#define PF_FILE(pi)	index_kind_file((pi)->index)
 
 /* Catalog fields of a platform that the index does not copy verbatim. */
 static const char *const platform_own_fields[] = { "text", "devices", "files", NULL };
@@ -155,7 +159,7 @@ pf_platform_json(const struct platform_index *pi, const char *id, json_t *item,
 	text = json_object_get(item, "text");
 	json_object_set_new(o, "text", text != NULL ? json_incref(text) : json_string(id));
 	json_object_foreach(json_object_get(item, "files"), role, f) {
-		path = xasprintf("%s/%s/%s", pi->dir, v->name, json_string_value(f));
+		path = xasprintf("%s/%s/%s", PF_DIR(pi), v->name, json_string_value(f));
 		json_object_set_new(o, role, json_string(path));
 		free(path);
 	}
@@ -247,7 +251,7 @@ pf_index_json(const struct platform_index *pi, int dlfd, const struct catalog *c
 	const char **ids = pf_sorted_ids(section, &n);
 	json_t *doc = json_object();
 
-	pf_versions_open(dlfd, pi->dir, &vs);
+	pf_versions_open(dlfd, PF_DIR(pi), &vs);
 	for (size_t i = 0; i < n; i++) {
 		item = json_object_get(section, ids[i]);
 		files = json_object_get(item, "files");
@@ -256,8 +260,9 @@ pf_index_json(const struct platform_index *pi, int dlfd, const struct catalog *c
 				break;
 		}
 		if (json_object_size(files) == 0 || v == vs.count) {
-			diag_add(report, DIAG_WARNING, pi->dir, "%s %s: no version folder holds all "
-			    "its files; left out of %s", item_kind_name(pi->kind), ids[i], pi->file);
+			diag_add(report, DIAG_WARNING, PF_DIR(pi), "%s %s: no version folder holds "
+			    "all its files; left out of %s", item_kind_name(pi->kind), ids[i],
+			    PF_FILE(pi));
 			continue;
 		}
 		pf_add_devices(item, ids[i], json_array_size(plats), &devs, &ndevs);
@@ -280,7 +285,7 @@ index_platforms_write(int dlfd, const struct catalog *cat, struct diag *report,
 
 	for (size_t i = 0; i < sizeof(platform_indexes) / sizeof(platform_indexes[0]); i++) {
 		doc = pf_index_json(&platform_indexes[i], dlfd, cat, report);
-		rc = index_write_json(dlfd, platform_indexes[i].file, doc, err);
+		rc = index_write_json(dlfd, PF_FILE(&platform_indexes[i]), doc, err);
 		json_decref(doc);
 		if (rc == -1)
 			return -1;
