@@ -4,7 +4,7 @@
  * store_index_rebuild() reads <root>/<channel>/catalog.json and scans
  * <root>/<channel>/download/, then atomically rewrites apps.json,
  * firmware.json, software.json, linux.json and phoneplatform.json in the
- * documented formats (../shared/STORE-FORMATS.md): build numbers as strings,
+ * documented formats (docs/STORE-FORMATS.md): build numbers as strings,
  * `versions` holding the latest complete build of each release, only builds
  * that are complete, item metadata and unknown fields from the catalog
  * verbatim.  firmware.json lists a device under a release only when the
