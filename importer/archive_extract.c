@@ -16,11 +16,16 @@
 #include <archive_entry.h>
 
 #include "archive_extract.h"
+#include "build_check.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* One extraction in progress. */
 struct extract {
 	struct archive *a;
+	char *shown;		/* the archive's path, escaped for reports */
+	int fd;			/* the archive, open */
+	struct stat st;		/* and its fstat() before extracting */
 	int dstdir;
 	const struct archive_limits *lim;
 	uint64_t archive_size;
@@ -33,23 +38,19 @@ struct extract {
 	int limit_hit;		/* a limit was crossed: a refusal, not an I/O error */
 };
 
+/* One segment: the rule of every published name (build_name_refusal())
+ * and what only archives need (".." and backslashes, Windows' separator). */
 static int
 archive_segment_check(const char *seg, size_t len, const char **why)
 {
 	if (len == 0)
 		return (*why = "empty path segment", ARCHIVE_PATH_BAD);
-	if (len > 255)
-		return (*why = "path segment longer than 255 bytes", ARCHIVE_PATH_BAD);
 	if (len == 2 && seg[0] == '.' && seg[1] == '.')
 		return (*why = "\"..\" in path", ARCHIVE_PATH_BAD);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)seg[i];
-
-		if (c < 0x20 || c == 0x7f)
-			return (*why = "control character in path", ARCHIVE_PATH_BAD);
-		if (c == '\\')
-			return (*why = "backslash in path", ARCHIVE_PATH_BAD);
-	}
+	if ((*why = build_name_refusal(seg, len)) != NULL)
+		return ARCHIVE_PATH_BAD;
+	if (memchr(seg, '\\', len) != NULL)
+		return (*why = "backslash in path", ARCHIVE_PATH_BAD);
 	if (seg[0] == '.' || (len == 8 && memcmp(seg, "__MACOSX", 8) == 0))
 		return ARCHIVE_PATH_SKIP;
 	return ARCHIVE_PATH_OK;
@@ -115,13 +116,26 @@ archive_is_archive(const char *path)
 	return ok;
 }
 
+/* Reports a problem of one entry: where = the entry (escaped), the
+ * message naming the archive. */
+static void
+extract_diag(struct extract *x, enum diag_severity sev, const char *entry, const char *what)
+{
+	char *shown = utf8_escape(entry);
+
+	diag_add(x->d, sev, shown, "%s (in %s)", what, x->shown);
+	free(shown);
+}
+
 /* Opens (creating) each folder of `rel` below dstdir; returns the fd of the
- * last one, or -1.  `rel` is canonical, so no segment is "." or "..". */
+ * last one, or -1 (errno set; ENOTDIR when a folder of `rel` is a file, and
+ * then *file_len is the length of that file's path).  `rel` is canonical,
+ * so no segment is "." or "..". */
 static int
-extract_mkdirs(int dstdir, const char *rel, int create_last)
+extract_mkdirs(int dstdir, const char *rel, int create_last, size_t *file_len)
 {
 	char *copy = xstrdup(rel), *p = copy, *slash;
-	int fd = dup(dstdir), next;
+	int fd = dup(dstdir), next, saved = 0;
 
 	while (fd != -1 && p != NULL) {
 		slash = strchr(p, '/');
@@ -133,11 +147,15 @@ extract_mkdirs(int dstdir, const char *rel, int create_last)
 			next = -1;
 		else
 			next = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next == -1 && (saved = errno) == ENOTDIR && file_len != NULL)
+			*file_len = (size_t)(p - copy) + strlen(p);
 		close(fd);
 		fd = next;
 		p = slash ? slash + 1 : NULL;
 	}
 	free(copy);
+	if (fd == -1 && saved != 0)
+		errno = saved;
 	return fd;
 }
 
@@ -181,20 +199,39 @@ extract_data(struct extract *x, int fd, const char *rel, struct errbuf *err)
 	return 0;
 }
 
+/* A folder of entry `rel` that is a file of the archive (x.bin, then
+ * x.bin/y): a refusal of the entry, not an I/O error. */
+static void
+extract_not_folder(struct extract *x, const char *rel, size_t file_len)
+{
+	char *file = xstrndup(rel, file_len), *shown = utf8_escape(file);
+	char *what = xasprintf("%s is a file of the archive, not a folder", shown);
+
+	extract_diag(x, DIAG_ERROR, rel, what);
+	free(what);
+	free(shown);
+	free(file);
+}
+
 static int
 extract_file(struct extract *x, const char *rel, struct errbuf *err)
 {
 	const char *leaf = strrchr(rel, '/');
 	char hex[SHA256_HEX_LEN + 1];
 	uint64_t before = x->written;
+	size_t file_len;
 	int dir, fd, rc = -1;
 
 	leaf = leaf ? leaf + 1 : rel;
-	if ((dir = extract_mkdirs(x->dstdir, rel, 0)) == -1)
+	if ((dir = extract_mkdirs(x->dstdir, rel, 0, &file_len)) == -1 && errno == ENOTDIR) {
+		extract_not_folder(x, rel, file_len);
+		return 0;
+	}
+	if (dir == -1)
 		return errbuf_set_errno(err, "%s: create folder", rel);
 	fd = openat(dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd == -1 && (errno == EEXIST || errno == EISDIR || errno == ELOOP)) {
-		diag_add(x->d, DIAG_ERROR, rel, "duplicate entry in archive");
+		extract_diag(x, DIAG_ERROR, rel, "duplicate entry in archive");
 		rc = 0;
 		goto out;
 	}
@@ -238,6 +275,7 @@ extract_entry(struct extract *x, struct archive_entry *e, struct errbuf *err)
 	const char *name = archive_entry_pathname(e), *why;
 	char rel[ARCHIVE_PATH_MAX + 1];
 	enum archive_path_status st;
+	size_t file_len;
 	int fd;
 
 	if (name == NULL)
@@ -248,24 +286,28 @@ extract_entry(struct extract *x, struct archive_entry *e, struct errbuf *err)
 	st = archive_path_check(name, rel, sizeof(rel), &why);
 	if (st == ARCHIVE_PATH_ROOT) {
 		if (archive_entry_filetype(e) != AE_IFDIR)
-			diag_add(x->d, DIAG_ERROR, name, "the archive's top entry is not a folder");
+			extract_diag(x, DIAG_ERROR, name, "the archive's top entry is not a folder");
 		return 0;
 	}
 	if (st == ARCHIVE_PATH_BAD) {
-		diag_add(x->d, DIAG_ERROR, name, "%s", why);
+		extract_diag(x, DIAG_ERROR, name, why);
 		return 0;
 	}
 	if ((why = extract_type_refusal(e)) != NULL) {
-		diag_add(x->d, DIAG_ERROR, name, "%s", why);
+		extract_diag(x, DIAG_ERROR, name, why);
 		return 0;
 	}
 	if (st == ARCHIVE_PATH_SKIP) {
-		diag_add(x->d, DIAG_WARNING, name, "hidden entry skipped");
+		extract_diag(x, DIAG_WARNING, name, "hidden entry skipped");
 		return 0;
 	}
 	if (archive_entry_filetype(e) == AE_IFREG)
 		return extract_file(x, rel, err);
-	if ((fd = extract_mkdirs(x->dstdir, rel, 1)) == -1)
+	if ((fd = extract_mkdirs(x->dstdir, rel, 1, &file_len)) == -1 && errno == ENOTDIR) {
+		extract_not_folder(x, rel, file_len);
+		return 0;
+	}
+	if (fd == -1)
 		return errbuf_set_errno(err, "%s: create folder", rel);
 	close(fd);
 	return 0;
@@ -274,18 +316,31 @@ extract_entry(struct extract *x, struct archive_entry *e, struct errbuf *err)
 static int
 extract_open(struct extract *x, const char *path, struct errbuf *err)
 {
-	struct stat st;
-
-	if (stat(path, &st) == -1)
+	if ((x->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 || fstat(x->fd, &x->st) == -1)
 		return errbuf_set_errno(err, "%s", path);
-	x->archive_size = (uint64_t)st.st_size;
+	x->archive_size = (uint64_t)x->st.st_size;
 	x->a = archive_read_new();
 	archive_read_support_filter_all(x->a);
 	archive_read_support_format_zip(x->a);
 	archive_read_support_format_tar(x->a);
 	archive_read_support_format_gnutar(x->a);
-	if (archive_read_open_filename(x->a, path, COPY_HASH_BUFSIZE) != ARCHIVE_OK)
+	if (archive_read_open_fd(x->a, x->fd, COPY_HASH_BUFSIZE) != ARCHIVE_OK)
 		return errbuf_set(err, "%s: %s", path, archive_error_string(x->a));
+	return 0;
+}
+
+/* An archive rewritten, truncated or appended to while it was read gave
+ * torn files: refused like a folder's file that changed (copy_hash.h). */
+static int
+extract_check_stable(struct extract *x, const char *path, struct errbuf *err)
+{
+	struct stat after;
+
+	if (fstat(x->fd, &after) == -1)
+		return errbuf_set_errno(err, "%s", path);
+	if (stat_changed(&x->st, &after))
+		diag_add(x->d, DIAG_ERROR, x->shown, "changed while being extracted (size, "
+		    "mtime or ctime); refused: import it again once it is complete");
 	return 0;
 }
 
@@ -293,12 +348,13 @@ int
 archive_extract(const char *path, int dstdir, const struct archive_limits *lim,
     struct hashlist *hl, struct diag *d, struct errbuf *err)
 {
-	struct extract x = { .dstdir = dstdir, .lim = lim, .hl = hl, .d = d };
+	struct extract x = { .dstdir = dstdir, .lim = lim, .hl = hl, .d = d, .fd = -1 };
 	struct archive_entry *e;
 	int r, rc = -1;
 
 	x.h = hasher_create();
 	x.buf = xmalloc(COPY_HASH_BUFSIZE);
+	x.shown = utf8_escape(path);
 	if (extract_open(&x, path, err) == -1)
 		goto out;
 	while ((r = archive_read_next_header(x.a, &e)) != ARCHIVE_EOF) {
@@ -311,15 +367,18 @@ archive_extract(const char *path, int dstdir, const struct archive_limits *lim,
 				errbuf_prefix(err, "%s", path);
 				goto out;
 			}
-			diag_add(d, DIAG_ERROR, path, "%s", err->msg);
+			diag_add(d, DIAG_ERROR, x.shown, "%s", err->msg);
 			break;
 		}
 	}
-	rc = 0;
+	rc = extract_check_stable(&x, path, err);
 out:
 	if (x.a != NULL)
 		archive_read_free(x.a);
+	if (x.fd != -1)
+		close(x.fd);
 	free(x.buf);
+	free(x.shown);
 	hasher_free(x.h);
 	return rc;
 }

@@ -15,8 +15,10 @@
 
 #include <openssl/evp.h>
 
+#include "build_check.h"
 #include "copy_hash.h"
 #include "fs_open.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 struct hasher {
@@ -275,10 +277,45 @@ hash_fd(int fd, char hex[SHA256_HEX_LEN + 1], uint64_t *size, struct errbuf *err
 }
 
 int
+stat_changed(const struct stat *before, const struct stat *after)
+{
+	return before->st_size != after->st_size ||
+	    before->st_mtim.tv_sec != after->st_mtim.tv_sec ||
+	    before->st_mtim.tv_nsec != after->st_mtim.tv_nsec ||
+	    before->st_ctim.tv_sec != after->st_ctim.tv_sec ||
+	    before->st_ctim.tv_nsec != after->st_ctim.tv_nsec;
+}
+
+/* Compares the source after the copy with the source before it: a file
+ * truncated, appended to or rewritten meanwhile gave a torn copy.  Returns
+ * 0, -1 (fstat failed) or COPY_HASH_CHANGED with the reason in err. */
+static int
+copy_check_stable(int in, const struct stat *before, uint64_t copied, const char *src,
+    struct errbuf *err)
+{
+	struct stat after;
+
+	if (fstat(in, &after) == -1)
+		return errbuf_set_errno(err, "%s", src);
+	if (copied == (uint64_t)before->st_size && !stat_changed(before, &after))
+		return 0;
+	if (copied != (uint64_t)before->st_size || after.st_size != before->st_size)
+		errbuf_set(err, "changed while being copied: %llu bytes at the start, %llu read, "
+		    "%llu at the end; refused: import it again once it is complete",
+		    (unsigned long long)before->st_size, (unsigned long long)copied,
+		    (unsigned long long)after.st_size);
+	else
+		errbuf_set(err, "changed while being copied: modified (mtime or ctime) during "
+		    "the copy; refused: import it again once it is complete");
+	return COPY_HASH_CHANGED;
+}
+
+int
 copy_hash_file(int srcdir, const char *src, int dstdir, const char *dst,
     char hex[SHA256_HEX_LEN + 1], uint64_t *size, struct errbuf *err)
 {
 	struct stat st;
+	uint64_t copied = 0;
 	int in, out = -1, rc = -1;
 
 	if ((in = openat(srcdir, src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) == -1)
@@ -291,11 +328,13 @@ copy_hash_file(int srcdir, const char *src, int dstdir, const char *dst,
 		errbuf_set_errno(err, "%s", dst);
 		goto out;
 	}
-	if (copy_hash_fds(in, out, dst, hex, size, err) == -1) {
+	if (copy_hash_fds(in, out, dst, hex, &copied, err) == -1 ||
+	    (rc = copy_check_stable(in, &st, copied, src, err)) != 0) {
 		unlinkat(dstdir, dst, 0);
 		goto out;
 	}
-	rc = 0;
+	if (size != NULL)
+		*size = copied;
 out:
 	if (out != -1 && close(out) == -1 && rc == 0)
 		rc = errbuf_set_errno(err, "%s: close", dst);
@@ -303,11 +342,37 @@ out:
 	return rc;
 }
 
+int
+tree_readdir(DIR *dir, struct dirent **de)
+{
+	for (;;) {
+		errno = 0;
+		if ((*de = readdir(dir)) == NULL)
+			return errno == 0 ? 0 : -1;
+		if (strcmp((*de)->d_name, ".") != 0 && strcmp((*de)->d_name, "..") != 0)
+			return 1;
+	}
+}
+
 /* Opens a subdirectory without following a symlink. */
 static int
 open_subdir(int dirfd, const char *name)
 {
 	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+int
+copy_name_refused(const char *name, const char *rel, struct diag *d)
+{
+	const char *why = build_name_refusal(name, strlen(name));
+	char *shown;
+
+	if (why == NULL)
+		return 0;
+	shown = utf8_escape(rel);
+	diag_add(d, DIAG_ERROR, shown, "%s", why);
+	free(shown);
+	return 1;
 }
 
 static int copy_hash_entry(int srcdir, int dstdir, const char *name, const char *rel,
@@ -319,22 +384,24 @@ copy_hash_tree(int srcdir, int dstdir, const char *prefix, struct hashlist *hl,
 {
 	struct dirent *de;
 	DIR *dir;
-	int rc = 0;
+	int r = 0, rc = 0;
 
 	if ((dir = fs_opendir_at(srcdir)) == NULL)
 		return errbuf_set_errno(err, "%s", prefix);
-	while (rc == 0 && (de = readdir(dir)) != NULL) {
-		char *rel;
+	while (rc == 0 && (r = tree_readdir(dir, &de)) == 1) {
+		char *rel = prefix[0] ? xasprintf("%s/%s", prefix, de->d_name) :
+		    xstrdup(de->d_name);
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		rel = prefix[0] ? xasprintf("%s/%s", prefix, de->d_name) : xstrdup(de->d_name);
-		if (de->d_name[0] == '.')
+		if (copy_name_refused(de->d_name, rel, d))
+			;	/* reported; hidden ones too, as in archives */
+		else if (de->d_name[0] == '.')
 			diag_add(d, DIAG_WARNING, rel, "hidden file skipped");
 		else
 			rc = copy_hash_entry(srcdir, dstdir, de->d_name, rel, hl, total, d, err);
 		free(rel);
 	}
+	if (r == -1)
+		rc = errbuf_set_errno(err, "%s: read folder", prefix);
 	closedir(dir);
 	if (rc == 0 && fsync(dstdir) == -1)
 		rc = errbuf_set_errno(err, "%s: fsync", prefix);
@@ -381,8 +448,15 @@ copy_hash_entry(int srcdir, int dstdir, const char *name, const char *rel,
 		    "are refused)");
 		return 0;
 	}
-	if (copy_hash_file(srcdir, name, dstdir, name, hex, &size, err) == -1)
+	switch (copy_hash_file(srcdir, name, dstdir, name, hex, &size, err)) {
+	case 0:
+		break;
+	case COPY_HASH_CHANGED:
+		diag_add(d, DIAG_ERROR, rel, "%s", err->msg);
+		return 0;
+	default:
 		return errbuf_prefix(err, "%s", rel);
+	}
 	hashlist_add(hl, rel, hex, size);
 	*total += size;
 	return 0;
@@ -394,11 +468,11 @@ tree_size(int dirfd, uint64_t *total, struct errbuf *err)
 	struct dirent *de;
 	struct stat st;
 	DIR *dir;
-	int rc = 0;
+	int r = 0, rc = 0;
 
 	if ((dir = fs_opendir_at(dirfd)) == NULL)
 		return errbuf_set_errno(err, "opendir");
-	while (rc == 0 && (de = readdir(dir)) != NULL) {
+	while (rc == 0 && (r = tree_readdir(dir, &de)) == 1) {
 		if (de->d_name[0] == '.' ||
 		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue;
@@ -413,6 +487,8 @@ tree_size(int dirfd, uint64_t *total, struct errbuf *err)
 			close(sub);
 		}
 	}
+	if (r == -1)
+		rc = errbuf_set_errno(err, "read folder");
 	closedir(dir);
 	return rc;
 }
@@ -422,16 +498,22 @@ tree_remove_contents(int dirfd, const char *name, struct errbuf *err)
 {
 	struct dirent *de;
 	DIR *dir;
-	int rc = 0;
+	int r = 0, rc = 0;
 
 	if ((dir = fdopendir(dirfd)) == NULL) {
+		errbuf_set_errno(err, "%s", name);
 		close(dirfd);
-		return errbuf_set_errno(err, "%s", name);
+		return -1;
 	}
-	while (rc == 0 && (de = readdir(dir)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
+	while (rc == 0 && (r = tree_readdir(dir, &de)) == 1)
 		rc = tree_remove(dirfd, de->d_name, err);
+	if (r == -1)
+		rc = errbuf_set_errno(err, "%s: read folder", name);
+	else if (rc == -1 && err != NULL) {	/* name/entry: ... */
+		char *msg = xstrdup(err->msg);
+
+		errbuf_set(err, "%s/%s", name, msg);
+		free(msg);
 	}
 	closedir(dir);
 	return rc;
@@ -440,14 +522,20 @@ tree_remove_contents(int dirfd, const char *name, struct errbuf *err)
 int
 tree_remove(int dirfd, const char *name, struct errbuf *err)
 {
-	int fd;
+	int fd, unlink_errno;
 
 	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
 		return errbuf_set_errno(err, "%s: remove", name);
-	if ((fd = open_subdir(dirfd, name)) == -1)
-		return errno == ENOENT ? 0 : errbuf_set_errno(err, "%s", name);
+	unlink_errno = errno;	/* EPERM: a folder, or a file we may not remove */
+	if ((fd = open_subdir(dirfd, name)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ENOTDIR)	/* a file: unlinkat() said why */
+			errno = unlink_errno;
+		return errbuf_set_errno(err, "%s: remove", name);
+	}
 	if (tree_remove_contents(fd, name, err) == -1)
 		return -1;
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) == -1 && errno != ENOENT)

@@ -27,6 +27,7 @@
 
 #define TXN_SEP		'+'	/* never in a channel name */
 #define TXN_PLAN	"plan"
+#define TXN_PLAN_MAX	(16 * 1024 * 1024)
 
 struct txn {
 	struct chan *chan;
@@ -430,15 +431,14 @@ tree_fsync_dirs(int dirfd, struct errbuf *err)
 {
 	struct dirent *de;
 	DIR *dir;
-	int rc = 0;
+	int r = 0, rc = 0;
 
 	if ((dir = fs_opendir_at(dirfd)) == NULL)
 		return errbuf_set_errno(err, "staging");
-	while (rc == 0 && (de = readdir(dir)) != NULL) {
+	while (rc == 0 && (r = tree_readdir(dir, &de)) == 1) {
 		int sub;
 
-		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		if (de->d_type != DT_DIR)
 			continue;
 		if ((sub = open_dir_at(dirfd, de->d_name, 0, err)) == -1)
 			rc = -1;
@@ -447,6 +447,8 @@ tree_fsync_dirs(int dirfd, struct errbuf *err)
 			close(sub);
 		}
 	}
+	if (r == -1)
+		rc = errbuf_set_errno(err, "staging: read folder");
 	closedir(dir);
 	if (rc == 0 && fsync(dirfd) == -1)
 		rc = errbuf_set_errno(err, "staging: fsync");
@@ -495,64 +497,100 @@ out:
 	return rc;
 }
 
-static char *
-read_small_file(int dirfd, const char *name)
-{
-	char *buf = NULL;
-	struct stat st;
-	int fd;
-
-	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return NULL;
-	if (fstat(fd, &st) == 0 && st.st_size < 16 * 1024 * 1024) {
-		buf = xmalloc((size_t)st.st_size + 1);
-		if (read(fd, buf, (size_t)st.st_size) != st.st_size) {
-			free(buf);
-			buf = NULL;
-		} else
-			buf[st.st_size] = '\0';
-	}
-	close(fd);
-	return buf;
-}
-
-/* Finishes (when committed) and deletes one stale transaction. */
+/* Reads the plan of the transaction folder txnfd (`path` for messages)
+ * to its end.  Returns 1 with *plan (the caller frees it), 0 when there is
+ * none (ENOENT only: the transaction never committed) or -1 (err): a plan
+ * that cannot be read must never be taken for an uncommitted one, whose
+ * folder recovery deletes. */
 static int
-recover_txn(struct chan *c, const char *name, struct diag *report, struct errbuf *err)
+plan_read(int txnfd, const char *path, char **plan, struct errbuf *err)
 {
-	char *plan;
-	int fd, rc = 0;
+	size_t len = 0, alloc = 4096;
+	char *buf = NULL;
+	ssize_t n;
+	int fd, rc = -1;
 
-	if ((fd = open_dir_at(c->stagefd, name, 0, err)) == -1)
-		return -1;
-	if ((plan = read_small_file(fd, TXN_PLAN)) != NULL) {
-		diag_add(report, DIAG_WARNING, name, "completing an interrupted publish");
-		rc = plan_apply(c, fd, plan, report, err);
-		free(plan);
-		if (rc == 0)
-			unlinkat(fd, TXN_PLAN, 0);
+	*plan = NULL;
+	if ((fd = openat(txnfd, TXN_PLAN, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : errbuf_set_errno(err, "%s/%s", path, TXN_PLAN);
+	buf = xmalloc(alloc);
+	for (;;) {
+		if (len + 1 == alloc && (alloc *= 2) > TXN_PLAN_MAX) {
+			errbuf_set(err, "%s/%s: larger than %d bytes", path, TXN_PLAN, TXN_PLAN_MAX);
+			goto out;
+		}
+		buf = xreallocarray(buf, alloc, 1);
+		if ((n = read(fd, buf + len, alloc - len - 1)) == 0)
+			break;
+		if (n == -1 && errno != EINTR) {
+			errbuf_set_errno(err, "%s/%s: read", path, TXN_PLAN);
+			goto out;
+		}
+		len += n > 0 ? (size_t)n : 0;
 	}
+	buf[len] = '\0';
+	*plan = buf;
+	buf = NULL;
+	rc = 1;
+out:
+	free(buf);
 	close(fd);
-	if (rc == 0)
-		rc = tree_remove(c->stagefd, name, err);
 	return rc;
 }
 
+/* Finishes (when committed) and deletes one stale transaction; an entry
+ * that is no folder is no transaction and is removed.  Errors name the
+ * path. */
+static int
+recover_txn(struct chan *c, const char *name, struct diag *report, struct errbuf *err)
+{
+	char *path = xasprintf("%s/%s/%s", c->root, STORE_STAGING_DIR, name), *plan = NULL;
+	int fd, rc = -1;
+
+	if ((fd = openat(c->stagefd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 && errno != ENOTDIR) {
+		errbuf_set_errno(err, "%s", path);
+		goto out;
+	}
+	rc = fd == -1 ? 0 : plan_read(fd, path, &plan, err);
+	if (rc == 1) {
+		diag_add(report, DIAG_WARNING, name, "completing an interrupted publish");
+		if ((rc = plan_apply(c, fd, plan, report, err)) == -1)
+			errbuf_prefix(err, "completing %s", path);
+		else
+			unlinkat(fd, TXN_PLAN, 0);
+	}
+	if (rc != -1 && tree_remove(c->stagefd, name, err) == -1) {
+		errbuf_prefix(err, "%s/%s", c->root, STORE_STAGING_DIR);
+		rc = -1;
+	}
+out:
+	if (fd != -1)
+		close(fd);
+	free(plan);
+	free(path);
+	return rc == -1 ? -1 : 0;
+}
+
 /* Removes ".<name>.tmp-XXXXXX" files atomic_file.c may leave on a crash. */
-static void
-recover_tmp_files(int dirfd)
+static int
+recover_tmp_files(int dirfd, const char *what, struct errbuf *err)
 {
 	struct dirent *de;
 	DIR *dir;
+	int r;
 
 	if ((dir = fs_opendir_at(dirfd)) == NULL)
-		return;
-	while ((de = readdir(dir)) != NULL) {
+		return errbuf_set_errno(err, "%s", what);
+	while ((r = tree_readdir(dir, &de)) == 1) {
 		if (de->d_name[0] == '.' && strstr(de->d_name, ".tmp-") != NULL &&
 		    de->d_type == DT_REG)
 			unlinkat(dirfd, de->d_name, 0);
 	}
+	if (r == -1)
+		errbuf_set_errno(err, "%s: read folder", what);
 	closedir(dir);
+	return r;
 }
 
 int
@@ -561,17 +599,20 @@ publish_recover(struct chan *c, struct diag *report, struct errbuf *err)
 	size_t plen = strlen(c->channel);
 	struct dirent *de;
 	DIR *dir;
-	int rc = 0;
+	int r = 0, rc = 0;
 
 	if ((dir = fs_opendir_at(c->stagefd)) == NULL)
-		return errbuf_set_errno(err, "%s", STORE_STAGING_DIR);
-	while (rc == 0 && (de = readdir(dir)) != NULL) {
+		return errbuf_set_errno(err, "%s/%s", c->root, STORE_STAGING_DIR);
+	while (rc == 0 && (r = tree_readdir(dir, &de)) == 1) {
 		if (strncmp(de->d_name, c->channel, plen) == 0 && de->d_name[plen] == TXN_SEP)
 			rc = recover_txn(c, de->d_name, report, err);
 	}
+	if (r == -1)
+		rc = errbuf_set_errno(err, "%s/%s: read folder", c->root, STORE_STAGING_DIR);
 	closedir(dir);
-	recover_tmp_files(c->chanfd);
-	recover_tmp_files(c->dlfd);
-	recover_tmp_files(c->hashfd);
+	if (rc == 0 && (recover_tmp_files(c->chanfd, c->channel, err) == -1 ||
+	    recover_tmp_files(c->dlfd, STORE_DOWNLOAD_DIR, err) == -1 ||
+	    recover_tmp_files(c->hashfd, STORE_HASHES_DIR, err) == -1))
+		rc = -1;
 	return rc;
 }

@@ -5,12 +5,14 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "copy_hash.h"
 #include "descriptor.h"
 #include "fs_open.h"
 #include "manifest.h"
@@ -106,22 +108,34 @@ is_tree(int dirfd)
 	return 0;
 }
 
+/* Reports a folder that could not be read (wholly): a unit left out
+ * silently would be a build missing from the run without a word. */
+static void
+scan_unreadable(struct diag *d, const char *rel)
+{
+	diag_add(d, DIAG_ERROR, rel, "cannot read the folder: %s", strerror(errno));
+}
+
 /* Does the folder hold a manifest or an architecture folder? */
 static int
-looks_like_build(int dirfd)
+looks_like_build(int dirfd, const char *rel, struct diag *d)
 {
 	struct dirent *de;
 	DIR *dir;
-	int found = 0;
+	int found = 0, r = 0;
 
 	for (size_t i = 0; i < store_app_archs_count; i++) {
 		if (has_entry(dirfd, store_app_archs[i]))
 			return 1;
 	}
-	if ((dir = fs_opendir_at(dirfd)) == NULL)
+	if ((dir = fs_opendir_at(dirfd)) == NULL) {
+		scan_unreadable(d, rel);
 		return 0;
-	while (!found && (de = readdir(dir)) != NULL)
+	}
+	while (!found && (r = tree_readdir(dir, &de)) == 1)
 		found = manifest_name_to_id(de->d_name, NULL, 0);
+	if (r == -1)
+		scan_unreadable(d, rel);
 	closedir(dir);
 	return found;
 }
@@ -155,37 +169,58 @@ name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char **
-source_dir_names(int dirfd, size_t *countp)
+int
+source_dir_list(int dirfd, char ***namesp, size_t *countp)
 {
 	char **names = NULL;
 	size_t n = 0;
 	struct dirent *de;
 	DIR *dir;
+	int r, saved;
 
+	*namesp = NULL;
 	*countp = 0;
 	if ((dir = fs_opendir_at(dirfd)) == NULL)
-		return NULL;
-	while ((de = readdir(dir)) != NULL) {
+		return -1;
+	while ((r = tree_readdir(dir, &de)) == 1) {
 		if (de->d_name[0] == '.')
 			continue;
 		names = xreallocarray(names, n + 1, sizeof(*names));
 		names[n++] = xstrdup(de->d_name);
 	}
+	saved = errno;
 	closedir(dir);
+	if (r == -1) {
+		source_names_free(names, n);
+		errno = saved;
+		return -1;
+	}
 	if (n > 1)
 		qsort(names, n, sizeof(*names), name_cmp);
+	*namesp = names;
 	*countp = n;
+	return 0;
+}
+
+char **
+source_dir_names(int dirfd, size_t *countp)
+{
+	char **names;
+
+	source_dir_list(dirfd, &names, countp);
 	return names;
 }
 
 /* Calls fn for each non-hidden subfolder of dirfd, in name order. */
 static void
-each_subdir(int dirfd, const char *rel, void (*fn)(int, const char *, const char *, void *),
-    void *arg)
+each_subdir(int dirfd, const char *rel, struct diag *d,
+    void (*fn)(int, const char *, const char *, void *), void *arg)
 {
 	size_t n;
-	char **names = source_dir_names(dirfd, &n);
+	char **names;
+
+	if (source_dir_list(dirfd, &names, &n) == -1)
+		scan_unreadable(d, rel);
 
 	for (size_t i = 0; i < n; i++) {
 		int sub = open_sub(dirfd, names[i]);
@@ -225,7 +260,7 @@ scan_tree(int dirfd, const char *rel, struct scan_ctx *ctx)
 	ul->trees[ul->ntrees].fd = dup(dirfd);
 	sub.tree = (int)ul->ntrees++;
 	sub.depth = SOURCE_MAX_DEPTH - 1;	/* builds are the tree's children */
-	each_subdir(dirfd, rel, scan_dir, &sub);
+	each_subdir(dirfd, rel, sub.d, scan_dir, &sub);
 }
 
 static void
@@ -235,7 +270,7 @@ scan_platform_parent(int dirfd, const char *rel, int kind, struct scan_ctx *ctx)
 
 	sub.platform_kind = kind;
 	sub.depth = SOURCE_MAX_DEPTH - 1;
-	each_subdir(dirfd, rel, scan_dir, &sub);
+	each_subdir(dirfd, rel, sub.d, scan_dir, &sub);
 }
 
 static void
@@ -268,14 +303,14 @@ scan_dir(int dirfd, const char *rel, const char *name, void *arg)
 		    "ignored");
 		return;
 	}
-	if (looks_like_build(dirfd)) {
+	if (looks_like_build(dirfd, rel, ctx->d)) {
 		diag_add(ctx->d, DIAG_ERROR, rel, "build folder not named by a build number "
 		    "(6 or 7 digits)");
 		return;
 	}
 	sub = *ctx;
 	sub.depth++;
-	each_subdir(dirfd, rel, scan_dir, &sub);
+	each_subdir(dirfd, rel, sub.d, scan_dir, &sub);
 }
 
 void
@@ -286,7 +321,7 @@ source_scan(int dirfd, const char *rel, const char *name, const char *archive_na
 	size_t before = ul->count, tbefore = ul->ntrees;
 
 	if (archive_name != NULL && !is_tree(dirfd) && store_build_name_valid(archive_name) &&
-	    looks_like_build(dirfd)) {
+	    looks_like_build(dirfd, rel, d)) {
 		int pk = (kind == ITEM_PLATFORM || kind == ITEM_PHONEPLATFORM) ? kind : KIND_NONE;
 
 		unit_add(ul, pk != KIND_NONE ? UNIT_PLATFORM : UNIT_BUILD, pk, archive_name, rel,
@@ -295,7 +330,7 @@ source_scan(int dirfd, const char *rel, const char *name, const char *archive_na
 	}
 	if (archive_name != NULL && !is_tree(dirfd)) {
 		ctx.depth = -1;	/* the extraction root is not a build */
-		each_subdir(dirfd, rel, scan_dir, &ctx);
+		each_subdir(dirfd, rel, ctx.d, scan_dir, &ctx);
 	} else
 		scan_dir(dirfd, rel, name, &ctx);
 	if (ul->count == before && ul->ntrees == tbefore)

@@ -24,8 +24,13 @@ int source_is_file(const char *path);
 void source_scan(int dirfd, const char *rel, const char *name, const char *archive_name,
     int kind, struct unit_list *ul, struct diag *d);
 
-/* The non-hidden names in dirfd, sorted; the caller frees each name and
- * the array (source_names_free()). */
+/* The non-hidden names in dirfd, sorted, in *names (NULL when there is
+ * none); the caller frees each name and the array (source_names_free()).
+ * Returns 0, or -1 (errno set, nothing listed) when the folder cannot be
+ * read wholly: a partial list never passes for the whole. */
+int source_dir_list(int dirfd, char ***names, size_t *countp);
+/* The same without the error: NULL and a count of 0 for an unreadable
+ * folder too (prefer source_dir_list()). */
 char **source_dir_names(int dirfd, size_t *countp);
 void source_names_free(char **names, size_t n);
 

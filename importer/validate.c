@@ -5,17 +5,50 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "copy_hash.h"
 #include "descriptor.h"
 #include "fs_open.h"
 #include "store_layout.h"
 #include "validate.h"
 #include "xmalloc.h"
+
+/* Applies the rule of published names (build_name_refusal()) to every name
+ * below dirfd, shown as prefix/...  Copies already refuse such names (they
+ * never reach the staging area); this finds them in `check`, which
+ * validates the source folder itself. */
+static void
+validate_names(int dirfd, const char *prefix, struct diag *d)
+{
+	struct dirent *de;
+	DIR *dir;
+	int r = -1, sub;
+
+	if ((dir = fs_opendir_at(dirfd)) != NULL) {
+		while ((r = tree_readdir(dir, &de)) == 1) {
+			char *rel = xasprintf("%s/%s", prefix, de->d_name);
+
+			if (!copy_name_refused(de->d_name, rel, d) &&
+			    (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) &&
+			    (sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC)) != -1) {
+				validate_names(sub, rel, d);
+				close(sub);
+			}
+			free(rel);
+		}
+	}
+	if (r == -1)
+		diag_add(d, DIAG_ERROR, prefix, "cannot read the folder: %s", strerror(errno));
+	if (dir != NULL)
+		closedir(dir);
+}
 
 int
 validate_build(const struct unit *u, const struct catalog *cat, int kind,
@@ -26,6 +59,7 @@ validate_build(const struct unit *u, const struct catalog *cat, int kind,
 	memset(res, 0, sizeof(*res));
 	if (!store_build_name_valid(u->name))
 		diag_add(d, DIAG_ERROR, u->name, "not a valid build number");
+	validate_names(u->fd, u->name, d);
 	errors_before = d->errors;
 	if (build_check(u->fd, u->name, cat, res, d, err) == -1)
 		return -1;
@@ -73,17 +107,21 @@ validate_platform_extra(const struct unit *u, json_t *files, const char *where, 
 {
 	struct dirent *de;
 	DIR *dir;
+	int r = -1;
 
-	if ((dir = fs_opendir_at(u->fd)) == NULL)
-		return;
-	while ((de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.' || strcmp(de->d_name, DESCRIPTOR_FILE) == 0 ||
-		    platform_named(files, de->d_name))
-			continue;
-		diag_add(d, DIAG_WARNING, where, "%s: not named by the platform entry",
-		    de->d_name);
+	if ((dir = fs_opendir_at(u->fd)) != NULL) {
+		while ((r = tree_readdir(dir, &de)) == 1) {
+			if (de->d_name[0] == '.' || strcmp(de->d_name, DESCRIPTOR_FILE) == 0 ||
+			    platform_named(files, de->d_name))
+				continue;
+			diag_add(d, DIAG_WARNING, where, "%s: not named by the platform entry",
+			    de->d_name);
+		}
 	}
-	closedir(dir);
+	if (r == -1)
+		diag_add(d, DIAG_ERROR, where, "cannot read the folder: %s", strerror(errno));
+	if (dir != NULL)
+		closedir(dir);
 }
 
 int
@@ -96,6 +134,7 @@ validate_platform(const struct unit *u, const struct catalog *cat, struct diag *
 
 	if (!store_build_name_valid(u->name))
 		diag_add(d, DIAG_ERROR, where, "not a valid platform version");
+	validate_names(u->fd, where, d);
 	if (u->item_id == NULL)
 		diag_add(d, DIAG_ERROR, where, "no platform id: give --id or a build.json "
 		    "\"platform\" member");

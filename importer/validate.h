@@ -11,7 +11,9 @@
  * the indexes, which list only the latest build of each release).
  * Platform versions: every file named by the platform's entry (file,
  * update, zip, zip2) is present, regular and not empty; other files are
- * warnings.
+ * warnings.  Both: every name below the unit follows the rule of published
+ * names (build_name_refusal(); copies refuse them already, `check` reads
+ * the source folder itself).
  */
 #ifndef STORESRV_VALIDATE_H
 #define STORESRV_VALIDATE_H

@@ -18,6 +18,7 @@
 
 #include "build_check.h"
 #include "store_layout.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define BC_ARCH_MAX	8
@@ -191,6 +192,24 @@ bc_list_find(const struct bc_list *list, const char *name)
 	if (list->count == 0)
 		return NULL;
 	return bsearch(&key, list->ents, list->count, sizeof(key), bc_entry_cmp);
+}
+
+const char *
+build_name_refusal(const char *name, size_t len)
+{
+	if (len == 0)
+		return "empty name";
+	if (len > BUILD_NAME_MAX)
+		return "name longer than 255 bytes";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return "control character in name";
+	}
+	if (!utf8_valid(name, len))
+		return "name is not valid UTF-8";
+	return NULL;
 }
 
 int

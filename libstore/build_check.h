@@ -75,6 +75,17 @@ void build_result_free(struct build_result *res);
 /* The item `id` of a result, or NULL. */
 const struct build_item *build_result_find(const struct build_result *res, const char *id);
 
+#define BUILD_NAME_MAX		255	/* bytes: the file systems' own limit */
+
+/*
+ * The rule for every name the importer publishes (each segment of a path,
+ * from a folder or an archive): 1-255 bytes, valid UTF-8 (the indexes are
+ * JSON, the pages HTML), no control character (0x00-0x1f, 0x7f: a newline
+ * would break sha256sum records and the reports).  Returns NULL when the
+ * len bytes of `name` are allowed, else why not.  Pure.
+ */
+const char *build_name_refusal(const char *name, size_t len);
+
 /* Is `name` "ip<model>.bin" or "boot<model>.bin"?  If so and model != NULL,
  * copies the model (size modelsz) and sets *is_boot.  Returns 1 or 0. */
 int build_firmware_name(const char *name, char *model, size_t modelsz, int *is_boot);

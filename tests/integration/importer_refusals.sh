@@ -180,6 +180,55 @@ refused "archive: total size limited" "max-archive-bytes" --max-archive-bytes 1M
 si --release 13r1 publish "$WORK/no-such.zip"
 is "missing source: I/O error" "$RC" 3
 
+# names: control characters and non-UTF-8 are refused in folders and
+# archives alike (one rule: build_name_refusal()); reports show them escaped
+fw_build "$S" 130070 0070
+echo note >"$S/130070/read"$'\n'"me.txt"
+refused "folder: newline in a name" 'read\\x0ame\.txt: control character in name' \
+    publish "$S/130070"
+refused "check: newline in a name" '130070/read\\x0ame\.txt: control character in name' \
+    check "$S/130070"
+rm "$S/130070/read"$'\n'"me.txt"
+echo note >"$S/130070/caf"$'\xe9'".txt"
+refused "folder: name not UTF-8" 'caf\\xe9\.txt: name is not valid UTF-8' publish "$S/130070"
+si --json --release 13r1 publish "$S/130070"
+printf '%s\n' "$OUT" >"$WORK/names.json"
+is "--json lists the problem of a name that is not UTF-8, escaped" \
+    "$(json_get "$WORK/names.json" '[p["where"].split("/")[-1] for p in d["problems"]]')" \
+    "['caf\\\\xe9.txt']"
+python3 - "$S/names.tar" <<'PY'
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT, encoding="utf-8",
+                 errors="surrogateescape")
+def add(name, data=b"x"):
+    i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+add("130071/ip0071_files", b"ip0071.bin,boot0071.bin")
+add("130071/ip0071.bin"); add("130071/boot0071.bin")
+add("130071/a\nb.txt")
+add(b"130071/caf\xe9.txt".decode("utf-8", "surrogateescape"))
+t.close()
+PY
+refused "archive: newline in a name" '130071/a\\x0ab\.txt: control character in name' \
+    publish "$S/names.tar"
+refused "archive: name not UTF-8" '130071/caf\\xe9\.txt: name is not valid UTF-8' \
+    publish "$S/names.tar"
+
+# an entry below a file of the same archive (x.bin, then x.bin/y)
+python3 - "$S/clash.tar" <<'PY'
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w")
+def add(name, data=b"x"):
+    i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+add("130072/ip0072_files", b"ip0072.bin,boot0072.bin")
+add("130072/ip0072.bin"); add("130072/boot0072.bin")
+add("130072/x.bin"); add("130072/x.bin/y")
+t.close()
+PY
+refused "archive: entry below a file" \
+    '130072/x\.bin/y: 130072/x\.bin is a file of the archive, not a folder \(in .*clash\.tar\)' \
+    publish "$S/clash.tar"
+like "archive: entry below a file: the summary counts it" "$OUT" "failed \(1 errors"
+
 # usage
 si frobnicate
 is "unknown command: usage error" "$RC" 2

@@ -38,6 +38,11 @@ static const struct path_case path_cases[] = {
 	{ "empty segment", "a//b", ARCHIVE_PATH_BAD, NULL },
 	{ "backslash", "a\\..\\b", ARCHIVE_PATH_BAD, NULL },
 	{ "control char", "a\nb", ARCHIVE_PATH_BAD, NULL },
+	{ "DEL", "a/b\x7f", ARCHIVE_PATH_BAD, NULL },
+	{ "not UTF-8 (Latin-1)", "a/caf\xe9.png", ARCHIVE_PATH_BAD, NULL },
+	{ "not UTF-8 in a folder", "\xff/a", ARCHIVE_PATH_BAD, NULL },
+	{ "UTF-8", "a/caf\xc3\xa9.png", ARCHIVE_PATH_OK, "a/caf\xc3\xa9.png" },
+	{ "hidden name with a control char", "a/.x\n", ARCHIVE_PATH_BAD, NULL },
 	{ "empty", "", ARCHIVE_PATH_BAD, NULL },
 	{ "only ./ (tar -C DIR -cf x.tar .)", "./", ARCHIVE_PATH_ROOT, NULL },
 	{ "only .", ".", ARCHIVE_PATH_ROOT, NULL },
@@ -203,6 +208,46 @@ test_refusals(const char *dir)
 	diag_free(d);
 }
 
+/* Entries that clash with a file of the archive (x.bin, then x.bin/y) and
+ * names the rule refuses: refusals naming entry and archive, not I/O
+ * errors; names shown escaped. */
+static void
+test_clashes(const char *dir)
+{
+	const struct entry e[] = {
+		{ "130001/x.bin", AE_IFREG, "x", 0 },
+		{ "130001/x.bin/y", AE_IFREG, "y", 0 },
+		{ "130001/z", AE_IFREG, "z", 0 },
+		{ "130001/z/", AE_IFDIR, NULL, 0 },
+		{ "130001/a\nb", AE_IFREG, "n", 0 },
+		{ "130001/caf\xe9", AE_IFREG, "l", 0 },
+		{ "130001/ok", AE_IFREG, "ok", 0 },
+	};
+	char file[512];
+	struct diag *d = diag_create();
+	struct hashlist hl;
+	struct errbuf err = { "" };
+	int rc;
+
+	hashlist_init(&hl);
+	snprintf(file, sizeof(file), "%s/clash.tar", dir);
+	write_archive(file, 0, e, sizeof(e) / sizeof(e[0]));
+	rc = extract(dir, file, &limits, d, &hl, &err);
+	tap_ok(rc == 0, "clash: a refusal, not an I/O error (%s)", err.msg);
+	tap_ok(diag_has(d, "130001/x.bin/y", "130001/x.bin is a file of the archive, not a folder"),
+	    "clash: file under a file refused, the file named");
+	tap_ok(diag_has(d, "130001/x.bin/y", file), "clash: the archive named");
+	tap_ok(diag_has(d, "130001/z", "130001/z is a file of the archive, not a folder"),
+	    "clash: folder over a file refused");
+	tap_ok(diag_has(d, "130001/a\\x0ab", "control character in name"),
+	    "control character refused, shown escaped");
+	tap_ok(diag_has(d, "130001/caf\\xe9", "not valid UTF-8"),
+	    "non-UTF-8 name refused, shown escaped");
+	tap_ok(d->errors == 4 && hl.count == 3, "clash: four refused, three files kept");
+	hashlist_free(&hl);
+	diag_free(d);
+}
+
 static void
 test_limits(const char *dir)
 {
@@ -248,6 +293,7 @@ main(void)
 		return 99;
 	test_good(dir);
 	test_refusals(dir);
+	test_clashes(dir);
 	test_limits(dir);
 	tree_remove(AT_FDCWD, dir, NULL);
 	return tap_done();
