@@ -34,7 +34,7 @@ hk_open(const struct imp_opts *o, struct chan *c, struct report *r)
 {
 	struct errbuf err;
 
-	if (chan_open(c, o->root, o->channel, 0, &err) == -1)
+	if (chan_open(c, o->root, o->channel, CHAN_MUST_EXIST, &err) == -1)
 		goto fail;
 	if (publish_recover(c, r->diag, &err) == -1 || housekeeping_purge(c, r, &err) == -1) {
 		chan_close(c);

@@ -74,7 +74,8 @@ import_open(struct import *im)
 	int rc;
 
 	if (!o->dry_run) {
-		if (chan_open(&im->chan, o->root, o->channel, 1, &im->err) == -1)
+		if (chan_open(&im->chan, o->root, o->channel,
+		    o->create_channel ? CHAN_CREATE : CHAN_CREATE_FIRST, &im->err) == -1)
 			return -1;
 		im->have_chan = 1;
 		if (publish_recover(&im->chan, im->r->diag, &im->err) == -1 ||
@@ -665,6 +666,8 @@ import_run(const struct imp_opts *o, char *const *sources, int n, struct report 
 	im.desc.kind = KIND_NONE;
 	hashlist_init(&im.hl);
 	status = import_steps(&im, sources, n);
+	if (status != IMP_EXIT_OK && im.have_chan)
+		chan_discard_if_new(&im.chan);	/* only what is still empty goes */
 	import_cleanup(&im);
 	return status;
 }

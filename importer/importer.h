@@ -34,6 +34,7 @@ struct imp_opts {
 	const char *descriptor;
 	int replace;
 	int allow_dropped_devices;	/* publish firmware lacking devices of its release */
+	int create_channel;	/* publish may create a channel (publish.h) */
 	const char *grace;	/* --grace SECONDS of remove and retain, or NULL */
 	int strict;
 	int json;

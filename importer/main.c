@@ -39,6 +39,8 @@ static const char usage_text[] =
 "  -r, --root DIR          store root, a folder or a symlink to one (required\n"
 "                          except for check)\n"
 "  -c, --channel NAME      channel (default: release)\n"
+"      --create-channel    publish may create the channel (a root without\n"
+"                          channels gets \"release\" without it)\n"
 "  -k, --kind KIND         app, firmware, software, app-platform, phone-platform\n"
 "      --release ID        release id of the builds (13r1)\n"
 "      --label SR          label of the builds (sr01)\n"
@@ -61,7 +63,8 @@ static const char usage_text[] =
 "exit status: 0 success, 1 validation failed, 2 usage error, 3 I/O error\n";
 
 enum { OPT_RELEASE = 256, OPT_LABEL, OPT_WIKI, OPT_ID, OPT_REPLACE, OPT_STRICT, OPT_JSON,
-	OPT_RESERVE, OPT_MAX_BYTES, OPT_MAX_RATIO, OPT_ALLOW_DROPPED, OPT_GRACE };
+	OPT_RESERVE, OPT_MAX_BYTES, OPT_MAX_RATIO, OPT_ALLOW_DROPPED, OPT_GRACE,
+	OPT_CREATE_CHANNEL };
 
 static const struct option long_options[] = {
 	{ "root", required_argument, NULL, 'r' },
@@ -76,6 +79,7 @@ static const struct option long_options[] = {
 	{ "id", required_argument, NULL, OPT_ID },
 	{ "replace", no_argument, NULL, OPT_REPLACE },
 	{ "allow-dropped-devices", no_argument, NULL, OPT_ALLOW_DROPPED },
+	{ "create-channel", no_argument, NULL, OPT_CREATE_CHANNEL },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -224,6 +228,7 @@ parse_option(struct cli *c, int ch, const char *arg)
 	case OPT_ID: o->id = arg; break;
 	case OPT_REPLACE: o->replace = 1; break;
 	case OPT_ALLOW_DROPPED: o->allow_dropped_devices = 1; break;
+	case OPT_CREATE_CHANNEL: o->create_channel = 1; break;
 	case OPT_STRICT: o->strict = 1; break;
 	case OPT_GRACE: o->grace = arg; break;	/* checked by housekeeping.c */
 	case OPT_JSON: o->json = 1; break;
@@ -264,7 +269,7 @@ static void
 opts_init(struct imp_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->channel = "release";
+	o->channel = STORE_DEFAULT_CHANNEL;
 	o->kind = KIND_NONE;
 	o->limits.max_bytes = ARCHIVE_DEFAULT_MAX_BYTES;
 	o->limits.max_ratio = ARCHIVE_DEFAULT_MAX_RATIO;

@@ -23,6 +23,7 @@
 #include "store_index.h"
 #include "store_layout.h"
 #include "store_lock.h"
+#include "store_root.h"
 #include "xmalloc.h"
 
 #define TXN_SEP		'+'	/* never in a channel name */
@@ -60,9 +61,40 @@ chan_init(struct chan *c)
 	c->rootfd = c->chanfd = c->dlfd = c->hashfd = c->stagefd = c->lockfd = -1;
 }
 
-int
-chan_open(struct chan *c, const char *root, const char *channel, int create, struct errbuf *err)
+/* Refuses a root that is a channel or a download/ folder, and a channel
+ * that does not exist and may not be created.  Returns 1 when the channel
+ * is to be made (c->created tells whether its folder was made here), 0
+ * when it exists, -1 on refusal. */
+static int
+chan_check_target(struct chan *c, enum chan_create create, struct errbuf *err)
 {
+	enum store_root_shape shape = store_root_shape(c->rootfd, c->root);
+	char channels[256];
+
+	if (shape != STORE_ROOT_OK)
+		return errbuf_set(err, "%s", store_root_hint(shape));
+	if (store_channel_at(c->rootfd, c->channel))
+		return 0;
+	if (create == CHAN_CREATE || (create == CHAN_CREATE_FIRST &&
+	    strcmp(c->channel, STORE_DEFAULT_CHANNEL) == 0 && !store_root_has_channels(c->rootfd))) {
+		if (mkdirat(c->rootfd, c->channel, 0755) == 0)
+			c->created = 1;
+		else if (errno != EEXIST)
+			return errbuf_set_errno(err, "%s: create", c->channel);
+		return 1;
+	}
+	store_root_list_channels(c->rootfd, channels, sizeof(channels));
+	return errbuf_set(err, "channel \"%s\" does not exist (channels here: %s)%s", c->channel,
+	    channels[0] != '\0' ? channels : "none",
+	    create == CHAN_MUST_EXIST ? "" : "; --create-channel creates it");
+}
+
+int
+chan_open(struct chan *c, const char *root, const char *channel, enum chan_create create,
+    struct errbuf *err)
+{
+	int make;
+
 	chan_init(c);
 	c->root = xstrdup(root);
 	c->channel = xstrdup(channel);
@@ -74,19 +106,36 @@ chan_open(struct chan *c, const char *root, const char *channel, int create, str
 		chan_close(c);
 		return -1;
 	}
-	if ((c->chanfd = open_dir_at(c->rootfd, channel, create, err)) == -1 ||
+	if ((make = chan_check_target(c, create, err)) == -1)
+		goto fail;
+	if ((c->chanfd = open_dir_at(c->rootfd, channel, 0, err)) == -1 ||
 	    (c->stagefd = open_dir_at(c->rootfd, STORE_STAGING_DIR, 1, err)) == -1)
 		goto fail;
 	if ((c->lockfd = store_lock_channel(root, channel, 0, err)) == -1)
 		goto fail;
-	if ((c->dlfd = open_dir_at(c->chanfd, STORE_DOWNLOAD_DIR, create, err)) == -1 ||
+	if ((c->dlfd = open_dir_at(c->chanfd, STORE_DOWNLOAD_DIR, make, err)) == -1 ||
 	    (c->hashfd = open_dir_at(c->chanfd, STORE_HASHES_DIR, 1, err)) == -1)
 		goto fail;
 	return 0;
 fail:
 	errbuf_prefix(err, "%s", root);
+	chan_discard_if_new(c);
 	chan_close(c);
 	return -1;
+}
+
+void
+chan_discard_if_new(struct chan *c)
+{
+	if (!c->created || c->rootfd == -1)
+		return;
+	if (c->chanfd != -1) {
+		unlinkat(c->chanfd, STORE_DOWNLOAD_DIR, AT_REMOVEDIR);
+		unlinkat(c->chanfd, STORE_HASHES_DIR, AT_REMOVEDIR);
+		unlinkat(c->chanfd, STORE_LOCK_FILE, 0);
+	}
+	unlinkat(c->rootfd, c->channel, AT_REMOVEDIR);
+	c->created = 0;
 }
 
 void
@@ -197,7 +246,8 @@ txn_retire(struct txn *t, const char *dlrel, unsigned long grace)
 
 void
 txn_delete(struct txn *t, const char *dlrel)
-{	char *line = xasprintf("del\t%s\ttrash/%u", dlrel, t->ntrash++);
+{
+	char *line = xasprintf("del\t%s\ttrash/%u", dlrel, t->ntrash++);
 
 	txn_retire(t, dlrel, 0);	/* out of the indexes before it goes */
 	txn_plan_add(t, line);

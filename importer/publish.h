@@ -42,13 +42,27 @@ struct chan {
 	int hashfd;		/* <channel>/hashes */
 	int stagefd;		/* <root>/.staging */
 	int lockfd;
+	int created;		/* chan_open() made the channel folder */
 };
 
-/* Opens <root>/<channel> (creating it and download/ when `create`;
- * hashes/ and <root>/.staging/ always) and takes the channel lock.  The
- * caller then runs publish_recover(). */
-int chan_open(struct chan *c, const char *root, const char *channel, int create,
+/* Whether chan_open() may create a channel that does not exist. */
+enum chan_create {
+	CHAN_MUST_EXIST,	/* remove, retain, verify, ... */
+	CHAN_CREATE,		/* publish --create-channel */
+	CHAN_CREATE_FIRST,	/* publish: only STORE_DEFAULT_CHANNEL, in a root without channels */
+};
+
+/* Opens <root>/<channel> (creating it and download/ as `create` allows;
+ * hashes/ and <root>/.staging/ always) and takes the channel lock.  A root
+ * that is itself a channel or a download/ folder is refused with a hint
+ * (store_root.h), and so is a channel that does not exist and may not be
+ * created (the message lists the root's channels).  The caller then runs
+ * publish_recover(). */
+int chan_open(struct chan *c, const char *root, const char *channel, enum chan_create create,
     struct errbuf *err);
+/* Removes a channel that chan_open() created, if it is still empty (a
+ * refused publish leaves nothing behind).  Call before chan_close(). */
+void chan_discard_if_new(struct chan *c);
 void chan_close(struct chan *c);
 
 /* Rolls committed transactions of this channel forward, deletes the

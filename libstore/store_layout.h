@@ -39,6 +39,7 @@
 #define STORE_APP_PLATFORM_DIR	"app-platform"
 #define STORE_PHONE_PLATFORM_DIR "phoneplatform"
 #define STORE_CHANNEL_NAME_MAX	64
+#define STORE_DEFAULT_CHANNEL	"release"	/* the channel a new root starts with */
 #define STORE_REMOVED_MARK	".removed"	/* in a removed build or version folder */
 
 /* Architecture folders of app builds, in index order. */

@@ -92,7 +92,7 @@ check "stale temporary index removed" test ! -e "$DL/.apps.json.tmp-abc123"
 # verify: a recorded path that cannot be hashed (a folder now) is reported
 # as such, and counted neither as a file nor in the bytes.
 app_build "$S/v" 170001 vapp
-si -c ver --release 17r1 publish "$S/v/170001"
+si -c ver --create-channel --release 17r1 publish "$S/v/170001"
 VDL="$ROOT/ver/download/170001"
 rm "$VDL/x86_64/vapp/vapp.png"; mkdir "$VDL/x86_64/vapp/vapp.png"
 OUT=$("$STOREIMPORT" -r "$ROOT" -c ver --json verify); RC=$?
@@ -109,7 +109,7 @@ like "unreadable file named" "$(json_get "$WORK/verify2.json" '[p["where"]+" "+p
 # deletes them.
 GDL="$ROOT/grace/download"
 fw_build "$S/g" 140001 0001; fw_build "$S/g" 140002 0001
-si -c grace --release 14r1 publish "$S/g"
+si -c grace --create-channel --release 14r1 publish "$S/g"
 is "grace: two firmware builds published" "$RC" 0
 fwlisted() { json_get "$1/firmware.json" '" ".join(v["build"] for v in d["versions"])'; }
 is "grace: firmware.json lists the newer" "$(fwlisted "$GDL")" 140002
@@ -152,7 +152,7 @@ is "grace: a bad --grace is a usage error" "$RC" 2
 # STOREIMPORT_TEST_STOP_BEFORE_DELETE): the indexes already leave the build
 # out while its files are still there; the next command deletes them.
 fw_build "$S/k" 150001 0001; fw_build "$S/k" 150002 0001
-si -c kill --release 15r1 publish "$S/k"
+si -c kill --create-channel --release 15r1 publish "$S/k"
 KDL="$ROOT/kill/download"
 { STOREIMPORT_TEST_STOP_BEFORE_DELETE=1 "$STOREIMPORT" -r "$ROOT" -c kill --grace 0 remove 150002 \
     >/dev/null 2>&1; RC=$?; } 2>/dev/null
@@ -165,7 +165,7 @@ is "kill: firmware.json still right" "$(fwlisted "$KDL")" 150001
 
 # A channel without catalog.json (a copied store): removals reach its indexes.
 fw_build "$S/c" 151001 0001; fw_build "$S/c" 152001 0001
-si -c copy --release 15r1 publish "$S/c/151001"
+si -c copy --create-channel --release 15r1 publish "$S/c/151001"
 si -c copy --release 15r2 publish "$S/c/152001"
 rm "$ROOT/copy/catalog.json"
 CDL="$ROOT/copy/download"
@@ -179,7 +179,7 @@ is "no catalog: the indexes' metadata kept (adopted)" \
 mkdir -p "$S/c2/app-platform/10001" "$S/c3/app-platform/10002"
 echo "img arm" >"$S/c2/app-platform/10001/a.img"; echo "img x86" >"$S/c3/app-platform/10002/b.img"
 echo '{"platform":{"id":"x86","files":{"file":"b.img"}}}' >"$WORK/x86.json"
-si -c copy2 --descriptor "$WORK/ap.json" publish "$S/c2/app-platform"
+si -c copy2 --create-channel --descriptor "$WORK/ap.json" publish "$S/c2/app-platform"
 si -c copy2 --descriptor "$WORK/x86.json" publish "$S/c3/app-platform"
 rm "$ROOT/copy2/catalog.json"
 si -c copy2 --grace 0 retain 1
@@ -194,7 +194,7 @@ sys.exit(0 if d["platforms"] and all(os.path.isfile(dl + "/" + p["file"]) for p 
 # retain counts only complete items and platform versions, the ones the
 # indexes list: a newer incomplete one never costs the listed one its place.
 app_build "$S/i" 160001 iapp; app_build "$S/i" 160002 iapp
-si -c inc --release 16r1 publish "$S/i"
+si -c inc --create-channel --release 16r1 publish "$S/i"
 IDL="$ROOT/inc/download"
 rm "$IDL/160002/arm/iapp/iapp.png"
 mkdir -p "$S/i2/app-platform/10001" "$S/i2/app-platform/10002"
