@@ -10,6 +10,7 @@
 
 #include "importer.h"
 #include "report.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 static const char *const status_names[] = { "ok", "invalid", "usage", "io" };
@@ -52,18 +53,32 @@ report_free(struct report *r)
 	free(r);
 }
 
+/* A JSON string of text that may not be UTF-8 (a refused file name):
+ * jansson refuses such text, and the problem would vanish from the report;
+ * bytes that are not UTF-8 are shown as \xNN (utf8_escape()). */
+static json_t *
+report_json_text(const char *text)
+{
+	char *escaped = utf8_escape(text);
+	json_t *j = json_string(escaped);
+
+	free(escaped);
+	return j;
+}
+
 void
 report_published(struct report *r, const char *path, const char *what, uint64_t files,
     uint64_t bytes)
 {
-	json_array_append_new(r->published, json_pack("{s:s,s:s,s:I,s:I}", "path", path,
-	    "kind", what, "files", (json_int_t)files, "bytes", (json_int_t)bytes));
+	json_array_append_new(r->published, json_pack("{s:o,s:s,s:I,s:I}", "path",
+	    report_json_text(path), "kind", what, "files", (json_int_t)files, "bytes",
+	    (json_int_t)bytes));
 }
 
 void
 report_removed(struct report *r, const char *path)
 {
-	json_array_append_new(r->removed, json_string(path));
+	json_array_append_new(r->removed, report_json_text(path));
 }
 
 void
@@ -208,9 +223,9 @@ report_problems(const struct diag *d)
 	for (size_t i = 0; i < d->count; i++) {
 		const struct diag_entry *e = &d->entries[i];
 
-		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "severity",
-		    e->severity == DIAG_ERROR ? "error" : "warning", "where", e->where,
-		    "message", e->message));
+		json_array_append_new(a, json_pack("{s:s,s:o,s:o}", "severity",
+		    e->severity == DIAG_ERROR ? "error" : "warning", "where",
+		    report_json_text(e->where), "message", report_json_text(e->message)));
 	}
 	return a;
 }
@@ -226,7 +241,7 @@ report_print_json(const struct report *r, int status, const char *cause, FILE *o
 	char *text;
 
 	if (cause != NULL)
-		json_object_set_new(o, "error", json_string(cause));
+		json_object_set_new(o, "error", report_json_text(cause));
 	json_object_update(o, r->extra);
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fprintf(out, "%s\n", text);

@@ -15,6 +15,7 @@
 #include "copy_hash.h"
 #include "descriptor.h"
 #include "fs_open.h"
+#include "store_index.h"
 #include "store_layout.h"
 #include "validate.h"
 #include "xmalloc.h"
@@ -102,8 +103,29 @@ platform_named(json_t *files, const char *name)
 	return 0;
 }
 
+/* Is name a file of another platform that shares this version folder
+ * (one app-platform/<v>/ holding the arm, arm64 and x86_64 images): an
+ * entry of the same kind whose every file the folder holds? */
+static int
+platform_named_by_sibling(const struct unit *u, const struct catalog *cat, const char *name)
+{
+	json_t *section = catalog_section(cat, (enum item_kind)u->kind), *item;
+	const char *id;
+
+	json_object_foreach(section, id, item) {
+		json_t *files = json_object_get(item, "files");
+
+		if (strcmp(id, u->item_id) != 0 && json_is_object(files) &&
+		    json_object_size(files) > 0 && platform_named(files, name) &&
+		    store_platform_version_complete(u->fd, files))
+			return 1;
+	}
+	return 0;
+}
+
 static void
-validate_platform_extra(const struct unit *u, json_t *files, const char *where, struct diag *d)
+validate_platform_extra(const struct unit *u, const struct catalog *cat, json_t *files,
+    const char *where, struct diag *d)
 {
 	struct dirent *de;
 	DIR *dir;
@@ -112,7 +134,8 @@ validate_platform_extra(const struct unit *u, json_t *files, const char *where, 
 	if ((dir = fs_opendir_at(u->fd)) != NULL) {
 		while ((r = tree_readdir(dir, &de)) == 1) {
 			if (de->d_name[0] == '.' || strcmp(de->d_name, DESCRIPTOR_FILE) == 0 ||
-			    platform_named(files, de->d_name))
+			    platform_named(files, de->d_name) ||
+			    platform_named_by_sibling(u, cat, de->d_name))
 				continue;
 			diag_add(d, DIAG_WARNING, where, "%s: not named by the platform entry",
 			    de->d_name);
@@ -155,7 +178,7 @@ validate_platform(const struct unit *u, const struct catalog *cat, struct diag *
 			diag_add(d, DIAG_ERROR, where, "%s: empty or not a regular file", name);
 	}
 	if (files != NULL)
-		validate_platform_extra(u, files, where, d);
+		validate_platform_extra(u, cat, files, where, d);
 	free(where);
 	return 0;
 }

@@ -134,4 +134,14 @@ else
 	ok "terminal: the line cleared before the report # SKIP no script (util-linux) or no pseudo-terminal"
 fi
 
+# --json keeps problems whose location or text is not UTF-8, escaped.
+mkdir -p "$S/nonutf8/130061"
+fw_build "$S/nonutf8" 130061 0013
+printf 'x' >"$S/nonutf8/130061/$(printf 'bad\377.bin')"
+"$STOREIMPORT" -r "$ROOT" --json --release 13r1 check "$S/nonutf8/130061" >"$WORK/nonutf8.json" 2>/dev/null
+is "a name that is not UTF-8: refused (exit 1)" "$?" 1
+like "--json lists the problem, the bytes escaped" \
+    "$(json_get "$WORK/nonutf8.json" '" ".join(p["where"] + " " + p["message"] for p in d["problems"])')" \
+    'bad\\xff\.bin'
+
 done_testing
