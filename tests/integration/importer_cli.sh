@@ -134,8 +134,15 @@ else
 	ok "terminal: the line cleared before the report # SKIP no script (util-linux) or no pseudo-terminal"
 fi
 
-# --json keeps problems whose location or text is not UTF-8, escaped.
-mkdir -p "$S/nonutf8/130061"
+# --json keeps text that is not UTF-8, escaped: jansson refuses such a
+# string, and the cause of a failure naming such a path used to vanish.
+"$STOREIMPORT" -r "$ROOT" --json --release 13r1 publish "$S/$(printf 'd\377')/130061" \
+    >"$WORK/nonutf8.json" 2>/dev/null
+is "a missing source whose path is not UTF-8: exit 3" "$?" 3
+is "--json names the cause, the byte escaped" \
+    "$(json_get "$WORK/nonutf8.json" 'd.get("error", "(no error)")')" \
+    "$S/d\\xff/130061: No such file or directory"
+mkdir -p "$S/nonutf8"
 fw_build "$S/nonutf8" 130061 0013
 printf 'x' >"$S/nonutf8/130061/$(printf 'bad\377.bin')"
 "$STOREIMPORT" -r "$ROOT" --json --release 13r1 check "$S/nonutf8/130061" >"$WORK/nonutf8.json" 2>/dev/null
