@@ -17,6 +17,7 @@
 
 #include "archive_extract.h"
 #include "build_check.h"
+#include "fs_open.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -143,10 +144,7 @@ extract_mkdirs(int dstdir, const char *rel, int create_last, size_t *file_len)
 			*slash = '\0';
 		else if (!create_last)
 			break;
-		if (mkdirat(fd, p, 0755) == -1 && errno != EEXIST)
-			next = -1;
-		else
-			next = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		next = fs_open_subdir(fd, p, FS_SUBDIR_ENSURE, NULL);
 		if (next == -1 && (saved = errno) == ENOTDIR && file_len != NULL)
 			*file_len = (size_t)(p - copy) + strlen(p);
 		close(fd);
@@ -186,13 +184,8 @@ extract_data(struct extract *x, int fd, const char *rel, struct errbuf *err)
 		if (extract_limits_check(x, err) == -1)
 			return -1;
 		hasher_update(x->h, x->buf, (size_t)n);
-		for (la_ssize_t off = 0; off < n; ) {
-			ssize_t w = write(fd, x->buf + off, (size_t)(n - off));
-
-			if (w == -1 && errno != EINTR)
-				return errbuf_set_errno(err, "%s: write", rel);
-			off += w > 0 ? w : 0;
-		}
+		if (fs_write_all(fd, x->buf, (size_t)n) == -1)
+			return errbuf_set_errno(err, "%s: write", rel);
 	}
 	if (fsync(fd) == -1)
 		return errbuf_set_errno(err, "%s: fsync", rel);

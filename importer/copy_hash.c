@@ -179,23 +179,6 @@ hashlist_parse(struct hashlist *hl, const char *text, size_t len, struct errbuf 
 	return 0;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Starts writeback of the chunk just written and waits for the one before,
  * so that the disk works while we read and hash, dirty pages stay bounded
  * and the final fsync has little left to do. */
@@ -246,7 +229,7 @@ copy_hash_fds(int in, int out, const char *dst, char hex[SHA256_HEX_LEN + 1],
 		total += (uint64_t)n;
 		if (out == -1)
 			continue;
-		if (write_all(out, buf, (size_t)n) == -1) {
+		if (fs_write_all(out, buf, (size_t)n) == -1) {
 			errbuf_set_errno(err, "%s: write", dst);
 			goto out;
 		}
@@ -354,12 +337,6 @@ tree_readdir(DIR *dir, struct dirent **de)
 	}
 }
 
-/* Opens a subdirectory without following a symlink. */
-static int
-open_subdir(int dirfd, const char *name)
-{
-	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
 
 int
 copy_name_refused(const char *name, const char *rel, struct diag *d)
@@ -414,11 +391,11 @@ copy_hash_subdir(int srcdir, int dstdir, const char *name, const char *rel,
 {
 	int s = -1, t = -1, rc = -1;
 
-	if ((s = open_subdir(srcdir, name)) == -1) {
+	if ((s = fs_open_subdir(srcdir, name, FS_SUBDIR_OPEN, NULL)) == -1) {
 		errbuf_set_errno(err, "%s", rel);
 		goto out;
 	}
-	if (mkdirat(dstdir, name, 0755) == -1 || (t = open_subdir(dstdir, name)) == -1) {
+	if ((t = fs_open_subdir(dstdir, name, FS_SUBDIR_CREATE, NULL)) == -1) {
 		errbuf_set_errno(err, "%s: create", rel);
 		goto out;
 	}
@@ -479,7 +456,7 @@ tree_size(int dirfd, uint64_t *total, struct errbuf *err)
 		if (S_ISREG(st.st_mode))
 			*total += (uint64_t)st.st_size;
 		else if (S_ISDIR(st.st_mode)) {
-			int sub = open_subdir(dirfd, de->d_name);
+			int sub = fs_open_subdir(dirfd, de->d_name, FS_SUBDIR_OPEN, NULL);
 
 			if (sub == -1)
 				continue;
@@ -529,7 +506,7 @@ tree_remove(int dirfd, const char *name, struct errbuf *err)
 	if (errno != EISDIR && errno != EPERM)
 		return errbuf_set_errno(err, "%s: remove", name);
 	unlink_errno = errno;	/* EPERM: a folder, or a file we may not remove */
-	if ((fd = open_subdir(dirfd, name)) == -1) {
+	if ((fd = fs_open_subdir(dirfd, name, FS_SUBDIR_OPEN, NULL)) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		if (errno == ENOTDIR)	/* a file: unlinkat() said why */

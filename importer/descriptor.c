@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "descriptor.h"
+#include "fs_open.h"
 #include "store_layout.h"
 #include "xmalloc.h"
 
@@ -257,7 +258,7 @@ descriptor_parse(const char *text, size_t len, struct descriptor *out, struct er
 	memset(out, 0, sizeof(*out));
 	out->kind = KIND_NONE;
 	if (len > DESCRIPTOR_MAX_BYTES)
-		return errbuf_set(err, "larger than %d bytes", DESCRIPTOR_MAX_BYTES);
+		return errbuf_set(err, "longer than %d bytes", DESCRIPTOR_MAX_BYTES);
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		return errbuf_set(err, "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
@@ -285,29 +286,19 @@ out:
 int
 descriptor_read(int dirfd, const char *path, struct descriptor *out, struct errbuf *err)
 {
-	char *buf = xmalloc(DESCRIPTOR_MAX_BYTES + 1);
-	ssize_t n = 0;
+	char *buf = NULL;
 	size_t len = 0;
 	int fd, rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	out->kind = KIND_NONE;
-	if ((fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		errbuf_set_errno(err, "%s", path);
-		goto out;
-	}
-	while (len <= DESCRIPTOR_MAX_BYTES &&
-	    (n = read(fd, buf + len, DESCRIPTOR_MAX_BYTES + 1 - len)) > 0)
-		len += (size_t)n;
-	if (n == -1) {
-		errbuf_set_errno(err, "%s", path);
-		goto out;
-	}
-	if ((rc = descriptor_parse(buf, len, out, err)) == -1)
+	if ((fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return errbuf_set_errno(err, "%s", path);
+	if (fs_read_all(fd, DESCRIPTOR_MAX_BYTES, &buf, &len, err) == 0)
+		rc = descriptor_parse(buf, len, out, err);
+	if (rc == -1)
 		errbuf_prefix(err, "%s", path);
-out:
-	if (fd != -1)
-		close(fd);
+	close(fd);
 	free(buf);
 	return rc;
 }

@@ -26,6 +26,7 @@
 
 #define HK_GRACE_DEFAULT	1800UL			/* seconds: see IMPORTER.md */
 #define HK_GRACE_MAX		(366UL * 24 * 3600)
+#define HK_READ_MAX		(64UL * 1024 * 1024)	/* a mark or a sha256 record */
 
 /* Opens the channel, completes interrupted transactions and deletes the
  * removed folders whose grace has passed. */
@@ -65,27 +66,20 @@ hk_grace(const struct imp_opts *o, unsigned long *grace, struct report *r)
 	return 0;
 }
 
-/* The whole file, NUL-terminated (*lenp without the NUL); NULL when it
- * cannot be read. */
+/* The whole file dirfd/name (at most HK_READ_MAX bytes), NUL-terminated
+ * (*lenp without the NUL); NULL with err set when it cannot be read. */
 static char *
-read_all_at(int dirfd, const char *name, size_t *lenp)
+hk_read_file(int dirfd, const char *name, size_t *lenp, struct errbuf *err)
 {
-	struct stat st;
 	char *buf = NULL;
 	int fd;
 
-	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		errbuf_set_errno(err, "open");
 		return NULL;
-	if (fstat(fd, &st) == 0 && st.st_size < 64 * 1024 * 1024) {
-		buf = xmalloc((size_t)st.st_size + 1);
-		if (read(fd, buf, (size_t)st.st_size) != st.st_size) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[st.st_size] = '\0';
-			*lenp = (size_t)st.st_size;
-		}
 	}
+	if (fs_read_all(fd, HK_READ_MAX, &buf, lenp, err) == -1)
+		buf = NULL;
 	close(fd);
 	return buf;
 }
@@ -199,13 +193,14 @@ hk_remove_paths(struct chan *c, struct catalog *cat, char *const *paths, size_t 
 static int
 hk_removal_due(int vfd, time_t now)
 {
+	struct errbuf err;
 	size_t len;
 	char *text;
 	int due;
 
 	if (!store_folder_removed(vfd))
 		return 0;
-	text = read_all_at(vfd, STORE_REMOVED_MARK, &len);
+	text = hk_read_file(vfd, STORE_REMOVED_MARK, &len, &err);
 	due = text == NULL || strtoll(text, NULL, 10) <= (long long)now;
 	free(text);
 	return due;
@@ -222,13 +217,13 @@ hk_each_folder(struct chan *c, const char *dir, void (*fn)(int, const char *, vo
 	int dfd, fd;
 
 	dfd = dir == NULL ? dup(c->dlfd) :
-	    openat(c->dlfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	    fs_open_subdir(c->dlfd, dir, FS_SUBDIR_OPEN, NULL);
 	if (dfd == -1)
 		return;
 	names = source_dir_names(dfd, &n);
 	for (size_t i = 0; i < n; i++) {
-		if (!store_build_name_valid(names[i]) || (fd = openat(dfd, names[i],
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		if (!store_build_name_valid(names[i]) ||
+		    (fd = fs_open_subdir(dfd, names[i], FS_SUBDIR_OPEN, NULL)) == -1)
 			continue;
 		path = dir == NULL ? xstrdup(names[i]) : xasprintf("%s/%s", dir, names[i]);
 		fn(fd, path, arg);
@@ -518,7 +513,7 @@ verify_unrecorded(int dirfd, const char *dlrel, const char *prefix, const struct
 		int sub;
 
 		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-			if ((sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) != -1) {
+			if ((sub = fs_open_subdir(dirfd, names[i], FS_SUBDIR_OPEN, NULL)) != -1) {
 				verify_unrecorded(sub, dlrel, rel, hl, vs, d);
 				close(sub);
 			}
@@ -598,12 +593,12 @@ verify_one(struct chan *c, const char *name, struct verify_stats *vs, struct dia
 	hashlist_init(&hl);
 	if (dlrel == NULL)
 		goto out;
-	if ((text = read_all_at(c->hashfd, name, &len)) == NULL ||
+	if ((text = hk_read_file(c->hashfd, name, &len, &err)) == NULL ||
 	    hashlist_parse(&hl, text, len, &err) == -1) {
-		diag_add(d, DIAG_ERROR, name, "%s", text ? err.msg : "cannot be read");
+		diag_add(d, DIAG_ERROR, name, "%s", err.msg);
 		goto out;
 	}
-	if ((fd = openat(c->dlfd, dlrel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) == -1) {
+	if ((fd = fs_open_subdir(c->dlfd, dlrel, FS_SUBDIR_OPEN, NULL)) == -1) {
 		diag_add(d, DIAG_ERROR, dlrel, "folder missing (recorded in %s)", name);
 		vs->missing += hl.count;
 		goto out;

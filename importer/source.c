@@ -157,11 +157,6 @@ unit_add(struct unit_list *ul, enum unit_type type, int kind, const char *name,
 	u->item_id = NULL;
 }
 
-static int
-open_sub(int dirfd, const char *name)
-{
-	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
 
 static int
 name_cmp(const void *a, const void *b)
@@ -223,7 +218,7 @@ each_subdir(int dirfd, const char *rel, struct diag *d,
 		scan_unreadable(d, rel);
 
 	for (size_t i = 0; i < n; i++) {
-		int sub = open_sub(dirfd, names[i]);
+		int sub = fs_open_subdir(dirfd, names[i], FS_SUBDIR_OPEN, NULL);
 
 		if (sub != -1) {
 			char *subrel = rel[0] ? xasprintf("%s/%s", rel, names[i]) :

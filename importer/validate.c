@@ -37,8 +37,7 @@ validate_names(int dirfd, const char *prefix, struct diag *d)
 
 			if (!copy_name_refused(de->d_name, rel, d) &&
 			    (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) &&
-			    (sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			    O_CLOEXEC)) != -1) {
+			    (sub = fs_open_subdir(dirfd, de->d_name, FS_SUBDIR_OPEN, NULL)) != -1) {
 				validate_names(sub, rel, d);
 				close(sub);
 			}

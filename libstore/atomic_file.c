@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "fs_open.h"
 #include "xmalloc.h"
 
 #define ATOMIC_TMP_TRIES	100
@@ -44,23 +45,6 @@ atomic_tmp_create(int dirfd, const char *name, mode_t mode, char **tmpname)
 	return -1;
 }
 
-static int
-atomic_write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 fsync_dir(int dirfd, const char *what, struct errbuf *err)
 {
@@ -83,7 +67,7 @@ atomic_file_write(int dirfd, const char *name, const void *data, size_t len,
 		errbuf_set_errno(err, "%s: fchmod", tmp);
 		goto out;
 	}
-	if (atomic_write_all(fd, data, len) == -1) {
+	if (fs_write_all(fd, data, len) == -1) {
 		errbuf_set_errno(err, "%s: write", tmp);
 		goto out;
 	}

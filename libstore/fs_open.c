@@ -142,6 +142,42 @@ fs_opendir_at(int dirfd)
 }
 
 int
+fs_open_subdir(int dirfd, const char *name, enum fs_subdir_mode mode, struct errbuf *err)
+{
+	int fd;
+
+	if (mode != FS_SUBDIR_OPEN && mkdirat(dirfd, name, 0755) == -1 &&
+	    (mode == FS_SUBDIR_CREATE || errno != EEXIST))
+		return errbuf_set_errno(err, "%s: create", name);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return errbuf_set_errno(err, "%s", name);
+	return fd;
+}
+
+int
+fs_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
 fs_errno_http_status(int err)
 {
 	switch (err) {
@@ -174,7 +210,7 @@ fs_read_all(int fd, size_t max, char **buf, size_t *len, struct errbuf *err)
 	char *p;
 
 	if (fstat(fd, &st) == -1)
-		return errbuf_set(err, "%s", strerror(errno));
+		return errbuf_set_errno(err, "fstat");
 	if (!S_ISREG(st.st_mode))
 		return errbuf_set(err, "not a regular file");
 	if ((uintmax_t)st.st_size > max)
@@ -185,8 +221,9 @@ fs_read_all(int fd, size_t max, char **buf, size_t *len, struct errbuf *err)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
+			errbuf_set_errno(err, "read");
 			free(p);
-			return errbuf_set(err, "%s", strerror(errno));
+			return -1;
 		}
 		have += (size_t)n;
 		if (have > max) {

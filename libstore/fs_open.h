@@ -39,8 +39,30 @@ DIR *fs_opendir_at(int dirfd);
 /* Reads the whole regular file fd (from its current offset) into *buf
  * (NUL-terminated, the caller frees it) and its length into *len.  A file
  * longer than `max` bytes is refused; returns 0, or -1 with err set ("not
- * a regular file", "longer than N bytes" or the errno text). */
+ * a regular file", "longer than N bytes", "fstat: ..." or "read: ...").
+ * The one whole-file reader of the project. */
 int fs_read_all(int fd, size_t max, char **buf, size_t *len, struct errbuf *err);
+
+/* How fs_open_subdir() treats a missing folder. */
+enum fs_subdir_mode {
+	FS_SUBDIR_OPEN,		/* open an existing folder */
+	FS_SUBDIR_CREATE,	/* make a new one: an existing name is an error (EEXIST) */
+	FS_SUBDIR_ENSURE	/* make it unless it exists, then open it */
+};
+
+/* Opens the folder `name` of dirfd (one segment or a relative path; the
+ * last component is not followed when it is a symlink) with O_DIRECTORY |
+ * O_NOFOLLOW | O_CLOEXEC, making it first (0755) as `mode` says.  Returns a
+ * descriptor, or -1 with errno set and, when err is not NULL, "<name>:
+ * create: <errno text>" or "<name>: <errno text>" in err.  The one helper
+ * that opens a subfolder for the importer. */
+int fs_open_subdir(int dirfd, const char *name, enum fs_subdir_mode mode,
+    struct errbuf *err);
+
+/* Writes all `len` bytes of buf to fd, again after EINTR and short writes.
+ * Returns 0, or -1 with errno set (EIO when write(2) makes no progress).
+ * The one write loop of the project. */
+int fs_write_all(int fd, const void *buf, size_t len);
 
 /* The HTTP status for an errno from opening a file to read: ENOENT,
  * ENOTDIR, ELOOP, EXDEV -> 404; EACCES, EPERM -> 403; ENAMETOOLONG -> 414;

@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "fs_open.h"
 #include "log.h"
 
 static const char *log_progname = "storesrv";
@@ -56,8 +57,7 @@ log_emit(int prio, const char *prefix, const char *fmt, va_list ap, int with_err
 		if (len > 0) {
 			if ((size_t)len >= sizeof(line))
 				len = sizeof(line) - 1;
-			ssize_t w = write(STDERR_FILENO, line, (size_t)len);
-			(void)w;
+			(void)fs_write_all(STDERR_FILENO, line, (size_t)len);
 		}
 	}
 	errno = saved_errno;

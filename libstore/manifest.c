@@ -4,13 +4,12 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs_open.h"
 #include "manifest.h"
 #include "store_layout.h"
 #include "xmalloc.h"
@@ -106,40 +105,6 @@ manifest_parse(const char *text, size_t len, struct manifest *out, struct errbuf
 	return 0;
 }
 
-/* Reads a whole regular file of at most MANIFEST_MAX_BYTES into *buf. */
-static int
-manifest_slurp(int fd, char **buf, size_t *len, struct errbuf *err)
-{
-	struct stat st;
-	size_t have = 0, cap;
-	ssize_t n;
-	char *p;
-
-	if (fstat(fd, &st) == -1)
-		return errbuf_set_errno(err, "fstat");
-	if (!S_ISREG(st.st_mode))
-		return errbuf_set(err, "not a regular file");
-	if (st.st_size > MANIFEST_MAX_BYTES)
-		return errbuf_set(err, "longer than %d bytes", MANIFEST_MAX_BYTES);
-	cap = (size_t)st.st_size;
-	p = xmalloc(cap + 1);
-	while (have < cap) {
-		n = read(fd, p + have, cap - have);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			free(p);
-			return errbuf_set_errno(err, "read");
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	*buf = p;
-	*len = have;
-	return 0;
-}
-
 /* The names of a manifest that fails the strict rules, read as a person
  * would: white space and control characters dropped, empty names skipped,
  * duplicates merged.  Each name must still be valid on its own.  Used only
@@ -191,7 +156,7 @@ manifest_read_mode(int dirfd, const char *name, struct manifest *out, int *lenie
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1)
 		return errbuf_set_errno(err, "%s", name);
-	if (manifest_slurp(fd, &buf, &len, err) == -1)
+	if (fs_read_all(fd, MANIFEST_MAX_BYTES, &buf, &len, err) == -1)
 		goto out;
 	if (manifest_parse(buf, len, out, err) == -1) {
 		if (lenient != NULL && manifest_parse_lenient(buf, len, out) == 0)

@@ -478,19 +478,15 @@ ix_write_firmware(struct ix_scan *scan, struct errbuf *err)
 static int
 ix_same_content(int dlfd, const char *name, const char *data, size_t len)
 {
-	struct stat st;
-	char *old;
-	ssize_t n;
-	int fd, same = 0;
+	char *old = NULL;
+	size_t oldlen = 0;
+	int fd, same;
 
 	if ((fd = openat(dlfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return 0;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len) {
-		old = xmalloc(len + 1);
-		n = pread(fd, old, len + 1, 0);
-		same = n == (ssize_t)len && memcmp(old, data, len) == 0;
-		free(old);
-	}
+	same = fs_read_all(fd, len, &old, &oldlen, NULL) == 0 && oldlen == len &&
+	    memcmp(old, data, len) == 0;
+	free(old);
 	close(fd);
 	return same;
 }

@@ -123,7 +123,7 @@ test_limits(void)
 	memset(big, ' ', len);
 	big[0] = '{';
 	big[len - 1] = '}';
-	tap_ok(descriptor_parse(big, len, &d, &err) == -1 && strstr(err.msg, "larger") != NULL,
+	tap_ok(descriptor_parse(big, len, &d, &err) == -1 && strstr(err.msg, "longer than 65536 bytes") != NULL,
 	    "over-long descriptor refused");
 	tap_ok(descriptor_parse("{}\0x", 4, &d, &err) == -1, "embedded NUL refused");
 	free(big);
