@@ -349,8 +349,11 @@ fw_devices_check(int dlfd, const struct catalog *cat, const struct fw_change *ch
     size_t n, const char *hint, struct diag *d, struct errbuf *err)
 {
 	size_t nnames;
-	char **names = source_dir_names(dlfd, &nnames);
+	char **names;
 	int rc = 0;
+
+	if (source_dir_list(dlfd, &names, &nnames) == -1)
+		return errbuf_set_errno(err, "download: read folder");
 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct fw_release r = { dlfd, cat, NULL, NULL, 0 };

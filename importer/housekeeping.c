@@ -207,10 +207,12 @@ hk_removal_due(int vfd, time_t now)
 }
 
 /* Calls fn with each build folder (dir NULL) or version folder of
- * download/<dir>, opened, and its path below download/, in name order. */
-static void
+ * download/<dir>, opened, and its path below download/, in name order.
+ * A missing download/<dir> has none; returns -1 (err names the folder)
+ * when the folder cannot be read whole. */
+static int
 hk_each_folder(struct chan *c, const char *dir, void (*fn)(int, const char *, void *),
-    void *arg)
+    void *arg, struct errbuf *err)
 {
 	size_t n;
 	char **names, *path;
@@ -218,9 +220,15 @@ hk_each_folder(struct chan *c, const char *dir, void (*fn)(int, const char *, vo
 
 	dfd = dir == NULL ? dup(c->dlfd) :
 	    fs_open_subdir(c->dlfd, dir, FS_SUBDIR_OPEN, NULL);
-	if (dfd == -1)
-		return;
-	names = source_dir_names(dfd, &n);
+	if (dfd == -1 && errno == ENOENT)
+		return 0;
+	if (dfd == -1 || source_dir_list(dfd, &names, &n) == -1) {
+		errbuf_set_errno(err, "%s/%s/%s%s%s: read folder", c->root, c->channel,
+		    STORE_DOWNLOAD_DIR, dir == NULL ? "" : "/", dir == NULL ? "" : dir);
+		if (dfd != -1)
+			close(dfd);
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (!store_build_name_valid(names[i]) ||
 		    (fd = fs_open_subdir(dfd, names[i], FS_SUBDIR_OPEN, NULL)) == -1)
@@ -232,6 +240,7 @@ hk_each_folder(struct chan *c, const char *dir, void (*fn)(int, const char *, vo
 	}
 	source_names_free(names, n);
 	close(dfd);
+	return 0;
 }
 
 struct purge_scan {
@@ -260,11 +269,11 @@ housekeeping_purge(struct chan *c, struct report *r, struct errbuf *err)
 	json_t *purged;
 	int rc = 0;
 
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		hk_each_folder(c, dirs[i], purge_collect, &due);
-	if (due.n > 0 && (t = txn_begin(c, err)) == NULL)
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && rc == 0; i++)
+		rc = hk_each_folder(c, dirs[i], purge_collect, &due, err);
+	if (rc == 0 && due.n > 0 && (t = txn_begin(c, err)) == NULL)
 		rc = -1;
-	else if (due.n > 0) {
+	else if (rc == 0 && due.n > 0) {
 		for (size_t i = 0; i < due.n; i++)
 			hk_stage_removal(t, due.v[i], 0);
 		rc = txn_commit(t, r->diag, err);
@@ -423,6 +432,19 @@ retain_version(int fd, const char *path, void *arg)
 		retain_add(rs->rt, NULL, path, 0, 1);
 }
 
+/* Lists the candidates of retain: build folders, then platform versions. */
+static int
+hk_retain_scan(struct chan *c, struct retain_scan *rs, struct errbuf *err)
+{
+	if (hk_each_folder(c, NULL, retain_build, rs, err) == -1)
+		return -1;
+	rs->section = catalog_section(rs->cat, ITEM_PLATFORM);
+	if (hk_each_folder(c, STORE_APP_PLATFORM_DIR, retain_version, rs, err) == -1)
+		return -1;
+	rs->section = catalog_section(rs->cat, ITEM_PHONEPLATFORM);
+	return hk_each_folder(c, STORE_PHONE_PLATFORM_DIR, retain_version, rs, err);
+}
+
 static void
 retain_free(struct retain *rt)
 {
@@ -444,6 +466,7 @@ housekeeping_retain(const struct imp_opts *o, const char *keep, struct report *r
 	char *end, **gone;
 	size_t ngone = 0, rank = 0;
 	unsigned long grace, k = strtoul(keep, &end, 10);
+	struct errbuf err;
 	struct chan c;
 	int status;
 
@@ -460,11 +483,11 @@ housekeeping_retain(const struct imp_opts *o, const char *keep, struct report *r
 		return IMP_EXIT_IO;
 	}
 	rs.cat = cat;
-	hk_each_folder(&c, NULL, retain_build, &rs);
-	rs.section = catalog_section(cat, ITEM_PLATFORM);
-	hk_each_folder(&c, STORE_APP_PLATFORM_DIR, retain_version, &rs);
-	rs.section = catalog_section(cat, ITEM_PHONEPLATFORM);
-	hk_each_folder(&c, STORE_PHONE_PLATFORM_DIR, retain_version, &rs);
+	if (hk_retain_scan(&c, &rs, &err) == -1) {
+		report_error(r, err.msg);
+		status = IMP_EXIT_IO;
+		goto out;
+	}
 	qsort(rt.e, rt.ne, sizeof(*rt.e), keep_cmp);
 	for (size_t i = 0; i < rt.ne; i++) {
 		rank = (i > 0 && strcmp(rt.e[i].group, rt.e[i - 1].group) == 0) ? rank + 1 : 0;
@@ -478,6 +501,7 @@ housekeeping_retain(const struct imp_opts *o, const char *keep, struct report *r
 	}
 	status = hk_remove_paths(&c, cat, gone, ngone, grace, r);
 	free(gone);
+out:
 	retain_free(&rt);
 	catalog_free(cat);
 	chan_close(&c);
@@ -505,15 +529,22 @@ verify_unrecorded(int dirfd, const char *dlrel, const char *prefix, const struct
     struct verify_stats *vs, struct diag *d)
 {
 	size_t n;
-	char **names = source_dir_names(dirfd, &n);
+	char **names;
 	struct stat st;
 
+	if (source_dir_list(dirfd, &names, &n) == -1) {
+		diag_add(d, DIAG_ERROR, dlrel, "%s: read folder: %s", prefix[0] ? prefix : ".",
+		    strerror(errno));
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		char *rel = prefix[0] ? xasprintf("%s/%s", prefix, names[i]) : xstrdup(names[i]);
 		int sub;
 
 		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-			if ((sub = fs_open_subdir(dirfd, names[i], FS_SUBDIR_OPEN, NULL)) != -1) {
+			if ((sub = fs_open_subdir(dirfd, names[i], FS_SUBDIR_OPEN, NULL)) == -1) {
+				diag_add(d, DIAG_ERROR, dlrel, "%s: %s", rel, strerror(errno));
+			} else {
 				verify_unrecorded(sub, dlrel, rel, hl, vs, d);
 				close(sub);
 			}
@@ -599,8 +630,11 @@ verify_one(struct chan *c, const char *name, struct verify_stats *vs, struct dia
 		goto out;
 	}
 	if ((fd = fs_open_subdir(c->dlfd, dlrel, FS_SUBDIR_OPEN, NULL)) == -1) {
-		diag_add(d, DIAG_ERROR, dlrel, "folder missing (recorded in %s)", name);
-		vs->missing += hl.count;
+		int missing = errno == ENOENT;
+
+		diag_add(d, DIAG_ERROR, dlrel, "%s (recorded in %s)",
+		    missing ? "folder missing" : strerror(errno), name);
+		*(missing ? &vs->missing : &vs->unreadable) += hl.count;
 		goto out;
 	}
 	for (size_t i = 0; i < hl.count; i++)
@@ -620,9 +654,13 @@ static void
 verify_norecord(struct chan *c, struct diag *d)
 {
 	size_t n;
-	char **names = source_dir_names(c->dlfd, &n);
+	char **names;
 	struct stat st;
 
+	if (source_dir_list(c->dlfd, &names, &n) == -1) {
+		diag_add(d, DIAG_ERROR, STORE_DOWNLOAD_DIR, "read folder: %s", strerror(errno));
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		char *h = hk_hashes_rel(names[i]);
 
@@ -643,7 +681,8 @@ housekeeping_verify(const struct imp_opts *o, struct report *r)
 
 	if (hk_open(o, &c, r) == -1)
 		return IMP_EXIT_IO;
-	names = source_dir_names(c.hashfd, &n);
+	if (source_dir_list(c.hashfd, &names, &n) == -1)
+		diag_add(r->diag, DIAG_ERROR, STORE_HASHES_DIR, "read folder: %s", strerror(errno));
 	for (size_t i = 0; i < n; i++)
 		verify_one(&c, names[i], &vs, r->diag);
 	source_names_free(names, n);

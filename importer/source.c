@@ -197,15 +197,6 @@ source_dir_list(int dirfd, char ***namesp, size_t *countp)
 	return 0;
 }
 
-char **
-source_dir_names(int dirfd, size_t *countp)
-{
-	char **names;
-
-	source_dir_list(dirfd, &names, countp);
-	return names;
-}
-
 /* Calls fn for each non-hidden subfolder of dirfd, in name order. */
 static void
 each_subdir(int dirfd, const char *rel, struct diag *d,

@@ -29,9 +29,6 @@ void source_scan(int dirfd, const char *rel, const char *name, const char *archi
  * Returns 0, or -1 (errno set, nothing listed) when the folder cannot be
  * read wholly: a partial list never passes for the whole. */
 int source_dir_list(int dirfd, char ***names, size_t *countp);
-/* The same without the error: NULL and a count of 0 for an unreadable
- * folder too (prefer source_dir_list()). */
-char **source_dir_names(int dirfd, size_t *countp);
 void source_names_free(char **names, size_t n);
 
 /* "130001.tar.gz" -> "130001" (the caller frees). */
