@@ -76,8 +76,6 @@ archive_path_check(const char *path, char *out, size_t outsz, const char **why)
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		int s;
 
-		if (len == 0 && end != NULL && end[1] == '\0')
-			break;	/* trailing '/' of a folder */
 		if (len == 1 && p[0] == '.')
 			return (*why = "\".\" inside path", ARCHIVE_PATH_BAD);
 		if ((s = archive_segment_check(p, len, why)) == ARCHIVE_PATH_BAD)
@@ -98,6 +96,45 @@ archive_path_check(const char *path, char *out, size_t outsz, const char **why)
 		return (*why = "empty path", ARCHIVE_PATH_BAD);
 	out[olen] = '\0';
 	return st;
+}
+
+/* Only files and folders are extracted. */
+static const char *
+archive_type_refusal(unsigned type, int is_hardlink)
+{
+	if (is_hardlink)
+		return "hard link refused";
+	switch (type) {
+	case S_IFREG:
+	case S_IFDIR:
+		return NULL;
+	case S_IFLNK:
+		return "symbolic link refused";
+	case S_IFCHR:
+	case S_IFBLK:
+		return "device refused";
+	default:
+		return "special file refused";
+	}
+}
+
+enum archive_verdict
+archive_entry_verdict(const char *path, unsigned type, int is_hardlink, char *out,
+    size_t outsz, const char **why)
+{
+	enum archive_path_status st = archive_path_check(path, out, outsz, why);
+
+	if (st == ARCHIVE_PATH_ROOT && type != S_IFDIR)
+		return (*why = "the archive's top entry is not a folder", ARCHIVE_VERDICT_REFUSE);
+	if (st == ARCHIVE_PATH_ROOT)
+		return ARCHIVE_VERDICT_NONE;
+	if (st == ARCHIVE_PATH_BAD)
+		return ARCHIVE_VERDICT_REFUSE;
+	if ((*why = archive_type_refusal(type, is_hardlink)) != NULL)
+		return ARCHIVE_VERDICT_REFUSE;
+	if (st == ARCHIVE_PATH_SKIP)
+		return (*why = "hidden entry skipped", ARCHIVE_VERDICT_SKIP);
+	return type == S_IFREG ? ARCHIVE_VERDICT_FILE : ARCHIVE_VERDICT_DIR;
 }
 
 int
@@ -243,31 +280,11 @@ out:
 	return rc;
 }
 
-static const char *
-extract_type_refusal(struct archive_entry *e)
-{
-	if (archive_entry_hardlink(e) != NULL)
-		return "hard link refused";
-	switch (archive_entry_filetype(e)) {
-	case AE_IFREG:
-	case AE_IFDIR:
-		return NULL;
-	case AE_IFLNK:
-		return "symbolic link refused";
-	case AE_IFCHR:
-	case AE_IFBLK:
-		return "device refused";
-	default:
-		return "special file refused";
-	}
-}
-
 static int
 extract_entry(struct extract *x, struct archive_entry *e, struct errbuf *err)
 {
 	const char *name = archive_entry_pathname(e), *why;
 	char rel[ARCHIVE_PATH_MAX + 1];
-	enum archive_path_status st;
 	size_t file_len;
 	int fd;
 
@@ -276,26 +293,21 @@ extract_entry(struct extract *x, struct archive_entry *e, struct errbuf *err)
 	if (++x->entries > x->lim->max_entries && (x->limit_hit = 1))
 		return errbuf_set(err, "archive has more than %llu entries",
 		    (unsigned long long)x->lim->max_entries);
-	st = archive_path_check(name, rel, sizeof(rel), &why);
-	if (st == ARCHIVE_PATH_ROOT) {
-		if (archive_entry_filetype(e) != AE_IFDIR)
-			extract_diag(x, DIAG_ERROR, name, "the archive's top entry is not a folder");
+	switch (archive_entry_verdict(name, archive_entry_filetype(e),
+	    archive_entry_hardlink(e) != NULL, rel, sizeof(rel), &why)) {
+	case ARCHIVE_VERDICT_NONE:
 		return 0;
-	}
-	if (st == ARCHIVE_PATH_BAD) {
+	case ARCHIVE_VERDICT_REFUSE:
 		extract_diag(x, DIAG_ERROR, name, why);
 		return 0;
-	}
-	if ((why = extract_type_refusal(e)) != NULL) {
-		extract_diag(x, DIAG_ERROR, name, why);
+	case ARCHIVE_VERDICT_SKIP:
+		extract_diag(x, DIAG_WARNING, name, why);
 		return 0;
-	}
-	if (st == ARCHIVE_PATH_SKIP) {
-		extract_diag(x, DIAG_WARNING, name, "hidden entry skipped");
-		return 0;
-	}
-	if (archive_entry_filetype(e) == AE_IFREG)
+	case ARCHIVE_VERDICT_FILE:
 		return extract_file(x, rel, err);
+	case ARCHIVE_VERDICT_DIR:
+		break;
+	}
 	if ((fd = extract_mkdirs(x->dstdir, rel, 1, &file_len)) == -1 && errno == ENOTDIR) {
 		extract_not_folder(x, rel, file_len);
 		return 0;

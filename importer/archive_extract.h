@@ -46,11 +46,31 @@ enum archive_path_status {
 };
 
 /* Checks an entry name and writes its canonical relative form to out
- * ("./a//b/" -> refused for the empty segment; "./a/b/" -> "a/b"; "./"
- * alone -> ARCHIVE_PATH_ROOT).  Pure.
+ * ("./a//b/" and "a//" -> refused for the empty segment; "./a/b/" ->
+ * "a/b": one trailing '/' marks a folder; "./" alone -> ARCHIVE_PATH_ROOT).
+ * Pure.
  * On ARCHIVE_PATH_BAD, *why says what is wrong. */
 enum archive_path_status archive_path_check(const char *path, char *out, size_t outsz,
     const char **why);
+
+/* What to do with one archive entry. */
+enum archive_verdict {
+	ARCHIVE_VERDICT_FILE,		/* write the file `out` */
+	ARCHIVE_VERDICT_DIR,		/* make the folder `out` */
+	ARCHIVE_VERDICT_NONE,		/* the archive's own top folder: nothing to do */
+	ARCHIVE_VERDICT_SKIP,		/* hidden: a warning (*why), nothing written */
+	ARCHIVE_VERDICT_REFUSE		/* an error (*why), nothing written */
+};
+
+/* Judges an entry from its name, its file type (the S_IFMT bits, as
+ * archive_entry_filetype() gives them) and whether it is a hard link: the
+ * name's rules of archive_path_check(), then the type's (only files and
+ * folders; links, devices, FIFOs and sockets refused), then hidden names
+ * skipped; a top entry ("./") must be a folder.  `out` receives the
+ * canonical name for FILE, DIR and SKIP.  *why is set for SKIP and REFUSE,
+ * NULL otherwise.  Pure. */
+enum archive_verdict archive_entry_verdict(const char *path, unsigned type, int is_hardlink,
+    char *out, size_t outsz, const char **why);
 
 /* Does the file at `path` look like an archive libarchive can read? */
 int archive_is_archive(const char *path);

@@ -1,30 +1,39 @@
 /*
- * fuzz_archive_path: libFuzzer harness of archive_path_check(), the pure
- * function that judges an archive entry's name before anything is written
- * (archive_extract.h).  The input, up to its first NUL, is an entry name.
+ * fuzz_archive_path: libFuzzer harness of archive_path_check() and
+ * archive_entry_verdict(), the pure functions that judge an archive entry
+ * before anything is written (archive_extract.h).  The input, up to its
+ * first NUL, is an entry name; the byte after that NUL, when there is one,
+ * gives the entry's type (its low bits) and whether it is a hard link (0x80).
  *
  * The contract checked on every input:
  *  - an accepted name (OK or SKIP) comes out canonical: not empty, relative,
  *    at most ARCHIVE_PATH_MAX bytes, every segment non-empty, not "." nor
  *    "..", at most 255 bytes, free of backslashes and control characters;
  *    so joined below a folder it can never leave it;
- *  - it is the input without its leading "./" pairs and its trailing '/'
- *    (nothing else is rewritten; "a//" is accepted as "a" although "a///"
- *    and "a//b" are refused for their empty segment: harmless, the output
- *    has none, so tolerated here), SKIP exactly when a segment starts with
- *    '.' or is "__MACOSX", and checking it again gives the same verdict;
+ *  - it is the input without its leading "./" pairs and at most one
+ *    trailing '/' (nothing else is rewritten: "a//", like "a//b", is
+ *    refused for its empty segment), SKIP exactly when a segment starts
+ *    with '.' or is "__MACOSX", and checking it again gives the same
+ *    verdict;
  *  - ROOT only for "./" pairs with an optional final ".";
  *  - a refusal says why; an acceptance does not;
  *  - an ASCII name made of valid segments (the reference model below) is
  *    accepted;
  *  - the output buffer is never overrun, whatever its size (the calls with
- *    an exact-size and a tiny heap buffer let ASan see every byte).
+ *    an exact-size and a tiny heap buffer let ASan see every byte);
+ *  - the entry's verdict follows from the name's: a top entry ("./") is
+ *    nothing to do when it is a folder and refused otherwise; a refused
+ *    name is refused for the same reason; then hard links and every type
+ *    but files and folders are refused; then hidden names are skipped; a
+ *    file is written and a folder made under the name's canonical form.
+ *    A reason is given exactly for SKIP and REFUSE.
  */
 #include "config.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "archive_extract.h"
 
@@ -99,8 +108,9 @@ check_accepted(const char *path, const char *out, enum archive_path_status st,
 		abort();	/* "..", ".", empty, backslash, control character */
 	if ((st == ARCHIVE_PATH_SKIP) != (hidden == 1))
 		abort();
-	/* Only the leading "./" pairs and trailing slashes are removed. */
-	if (strncmp(rest, out, olen) != 0 || strspn(rest + olen, "/") != strlen(rest + olen))
+	/* Only the leading "./" pairs and one trailing slash are removed. */
+	if (strncmp(rest, out, olen) != 0 || strlen(rest + olen) > 1 ||
+	    (rest[olen] != '\0' && rest[olen] != '/'))
 		abort();
 	if (archive_path_check(out, again, sizeof(again), &why2) != st || strcmp(again, out) != 0)
 		abort();
@@ -154,12 +164,52 @@ check_sized(const char *path, size_t outsz, enum archive_path_status full, const
 	return st;
 }
 
+/* The types an entry may have: the two extracted, the refused ones, and
+ * values libarchive never gives. */
+static const unsigned entry_types[] = {
+	S_IFREG, S_IFDIR, S_IFLNK, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK, 0, 0170000, 1,
+};
+
+/* archive_entry_verdict() against the name's verdict `st` (and `out`). */
+static void
+check_verdict(const char *path, enum archive_path_status st, const char *pathwhy,
+    const char *pathout, uint8_t sel)
+{
+	unsigned type = entry_types[(sel & 0x7f) % (sizeof(entry_types) / sizeof(entry_types[0]))];
+	int hardlink = (sel & 0x80) != 0, kept = type == S_IFREG || type == S_IFDIR;
+	char out[ARCHIVE_PATH_MAX + 1];
+	enum archive_verdict v, want;
+	const char *why = (const char *)1;
+
+	v = archive_entry_verdict(path, type, hardlink, out, sizeof(out), &why);
+	if (st == ARCHIVE_PATH_ROOT)
+		want = type == S_IFDIR ? ARCHIVE_VERDICT_NONE : ARCHIVE_VERDICT_REFUSE;
+	else if (st == ARCHIVE_PATH_BAD || hardlink || !kept)
+		want = ARCHIVE_VERDICT_REFUSE;
+	else if (st == ARCHIVE_PATH_SKIP)
+		want = ARCHIVE_VERDICT_SKIP;
+	else
+		want = type == S_IFREG ? ARCHIVE_VERDICT_FILE : ARCHIVE_VERDICT_DIR;
+	if (v != want)
+		abort();
+	if ((why != NULL) != (v == ARCHIVE_VERDICT_SKIP || v == ARCHIVE_VERDICT_REFUSE))
+		abort();
+	if (why != NULL && why[0] == '\0')
+		abort();
+	if (st == ARCHIVE_PATH_BAD && strcmp(why, pathwhy) != 0)
+		abort();
+	if ((v == ARCHIVE_VERDICT_FILE || v == ARCHIVE_VERDICT_DIR || v == ARCHIVE_VERDICT_SKIP) &&
+	    strcmp(out, pathout) != 0)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *path = malloc(size + 1), out[ARCHIVE_PATH_MAX + 1];
 	enum archive_path_status st;
 	const char *why = (const char *)1;
+	size_t namelen;
 
 	memcpy(path, data, size);
 	path[size] = '\0';	/* libarchive names are C strings */
@@ -183,6 +233,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	default:
 		abort();
 	}
+	namelen = strlen(path);
+	check_verdict(path, st, why, out, namelen + 1 < size ? data[namelen + 1] : 0);
 	if (st != ARCHIVE_PATH_ROOT && model_root(path))
 		abort();
 	if (model_accepts(path) && st != ARCHIVE_PATH_OK && st != ARCHIVE_PATH_SKIP)

@@ -36,6 +36,10 @@ static const struct path_case path_cases[] = {
 	{ "dotdot last", "a/..", ARCHIVE_PATH_BAD, NULL },
 	{ "dot inside", "a/./b", ARCHIVE_PATH_BAD, NULL },
 	{ "empty segment", "a//b", ARCHIVE_PATH_BAD, NULL },
+	{ "empty last segment (a//)", "a//", ARCHIVE_PATH_BAD, NULL },
+	{ "empty last segments (a///)", "a///", ARCHIVE_PATH_BAD, NULL },
+	{ "one trailing slash", "a/", ARCHIVE_PATH_OK, "a" },
+	{ "./ then an empty segment", ".//", ARCHIVE_PATH_BAD, NULL },
 	{ "backslash", "a\\..\\b", ARCHIVE_PATH_BAD, NULL },
 	{ "control char", "a\nb", ARCHIVE_PATH_BAD, NULL },
 	{ "DEL", "a/b\x7f", ARCHIVE_PATH_BAD, NULL },
@@ -64,6 +68,62 @@ test_paths(void)
 
 		tap_ok(st == c->want && (c->out == NULL || strcmp(out, c->out) == 0),
 		    "path: %s", c->name);
+	}
+}
+
+struct verdict_case {
+	const char *name;
+	const char *path;
+	unsigned type;
+	int hardlink;
+	enum archive_verdict want;
+	const char *out;	/* FILE, DIR and SKIP */
+	const char *why;	/* SKIP and REFUSE: a substring */
+};
+
+static const struct verdict_case verdict_cases[] = {
+	{ "file", "130001/ip222.bin", S_IFREG, 0, ARCHIVE_VERDICT_FILE, "130001/ip222.bin", NULL },
+	{ "folder", "./130001/arm/", S_IFDIR, 0, ARCHIVE_VERDICT_DIR, "130001/arm", NULL },
+	{ "top folder ./", "./", S_IFDIR, 0, ARCHIVE_VERDICT_NONE, NULL, NULL },
+	{ "top folder .", ".", S_IFDIR, 0, ARCHIVE_VERDICT_NONE, NULL, NULL },
+	{ "top entry a file", "./", S_IFREG, 0, ARCHIVE_VERDICT_REFUSE, NULL,
+	  "top entry is not a folder" },
+	{ "top entry a symlink", ".", S_IFLNK, 0, ARCHIVE_VERDICT_REFUSE, NULL,
+	  "top entry is not a folder" },
+	{ "symlink", "130001/l", S_IFLNK, 0, ARCHIVE_VERDICT_REFUSE, NULL, "symbolic link" },
+	{ "hard link", "130001/h", S_IFREG, 1, ARCHIVE_VERDICT_REFUSE, NULL, "hard link" },
+	{ "hard link to a folder", "130001/h", S_IFDIR, 1, ARCHIVE_VERDICT_REFUSE, NULL,
+	  "hard link" },
+	{ "character device", "130001/c", S_IFCHR, 0, ARCHIVE_VERDICT_REFUSE, NULL, "device" },
+	{ "block device", "130001/b", S_IFBLK, 0, ARCHIVE_VERDICT_REFUSE, NULL, "device" },
+	{ "FIFO", "130001/f", S_IFIFO, 0, ARCHIVE_VERDICT_REFUSE, NULL, "special file" },
+	{ "socket", "130001/s", S_IFSOCK, 0, ARCHIVE_VERDICT_REFUSE, NULL, "special file" },
+	{ "no type", "130001/n", 0, 0, ARCHIVE_VERDICT_REFUSE, NULL, "special file" },
+	{ "bad name before the type", "../x", S_IFLNK, 0, ARCHIVE_VERDICT_REFUSE, NULL, "\"..\"" },
+	{ "empty segment", "a//", S_IFDIR, 0, ARCHIVE_VERDICT_REFUSE, NULL, "empty path segment" },
+	{ "hidden file", "130001/.DS_Store", S_IFREG, 0, ARCHIVE_VERDICT_SKIP,
+	  "130001/.DS_Store", "hidden" },
+	{ "hidden folder", "__MACOSX/", S_IFDIR, 0, ARCHIVE_VERDICT_SKIP, "__MACOSX", "hidden" },
+	{ "hidden symlink is refused, not skipped", "130001/.l", S_IFLNK, 0,
+	  ARCHIVE_VERDICT_REFUSE, NULL, "symbolic link" },
+};
+
+static void
+test_verdicts(void)
+{
+	for (size_t i = 0; i < sizeof(verdict_cases) / sizeof(verdict_cases[0]); i++) {
+		const struct verdict_case *c = &verdict_cases[i];
+		char out[ARCHIVE_PATH_MAX + 1] = "";
+		const char *why = "unset";
+		enum archive_verdict v = archive_entry_verdict(c->path, c->type, c->hardlink, out,
+		    sizeof(out), &why);
+		int ok = v == c->want && (c->out == NULL || strcmp(out, c->out) == 0);
+
+		if (c->why == NULL)
+			ok = ok && why == NULL;
+		else
+			ok = ok && why != NULL && strstr(why, c->why) != NULL;
+		tap_ok(ok, "verdict: %s", c->name);
 	}
 }
 
@@ -289,6 +349,7 @@ main(void)
 	char dir[] = "/tmp/test_archive_extract.XXXXXX";
 
 	test_paths();
+	test_verdicts();
 	if (mkdtemp(dir) == NULL)
 		return 99;
 	test_good(dir);
