@@ -357,10 +357,9 @@ archive_extract(const char *path, int dstdir, const struct archive_limits *lim,
 	struct archive_entry *e;
 	int r, rc = -1;
 
-	x.h = hasher_create();
 	x.buf = xmalloc(COPY_HASH_BUFSIZE);
 	x.shown = utf8_escape(path);
-	if (extract_open(&x, path, err) == -1)
+	if ((x.h = hasher_create(err)) == NULL || extract_open(&x, path, err) == -1)
 		goto out;
 	while ((r = archive_read_next_header(x.a, &e)) != ARCHIVE_EOF) {
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {

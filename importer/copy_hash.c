@@ -26,14 +26,15 @@ struct hasher {
 };
 
 struct hasher *
-hasher_create(void)
+hasher_create(struct errbuf *err)
 {
 	struct hasher *h = xcalloc(1, sizeof(*h));
 
 	if ((h->ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
-		fprintf(stderr, "OpenSSL: cannot initialise sha256\n");
-		abort();
+		errbuf_set(err, "OpenSSL: cannot initialise sha256");
+		hasher_free(h);
+		return NULL;
 	}
 	return h;
 }
@@ -211,11 +212,14 @@ static int
 copy_hash_fds(int in, int out, const char *dst, char hex[SHA256_HEX_LEN + 1],
     uint64_t *size, struct errbuf *err)
 {
-	struct hasher *h = hasher_create();
+	struct hasher *h = hasher_create(err);
 	char *buf = xmalloc(COPY_HASH_BUFSIZE);
 	uint64_t total = 0, started = 0;
 	ssize_t n;
 	int rc = -1;
+
+	if (h == NULL)
+		goto out;
 
 	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
 	while ((n = read(in, buf, COPY_HASH_BUFSIZE)) != 0) {

@@ -64,7 +64,9 @@ void copy_hash_set_progress(copy_progress_fn *fn, void *arg);
 
 /* A streaming sha256. */
 struct hasher;
-struct hasher *hasher_create(void);
+/* A sha256 hasher (hasher_free() frees it), or NULL with err set when
+ * OpenSSL cannot give one. */
+struct hasher *hasher_create(struct errbuf *err);
 void hasher_update(struct hasher *h, const void *data, size_t len);
 /* Writes 64 hex digits and a NUL; the hasher can be reused afterwards. */
 void hasher_final(struct hasher *h, char hex[SHA256_HEX_LEN + 1]);

@@ -323,7 +323,7 @@ catalog_create(void)
 
 	cat->root = json_object();
 	if (cat->root == NULL)
-		abort();
+		xalloc_failed("a JSON object");
 	return cat;
 }
 
@@ -410,7 +410,7 @@ catalog_dump(const struct catalog *cat)
 
 	text = json_dumps(cat->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (text == NULL)
-		abort();
+		xalloc_failed("catalog.json text");
 	nl = xasprintf("%s\n", text);
 	free(text);
 	return nl;
@@ -535,7 +535,7 @@ catalog_change(struct catalog *cat, int (*change)(json_t *, void *), void *arg,
 	json_t *copy = json_deep_copy(cat->root);
 
 	if (copy == NULL)
-		abort();
+		xalloc_failed("a copy of the catalog");
 	if (change(copy, arg) == -1 || catalog_check(copy, err) == -1) {
 		json_decref(copy);
 		return -1;
@@ -653,7 +653,7 @@ catalog_do_merge(json_t *root, void *varg)
 	if (!json_is_object(item))
 		return errbuf_set(arg->err, "%s.%s: expected an object", arg->a, arg->b);
 	if (json_object_update(item, arg->fields) == -1)
-		abort();
+		xalloc_failed("merged JSON fields");
 	return 0;
 }
 
@@ -689,7 +689,7 @@ catalog_do_item_fields(json_t *root, void *varg)
 		return errbuf_set(arg->err, "builds.%s.item_fields.%s: expected an object",
 		    arg->a, arg->b);
 	if (json_object_update(f, arg->fields) == -1)
-		abort();
+		xalloc_failed("merged JSON fields");
 	return 0;
 }
 

@@ -481,8 +481,11 @@ index_parse(enum index_kind kind, const char *buf, size_t len, const char *what,
 	int rc = -1;
 
 	*out = NULL;
-	if (kind >= INDEX_KIND_COUNT)
-		abort();
+	if (kind >= INDEX_KIND_COUNT) {
+		diag_add(d, DIAG_ERROR, what != NULL ? what : "index", "unknown index kind %d",
+		    (int)kind);
+		return -1;
+	}
 	if (what == NULL)
 		c.what = ip_kinds[kind].file;
 	if (lim != NULL && lim->max_bytes != 0)

@@ -500,7 +500,7 @@ index_write_json(int dlfd, const char *name, json_t *doc, struct errbuf *err)
 
 	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (text == NULL)
-		abort();
+		xalloc_failed("an index's text");
 	out = xasprintf("%s\n", text);
 	free(text);
 	len = strlen(out);

@@ -12,6 +12,12 @@
 #include "log.h"
 #include "xmalloc.h"
 
+void
+xalloc_failed(const char *what)
+{
+	fatalx("out of memory: %s", what);
+}
+
 void *
 xmalloc(size_t size)
 {

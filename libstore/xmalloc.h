@@ -15,5 +15,9 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* Returns a newly allocated formatted string; the caller frees it. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The out-of-memory end of the x* wrappers, for a library's allocation that
+ * failed (jansson's, OpenSSL's): logs "out of memory: <what>" and exits.
+ * The only way library code may stop the program. */
+void xalloc_failed(const char *what) __attribute__((noreturn));
 
 #endif

@@ -344,6 +344,12 @@ main(void)
 	    "problems name the index as the caller gives it");
 	index_doc_free(doc);
 	diag_free(d);
+	d = diag_create();
+	doc = (struct index_doc *)d;
+	tap_ok(index_parse(INDEX_KIND_COUNT, "{}", 2, NULL, NULL, &doc, d) == -1 && doc == NULL &&
+	    d->errors == 1 && strstr(d->entries[0].message, "unknown index kind") != NULL,
+	    "an unknown kind is an error, not an abort");
+	diag_free(d);
 	tap_str_eq(index_kind_file(INDEX_PHONEPLATFORM), "phoneplatform.json", "index file names");
 	tap_str_eq(index_kind_platform_dir(INDEX_LINUX), "app-platform", "platform folders");
 	tap_ok(index_kind_platform_dir(INDEX_FIRMWARE) == NULL, "no platform folder for firmware");
