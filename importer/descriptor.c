@@ -3,11 +3,9 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "descriptor.h"
 #include "fs_open.h"
@@ -288,17 +286,14 @@ descriptor_read(int dirfd, const char *path, struct descriptor *out, struct errb
 {
 	char *buf = NULL;
 	size_t len = 0;
-	int fd, rc = -1;
+	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	out->kind = KIND_NONE;
-	if ((fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return errbuf_set_errno(err, "%s", path);
-	if (fs_read_all(fd, DESCRIPTOR_MAX_BYTES, &buf, &len, err) == 0)
+	if (fs_read_at(dirfd, path, O_NOFOLLOW, DESCRIPTOR_MAX_BYTES, &buf, &len, err) == 0)
 		rc = descriptor_parse(buf, len, out, err);
 	if (rc == -1)
 		errbuf_prefix(err, "%s", path);
-	close(fd);
 	free(buf);
 	return rc;
 }

@@ -72,15 +72,9 @@ static char *
 hk_read_file(int dirfd, const char *name, size_t *lenp, struct errbuf *err)
 {
 	char *buf = NULL;
-	int fd;
 
-	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		errbuf_set_errno(err, "open");
+	if (fs_read_at(dirfd, name, O_NOFOLLOW, HK_READ_MAX, &buf, lenp, err) == -1)
 		return NULL;
-	}
-	if (fs_read_all(fd, HK_READ_MAX, &buf, lenp, err) == -1)
-		buf = NULL;
-	close(fd);
 	return buf;
 }
 

@@ -202,6 +202,20 @@ fs_errno_http_status(int err)
 }
 
 int
+fs_read_at(int dirfd, const char *name, int oflags, size_t max, char **buf, size_t *len,
+    struct errbuf *err)
+{
+	int fd, rc;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | oflags);
+	if (fd == -1)
+		return errbuf_set(err, "%s", strerror(errno));
+	rc = fs_read_all(fd, max, buf, len, err);
+	close(fd);
+	return rc;
+}
+
+int
 fs_read_all(int fd, size_t max, char **buf, size_t *len, struct errbuf *err)
 {
 	struct stat st;

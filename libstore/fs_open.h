@@ -42,6 +42,11 @@ DIR *fs_opendir_at(int dirfd);
  * a regular file", "longer than N bytes", "fstat: ..." or "read: ...").
  * The one whole-file reader of the project. */
 int fs_read_all(int fd, size_t max, char **buf, size_t *len, struct errbuf *err);
+/* The same for the file dirfd/name, opened O_RDONLY | O_NONBLOCK | O_NOCTTY
+ * | O_CLOEXEC and `oflags` (e.g. O_NOFOLLOW).  err does not name the file
+ * (open(2)'s errno text, or fs_read_all()'s): the caller does. */
+int fs_read_at(int dirfd, const char *name, int oflags, size_t max, char **buf, size_t *len,
+    struct errbuf *err);
 
 /* How fs_open_subdir() treats a missing folder. */
 enum fs_subdir_mode {

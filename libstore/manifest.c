@@ -4,10 +4,8 @@
  */
 #include "config.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fs_open.h"
 #include "manifest.h"
@@ -149,14 +147,11 @@ manifest_read_mode(int dirfd, const char *name, struct manifest *out, int *lenie
 {
 	char *buf = NULL;
 	size_t len = 0;
-	int fd, rc = -1;
+	int rc = -1;
 
 	out->names = NULL;
 	out->count = 0;
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1)
-		return errbuf_set_errno(err, "%s", name);
-	if (fs_read_all(fd, MANIFEST_MAX_BYTES, &buf, &len, err) == -1)
+	if (fs_read_at(dirfd, name, 0, MANIFEST_MAX_BYTES, &buf, &len, err) == -1)
 		goto out;
 	if (manifest_parse(buf, len, out, err) == -1) {
 		if (lenient != NULL && manifest_parse_lenient(buf, len, out) == 0)
@@ -168,7 +163,6 @@ out:
 	if (rc == -1)
 		errbuf_prefix(err, "%s", name);
 	free(buf);
-	close(fd);
 	return rc;
 }
 

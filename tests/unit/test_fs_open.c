@@ -19,7 +19,7 @@
 static char dir[] = "/tmp/test_fs_open.XXXXXX";
 
 /* The scratch folder: "file" (5 bytes), "empty", "folder/", "link" ->
- * folder, "dangling" -> nowhere. */
+ * folder, "dangling" -> nowhere, "filelink" -> file, "fifo". */
 static int
 scratch(void)
 {
@@ -33,7 +33,8 @@ scratch(void)
 	if ((fd = openat(dfd, "empty", O_WRONLY | O_CREAT, 0644)) == -1 || close(fd) == -1)
 		return -1;
 	if (mkdirat(dfd, "folder", 0755) == -1 || symlinkat("folder", dfd, "link") == -1 ||
-	    symlinkat("nowhere", dfd, "dangling") == -1)
+	    symlinkat("nowhere", dfd, "dangling") == -1 ||
+	    symlinkat("file", dfd, "filelink") == -1 || mkfifoat(dfd, "fifo", 0644) == -1)
 		return -1;
 	return dfd;
 }
@@ -73,6 +74,51 @@ check_read(int dfd, const struct read_case *c)
 		ok = len == strlen(c->text) && strcmp(buf, c->text) == 0;
 	else
 		ok = strstr(err.msg, c->err) != NULL;
+	if (!ok) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "rc %d, error \"%s\"", rc, err.msg);
+		tap_diag(msg);
+	}
+	free(buf);
+	return ok;
+}
+
+struct read_at_case {
+	const char *name;
+	const char *file;
+	int oflags;
+	size_t max;
+	int rc;
+	const char *text;	/* when rc == 0 */
+	const char *err;	/* the whole message when rc == -1 */
+};
+
+static const struct read_at_case read_at_cases[] = {
+	{ "a file", "file", 0, 100, 0, "hello", NULL },
+	{ "a symlink followed", "filelink", 0, 100, 0, "hello", NULL },
+	{ "a symlink with O_NOFOLLOW", "filelink", O_NOFOLLOW, 100, -1, NULL,
+	  "Too many levels of symbolic links" },
+	{ "a missing file", "missing", 0, 100, -1, NULL, "No such file or directory" },
+	{ "a FIFO does not block", "fifo", 0, 100, -1, NULL, "not a regular file" },
+	{ "over the limit", "file", 0, 4, -1, NULL, "longer than 4 bytes" },
+};
+
+static int
+check_read_at(int dfd, const struct read_at_case *c)
+{
+	struct errbuf err = { "" };
+	char *buf = NULL;
+	size_t len = 99;
+	int rc, ok;
+
+	rc = fs_read_at(dfd, c->file, c->oflags, c->max, &buf, &len, &err);
+	if (rc != c->rc)
+		ok = 0;
+	else if (rc == 0)
+		ok = len == strlen(c->text) && strcmp(buf, c->text) == 0;
+	else
+		ok = strcmp(err.msg, c->err) == 0;
 	if (!ok) {
 		char msg[600];
 
@@ -178,6 +224,8 @@ main(void)
 	}
 	for (size_t i = 0; i < sizeof(read_cases) / sizeof(read_cases[0]); i++)
 		tap_ok(check_read(dfd, &read_cases[i]), "read_all: %s", read_cases[i].name);
+	for (size_t i = 0; i < sizeof(read_at_cases) / sizeof(read_at_cases[0]); i++)
+		tap_ok(check_read_at(dfd, &read_at_cases[i]), "read_at: %s", read_at_cases[i].name);
 	for (size_t i = 0; i < sizeof(subdir_cases) / sizeof(subdir_cases[0]); i++)
 		tap_ok(check_subdir(dfd, &subdir_cases[i]), "open_subdir: %s", subdir_cases[i].name);
 	test_write_all(dfd);
