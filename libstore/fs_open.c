@@ -205,13 +205,15 @@ int
 fs_read_at(int dirfd, const char *name, int oflags, size_t max, char **buf, size_t *len,
     struct errbuf *err)
 {
-	int fd, rc;
+	int fd, rc, saved;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | oflags);
 	if (fd == -1)
 		return errbuf_set(err, "%s", strerror(errno));
 	rc = fs_read_all(fd, max, buf, len, err);
+	saved = errno;
 	close(fd);
+	errno = saved;
 	return rc;
 }
 
@@ -226,9 +228,9 @@ fs_read_all(int fd, size_t max, char **buf, size_t *len, struct errbuf *err)
 	if (fstat(fd, &st) == -1)
 		return errbuf_set_errno(err, "fstat");
 	if (!S_ISREG(st.st_mode))
-		return errbuf_set(err, "not a regular file");
+		return (errno = EINVAL, errbuf_set(err, "not a regular file"));
 	if ((uintmax_t)st.st_size > max)
-		return errbuf_set(err, "longer than %zu bytes", max);
+		return (errno = EFBIG, errbuf_set(err, "longer than %zu bytes", max));
 	cap = (size_t)st.st_size + 1;
 	p = xmalloc(cap);
 	while ((n = read(fd, p + have, cap - have)) != 0) {
@@ -242,7 +244,7 @@ fs_read_all(int fd, size_t max, char **buf, size_t *len, struct errbuf *err)
 		have += (size_t)n;
 		if (have > max) {
 			free(p);
-			return errbuf_set(err, "longer than %zu bytes", max);
+			return (errno = EFBIG, errbuf_set(err, "longer than %zu bytes", max));
 		}
 		if (have == cap) {
 			cap *= 2;

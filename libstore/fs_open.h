@@ -38,13 +38,15 @@ DIR *fs_opendir_at(int dirfd);
 
 /* Reads the whole regular file fd (from its current offset) into *buf
  * (NUL-terminated, the caller frees it) and its length into *len.  A file
- * longer than `max` bytes is refused; returns 0, or -1 with err set ("not
- * a regular file", "longer than N bytes", "fstat: ..." or "read: ...").
- * The one whole-file reader of the project. */
+ * longer than `max` bytes is refused; returns 0, or -1 with err set and
+ * errno: "not a regular file" (EINVAL), "longer than N bytes" (EFBIG),
+ * "fstat: ..." or "read: ..." (their errno).  The one whole-file reader of
+ * the project. */
 int fs_read_all(int fd, size_t max, char **buf, size_t *len, struct errbuf *err);
 /* The same for the file dirfd/name, opened O_RDONLY | O_NONBLOCK | O_NOCTTY
  * | O_CLOEXEC and `oflags` (e.g. O_NOFOLLOW).  err does not name the file
- * (open(2)'s errno text, or fs_read_all()'s): the caller does. */
+ * (open(2)'s errno text, or fs_read_all()'s): the caller does.  errno is
+ * ENOENT only when there is no such file. */
 int fs_read_at(int dirfd, const char *name, int oflags, size_t max, char **buf, size_t *len,
     struct errbuf *err);
 

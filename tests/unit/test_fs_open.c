@@ -1,7 +1,7 @@
 /*
- * test_fs_open: the one whole-file reader (fs_read_at, fs_read_all), the one write loop
- * (fs_write_all) and the one subfolder opener (fs_open_subdir), from
- * tables of named cases in a scratch folder.
+ * test_fs_open: the one whole-file reader (fs_read_at, fs_read_all), the
+ * one write loop (fs_write_all) and the one subfolder opener
+ * (fs_open_subdir), from tables of named cases in a scratch folder.
  */
 #include "config.h"
 
@@ -47,19 +47,22 @@ struct read_at_case {
 	int rc;
 	const char *text;	/* when rc == 0 */
 	const char *err;	/* the whole message when rc == -1 */
+	int err_errno;		/* and errno */
 };
 
 static const struct read_at_case read_at_cases[] = {
-	{ "a file", "file", 0, 100, 0, "hello", NULL },
-	{ "a symlink followed", "filelink", 0, 100, 0, "hello", NULL },
+	{ "a file", "file", 0, 100, 0, "hello", NULL, 0 },
+	{ "a symlink followed", "filelink", 0, 100, 0, "hello", NULL, 0 },
 	{ "a symlink with O_NOFOLLOW", "filelink", O_NOFOLLOW, 100, -1, NULL,
-	  "Too many levels of symbolic links" },
-	{ "a missing file: open's error", "missing", 0, 100, -1, NULL, "No such file or directory" },
-	{ "a FIFO does not block", "fifo", 0, 100, -1, NULL, "not a regular file" },
-	{ "exactly the limit", "file", 0, 5, 0, "hello", NULL },
-	{ "one byte over the limit", "file", 0, 4, -1, NULL, "longer than 4 bytes" },
-	{ "an empty file", "empty", 0, 0, 0, "", NULL },
-	{ "a folder is not a regular file", "folder", 0, 100, -1, NULL, "not a regular file" },
+	  "Too many levels of symbolic links", ELOOP },
+	{ "a missing file: open's error", "missing", 0, 100, -1, NULL,
+	  "No such file or directory", ENOENT },
+	{ "a FIFO does not block", "fifo", 0, 100, -1, NULL, "not a regular file", EINVAL },
+	{ "exactly the limit", "file", 0, 5, 0, "hello", NULL, 0 },
+	{ "one byte over the limit", "file", 0, 4, -1, NULL, "longer than 4 bytes", EFBIG },
+	{ "an empty file", "empty", 0, 0, 0, "", NULL, 0 },
+	{ "a folder is not a regular file", "folder", 0, 100, -1, NULL, "not a regular file",
+	  EINVAL },
 };
 
 static int
@@ -70,13 +73,14 @@ check_read_at(int dfd, const struct read_at_case *c)
 	size_t len = 99;
 	int rc, ok;
 
+	errno = ENOENT;
 	rc = fs_read_at(dfd, c->file, c->oflags, c->max, &buf, &len, &err);
 	if (rc != c->rc)
 		ok = 0;
 	else if (rc == 0)
 		ok = len == strlen(c->text) && strcmp(buf, c->text) == 0;
 	else
-		ok = strcmp(err.msg, c->err) == 0;
+		ok = strcmp(err.msg, c->err) == 0 && errno == c->err_errno;
 	if (!ok) {
 		char msg[600];
 
