@@ -41,19 +41,12 @@ adopt_load(struct adopt *a, enum index_kind kind)
 	char *where = xasprintf("%s/%s", a->t->rel, file), *text = NULL;
 	struct index_doc *doc = NULL;
 	size_t len = 0;
-	int fd;
 
-	if ((fd = openat(a->t->fd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		if (errno != ENOENT)
-			diag_add(a->d, DIAG_ERROR, where, "%s", strerror(errno));
-		goto out;
-	}
-	if (fs_read_all(fd, INDEX_DEFAULT_MAX_BYTES, &text, &len, &a->err) == -1)
-		diag_add(a->d, DIAG_ERROR, where, "%s", a->err.msg);
-	else
+	if (fs_read_at(a->t->fd, file, O_NOFOLLOW, INDEX_DEFAULT_MAX_BYTES, &text, &len,
+	    &a->err) == 0)
 		index_parse(kind, text, len, where, NULL, &doc, a->d);
-	close(fd);
-out:
+	else if (errno != ENOENT)
+		diag_add(a->d, DIAG_ERROR, where, "%s", a->err.msg);
 	free(text);
 	free(where);
 	return doc;

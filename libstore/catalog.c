@@ -367,34 +367,19 @@ catalog_parse(const char *text, size_t len, const char *what, struct catalog **o
 	return catalog_adopt(root, what, out, err);
 }
 
-static int
-catalog_load_fd(int fd, const char *what, struct catalog **out, struct errbuf *err)
+int
+catalog_load_at(int dirfd, const char *name, struct catalog **out, struct errbuf *err)
 {
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
-	rc = fs_read_all(fd, SIZE_MAX, &text, &len, err);
-	close(fd);
-	if (rc == -1)
-		return errbuf_prefix(err, "%s", what);
-	rc = catalog_parse(text, len, what, out, err);
+	*out = NULL;
+	if (fs_read_at(dirfd, name, 0, SIZE_MAX, &text, &len, err) == -1)
+		return errno == ENOENT ? 0 : errbuf_prefix(err, "%s", name);
+	rc = catalog_parse(text, len, name, out, err);
 	free(text);
 	return rc;
-}
-
-int
-catalog_load_at(int dirfd, const char *name, struct catalog **out, struct errbuf *err)
-{
-	int fd;
-
-	*out = NULL;
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd == -1 && errno == ENOENT)
-		return 0;
-	if (fd == -1)
-		return errbuf_set_errno(err, "%s", name);
-	return catalog_load_fd(fd, name, out, err);
 }
 
 int
