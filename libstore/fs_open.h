@@ -10,6 +10,10 @@
  *
  * Returns a file descriptor (O_CLOEXEC added) or -1 with errno set; EXDEV
  * (or EACCES in the fallback) means "escapes the root" and maps to 403/404.
+ *
+ * Also the file-system helpers every part shares, one of each: the
+ * whole-file reader (fs_read_all, fs_read_at), the write loop
+ * (fs_write_all) and the subfolder opener (fs_open_subdir).
  */
 #ifndef STORESRV_FS_OPEN_H
 #define STORESRV_FS_OPEN_H
