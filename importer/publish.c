@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -40,6 +42,8 @@ struct txn {
 	unsigned nfiles;
 	unsigned ntrash;
 };
+
+static void txn_free(struct txn *t);
 
 static int
 open_dir_at(int dirfd, const char *name, int create, struct errbuf *err)
@@ -89,10 +93,12 @@ chan_check_target(struct chan *c, enum chan_create create, struct errbuf *err)
 	    create == CHAN_MUST_EXIST ? "" : "; --create-channel creates it");
 }
 
-int
-chan_open(struct chan *c, const char *root, const char *channel, enum chan_create create,
-    struct errbuf *err)
+/* Opens the channel; takes its lock when `lock` is set. */
+static int
+chan_open_with(struct chan *c, const char *root, const char *channel, enum chan_create create,
+    int lock, struct errbuf *err)
 {
+	struct stat st;
 	int make;
 
 	chan_init(c);
@@ -111,7 +117,13 @@ chan_open(struct chan *c, const char *root, const char *channel, enum chan_creat
 	if ((c->chanfd = open_dir_at(c->rootfd, channel, 0, err)) == -1 ||
 	    (c->stagefd = open_dir_at(c->rootfd, STORE_STAGING_DIR, 1, err)) == -1)
 		goto fail;
-	if ((c->lockfd = store_lock_channel(root, channel, 0, err)) == -1)
+	if (fstat(c->chanfd, &st) == -1) {
+		errbuf_set_errno(err, "%s", channel);
+		goto fail;
+	}
+	c->chan_dev = st.st_dev;
+	c->chan_ino = st.st_ino;
+	if (lock && chan_lock(c, err) == -1)
 		goto fail;
 	if ((c->dlfd = open_dir_at(c->chanfd, STORE_DOWNLOAD_DIR, make, err)) == -1 ||
 	    (c->hashfd = open_dir_at(c->chanfd, STORE_HASHES_DIR, 1, err)) == -1)
@@ -122,6 +134,47 @@ fail:
 	chan_discard_if_new(c);
 	chan_close(c);
 	return -1;
+}
+
+int
+chan_open(struct chan *c, const char *root, const char *channel, enum chan_create create,
+    struct errbuf *err)
+{
+	return chan_open_with(c, root, channel, create, 1, err);
+}
+
+int
+chan_open_unlocked(struct chan *c, const char *root, const char *channel,
+    enum chan_create create, struct errbuf *err)
+{
+	return chan_open_with(c, root, channel, create, 0, err);
+}
+
+int
+chan_lock(struct chan *c, struct errbuf *err)
+{
+	struct stat st;
+
+	if (c->lockfd != -1)
+		return 0;
+	if ((c->lockfd = store_lock_channel(c->root, c->channel, 0, err)) == -1)
+		return -1;
+	/* The channel opened may have been removed (a refused first publish
+	 * of another session) or replaced meanwhile. */
+	if (fstatat(c->rootfd, c->channel, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    st.st_dev != c->chan_dev || st.st_ino != c->chan_ino) {
+		chan_unlock(c);
+		return errbuf_set(err, "%s/%s: the channel was removed or replaced meanwhile",
+		    c->root, c->channel);
+	}
+	return 0;
+}
+
+void
+chan_unlock(struct chan *c)
+{
+	store_unlock(c->lockfd);
+	c->lockfd = -1;
 }
 
 void
@@ -156,29 +209,77 @@ chan_close(struct chan *c)
 	c->root = c->channel = NULL;
 }
 
+/* Creates and locks the hidden folder `tmp`.  Returns 0, 1 when a
+ * recovery deleted it before the lock was taken (try another name), -1. */
+static int
+txn_lock_new_dir(struct txn *t, int stagefd, const char *tmp, struct errbuf *err)
+{
+	struct stat a, b;
+
+	if (mkdirat(stagefd, tmp, 0755) == -1)
+		return errbuf_set_errno(err, "%s: create", tmp);
+	if ((t->fd = openat(stagefd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 1 : errbuf_set_errno(err, "%s", tmp);
+	if (flock(t->fd, LOCK_EX) == -1)
+		return errbuf_set_errno(err, "%s: flock", tmp);
+	if (fstat(t->fd, &a) == -1)
+		return errbuf_set_errno(err, "%s", tmp);
+	if (fstatat(stagefd, tmp, &b, AT_SYMLINK_NOFOLLOW) == -1 || a.st_ino != b.st_ino ||
+	    a.st_dev != b.st_dev) {
+		close(t->fd);
+		t->fd = -1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Creates the transaction folder under a hidden name, locks it, fills it,
+ * then gives it its name: recovery never sees a transaction folder before
+ * it is locked.  The name is <channel>+<pid>+<n>, n from an atomic counter,
+ * so threads of one process never pick the same one. */
+static int
+txn_create_dir(struct txn *t, int stagefd, struct errbuf *err)
+{
+	static atomic_uint counter;
+	char *tmp = NULL;
+	int rc = 1;
+
+	for (int tries = 0; rc == 1 && tries < 10; tries++) {
+		free(t->name);
+		free(tmp);
+		t->name = xasprintf("%s%c%ld%c%u", t->chan->channel, TXN_SEP, (long)getpid(),
+		    TXN_SEP, atomic_fetch_add(&counter, 1));
+		tmp = xasprintf(".%s", t->name);
+		rc = txn_lock_new_dir(t, stagefd, tmp, err);
+	}
+	if (rc == 1)
+		rc = errbuf_set(err, "%s: removed while being created", tmp);
+	if (rc == 0 && (t->infd = open_dir_at(t->fd, "in", 1, err)) == -1)
+		rc = -1;
+	if (rc == 0 && (mkdirat(t->fd, "files", 0755) == -1 ||
+	    mkdirat(t->fd, "trash", 0755) == -1 ||
+	    renameat(stagefd, tmp, stagefd, t->name) == -1))
+		rc = errbuf_set_errno(err, "%s: create", tmp);
+	if (rc == -1 && t->fd != -1)
+		tree_remove(stagefd, tmp, NULL);
+	free(tmp);
+	return rc;
+}
+
 struct txn *
 txn_begin(struct chan *c, struct errbuf *err)
 {
-	static unsigned counter;
 	struct txn *t = xcalloc(1, sizeof(*t));
 
 	t->chan = c;
 	t->fd = t->infd = -1;
-	t->name = xasprintf("%s%c%ld%c%u", c->channel, TXN_SEP, (long)getpid(), TXN_SEP,
-	    counter++);
 	t->plan = xstrdup("");
-	if ((t->fd = open_dir_at(c->stagefd, t->name, 1, err)) == -1 ||
-	    (t->infd = open_dir_at(t->fd, "in", 1, err)) == -1)
-		goto fail;
-	if (mkdirat(t->fd, "files", 0755) == -1 || mkdirat(t->fd, "trash", 0755) == -1) {
-		errbuf_set_errno(err, "%s: create", t->name);
-		goto fail;
+	if (txn_create_dir(t, c->stagefd, err) == -1) {
+		errbuf_prefix(err, "%s", STORE_STAGING_DIR);
+		txn_free(t);
+		return NULL;
 	}
 	return t;
-fail:
-	errbuf_prefix(err, "%s", STORE_STAGING_DIR);
-	txn_abort(t);
-	return NULL;
 }
 
 int
@@ -285,19 +386,27 @@ txn_unlink(struct txn *t, const char *chanrel)
 	free(line);
 }
 
+/* Frees the transaction; closing its folder ends its lock. */
+static void
+txn_free(struct txn *t)
+{
+	if (t->infd != -1)
+		close(t->infd);
+	if (t->fd != -1)
+		close(t->fd);
+	free(t->name);
+	free(t->plan);
+	free(t);
+}
+
 void
 txn_abort(struct txn *t)
 {
 	if (t == NULL)
 		return;
-	if (t->infd != -1)
-		close(t->infd);
-	if (t->fd != -1)
-		close(t->fd);
-	tree_remove(t->chan->stagefd, t->name, NULL);
-	free(t->name);
-	free(t->plan);
-	free(t);
+	if (t->fd != -1)	/* still locked: no recovery deletes it meanwhile */
+		tree_remove(t->chan->stagefd, t->name, NULL);
+	txn_free(t);
 }
 
 /* Opens the parent folder of dlrel below download/ (creating it) and
@@ -532,12 +641,7 @@ txn_commit(struct txn *t, struct diag *report, struct errbuf *err)
 	if (plan_apply(t->chan, t->fd, t->plan, report, err) == -1) {
 		errbuf_prefix(err, "committed transaction %s (the next run completes it)",
 		    t->name);
-		close(t->infd);
-		close(t->fd);
-		t->infd = t->fd = -1;
-		free(t->name);
-		free(t->plan);
-		free(t);
+		txn_free(t);	/* unlocked: the next recovery rolls it forward */
 		return -1;
 	}
 	unlinkat(t->fd, TXN_PLAN, 0);	/* done: never roll this forward again */
@@ -588,9 +692,27 @@ out:
 	return rc;
 }
 
-/* Finishes (when committed) and deletes one stale transaction; an entry
- * that is no folder is no transaction and is removed.  Errors name the
- * path. */
+/* Locks the transaction folder fd without waiting: 1 when locked, 0 when
+ * a live transaction (of this or another process) holds it, -1 (err). */
+static int
+recover_lock(int fd, const char *path, struct errbuf *err)
+{
+	int rc;
+
+	do
+		rc = flock(fd, LOCK_EX | LOCK_NB);
+	while (rc == -1 && errno == EINTR);
+	if (rc == 0)
+		return 1;
+	if (errno == EWOULDBLOCK)
+		return 0;
+	return errbuf_set_errno(err, "%s: flock", path);
+}
+
+/* Finishes (when committed) and deletes one dead transaction; a live one
+ * (its folder is locked by the session that owns it) is left alone.  An
+ * entry that is no folder is no transaction and is removed.  Errors name
+ * the path. */
 static int
 recover_txn(struct chan *c, const char *name, struct diag *report, struct errbuf *err)
 {
@@ -599,9 +721,14 @@ recover_txn(struct chan *c, const char *name, struct diag *report, struct errbuf
 
 	if ((fd = openat(c->stagefd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1 && errno != ENOTDIR) {
-		errbuf_set_errno(err, "%s", path);
+		if (errno == ENOENT)
+			rc = 0;		/* its owner finished meanwhile */
+		else
+			errbuf_set_errno(err, "%s", path);
 		goto out;
 	}
+	if (fd != -1 && (rc = recover_lock(fd, path, err)) != 1)
+		goto out;	/* 0: live, -1: error */
 	rc = fd == -1 ? 0 : plan_read(fd, path, &plan, err);
 	if (rc == 1) {
 		diag_add(report, DIAG_WARNING, name, "completing an interrupted publish");
@@ -620,6 +747,18 @@ out:
 	free(plan);
 	free(path);
 	return rc == -1 ? -1 : 0;
+}
+
+/* Is `name` a transaction folder of the channel: "<channel>+...", or
+ * ".<channel>+..." (one being created, or left by a crash then)? */
+static int
+recover_is_txn(const char *name, const char *channel)
+{
+	size_t plen = strlen(channel);
+
+	if (name[0] == '.')
+		name++;
+	return strncmp(name, channel, plen) == 0 && name[plen] == TXN_SEP;
 }
 
 /* Removes ".<name>.tmp-XXXXXX" files atomic_file.c may leave on a crash. */
@@ -646,7 +785,6 @@ recover_tmp_files(int dirfd, const char *what, struct errbuf *err)
 int
 publish_recover(struct chan *c, struct diag *report, struct errbuf *err)
 {
-	size_t plen = strlen(c->channel);
 	struct dirent *de;
 	DIR *dir;
 	int r = 0, rc = 0;
@@ -654,7 +792,7 @@ publish_recover(struct chan *c, struct diag *report, struct errbuf *err)
 	if ((dir = fs_opendir_at(c->stagefd)) == NULL)
 		return errbuf_set_errno(err, "%s/%s", c->root, STORE_STAGING_DIR);
 	while (rc == 0 && (r = tree_readdir(dir, &de)) == 1) {
-		if (strncmp(de->d_name, c->channel, plen) == 0 && de->d_name[plen] == TXN_SEP)
+		if (recover_is_txn(de->d_name, c->channel))
 			rc = recover_txn(c, de->d_name, report, err);
 	}
 	if (r == -1)

@@ -23,11 +23,26 @@
  * transaction of a killed importer forward and deletes an uncommitted one:
  * after it the channel is exactly the old or the new state.  Stale ".*.tmp-*"
  * files of atomic_file.c beside the indexes are removed too.
+ *
+ * A transaction is owned by the one that began it: its folder is created
+ * under a hidden name, locked (flock(2) on the folder, held until the
+ * transaction is committed or aborted, i.e. as long as its owner lives),
+ * and only then renamed to its name.  Recovery takes that lock without
+ * waiting and skips a transaction it cannot lock: a live one of another
+ * process or thread (a session still staging).  A dead owner's lock went
+ * with it, so its transaction is rolled forward or deleted.
+ *
+ * Threads: staging into a transaction (txn_begin() .. txn_unlink()) needs no
+ * channel lock; txn_commit() and publish_recover() need it held.  Nothing
+ * here keeps static mutable state (the names' counter is an atomic), so
+ * threads may run transactions of the same or different channels, each on
+ * its own struct chan.
  */
 #ifndef STORESRV_PUBLISH_H
 #define STORESRV_PUBLISH_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "diag.h"
 #include "errbuf.h"
@@ -41,8 +56,10 @@ struct chan {
 	int dlfd;		/* <channel>/download */
 	int hashfd;		/* <channel>/hashes */
 	int stagefd;		/* <root>/.staging */
-	int lockfd;
+	int lockfd;		/* -1 while the channel lock is not held */
 	int created;		/* chan_open() made the channel folder */
+	dev_t chan_dev;		/* identity of the channel folder opened */
+	ino_t chan_ino;
 };
 
 /* Whether chan_open() may create a channel that does not exist. */
@@ -60,17 +77,29 @@ enum chan_create {
  * publish_recover(). */
 int chan_open(struct chan *c, const char *root, const char *channel, enum chan_create create,
     struct errbuf *err);
+/* The same without the lock (for a session that stages first and takes
+ * the lock only to commit: import_session.h). */
+int chan_open_unlocked(struct chan *c, const char *root, const char *channel,
+    enum chan_create create, struct errbuf *err);
+/* Takes the channel lock (blocking; a no-op when held) and checks that the
+ * channel folder opened is still <root>/<channel>. */
+int chan_lock(struct chan *c, struct errbuf *err);
+/* Releases the channel lock; the channel stays open. */
+void chan_unlock(struct chan *c);
 /* Removes a channel that chan_open() created, if it is still empty (a
  * refused publish leaves nothing behind).  Call before chan_close(). */
 void chan_discard_if_new(struct chan *c);
 void chan_close(struct chan *c);
 
 /* Rolls committed transactions of this channel forward, deletes the
- * others; removes stale temporary files.  The lock is held. */
+ * other dead ones, skips live ones (locked by their owner); removes stale
+ * temporary files.  The channel lock is held. */
 int publish_recover(struct chan *c, struct diag *report, struct errbuf *err);
 
 struct txn;
 
+/* Begins a transaction of c (which must outlive it) and locks it; the
+ * channel lock is not needed. */
 struct txn *txn_begin(struct chan *c, struct errbuf *err);
 /* The in/ folder of the transaction (owned by the transaction). */
 int txn_dir(const struct txn *t);
@@ -100,6 +129,9 @@ int txn_write_file(struct txn *t, const char *chanrel, const void *data, size_t 
 void txn_unlink(struct txn *t, const char *chanrel);
 
 /* Commits and applies (see above); frees the transaction in every case.
+ * The channel lock must be held.  It blocks for as long as the apply and
+ * the index rebuild take (seconds for a large channel): a daemon calls it
+ * from a worker thread, never from its event loop.
  * Index warnings go to report.  On failure before the commit point nothing
  * was published; after it, the next run completes the transaction. */
 int txn_commit(struct txn *t, struct diag *report, struct errbuf *err);

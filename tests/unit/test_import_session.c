@@ -1,0 +1,394 @@
+/*
+ * test_import_session: the import session used as the mirror and WebDAV
+ * will use it: sources written into the session's staging area by the
+ * caller and adopted, two sessions on one channel in two threads, the
+ * channel lock free while they stage and validate, a recovery that leaves
+ * live transactions alone and cleans a dead one (kill -9), the re-check of
+ * "already published" under the lock at commit.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "descriptor.h"
+#include "import_session.h"
+#include "publish.h"
+#include "store_layout.h"
+#include "xmalloc.h"
+
+static char root[256];
+
+static void
+opts_init(struct imp_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->root = root;
+	o->channel = "release";
+	o->kind = KIND_NONE;
+	o->release = "13r1";
+	o->create_channel = 1;
+	o->limits.max_bytes = ARCHIVE_DEFAULT_MAX_BYTES;
+	o->limits.max_ratio = ARCHIVE_DEFAULT_MAX_RATIO;
+	o->limits.max_entries = ARCHIVE_DEFAULT_MAX_ENTRIES;
+}
+
+static int
+put_file(int dirfd, const char *name, const char *text)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n;
+
+	if (fd == -1)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+static int
+sub_dir(int dirfd, const char *name)
+{
+	if (mkdirat(dirfd, name, 0755) == -1 && errno != EEXIST)
+		return -1;
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* An app build <build>/ with item "demo" for arm below dirfd, as a
+ * download would leave it. */
+static int
+write_app_build(int dirfd, const char *build)
+{
+	int b = sub_dir(dirfd, build), a = -1, i = -1, rc = -1;
+
+	if (b == -1 || put_file(b, "demo_files", "demo.bin,demo.png") == -1 ||
+	    (a = sub_dir(b, "arm")) == -1 || (i = sub_dir(a, "demo")) == -1)
+		goto out;
+	if (put_file(i, "demo.bin", build) == 0 && put_file(i, "demo.png", "icon") == 0)
+		rc = 0;
+out:
+	if (i != -1)
+		close(i);
+	if (a != -1)
+		close(a);
+	if (b != -1)
+		close(b);
+	return rc;
+}
+
+/* Creates a session and stages `build` in a folder of its own, written by
+ * the caller (the mirror's way), then adopts and validates it. */
+static struct import_session *
+session_staged(const struct imp_opts *o, struct report *r, const char *build,
+    struct errbuf *err)
+{
+	struct import_session *s = import_session_create(o, r, err);
+	char *name = NULL;
+	int fd, rc = -1;
+
+	if (s == NULL)
+		return NULL;
+	if ((fd = import_session_stage_new(s, &name, err)) != -1) {
+		rc = write_app_build(fd, build);
+		close(fd);
+	}
+	if (rc == 0)
+		rc = import_session_adopt(s, name, err);
+	if (rc == 0)
+		rc = import_session_validate(s, err);
+	free(name);
+	if (rc == -1) {
+		import_session_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Whether another process can take the channel lock now (flock -n). */
+static int
+lock_free_for_others(void)
+{
+	char path[512];
+	pid_t pid;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/release/%s", root, STORE_LOCK_FILE);
+	if ((pid = fork()) == 0) {
+		execlp("flock", "flock", "-n", path, "true", (char *)NULL);
+		_exit(127);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return path[0] != '\0' && stat(path, &st) == 0;
+}
+
+/* Whether <root>/release/<folder>/<name> exists. */
+static int
+in_channel(const char *folder, const char *name)
+{
+	char path[768];
+
+	snprintf(path, sizeof(path), "%s/release/%s/%s", root, folder, name);
+	return exists(path);
+}
+
+/* Runs what every storeimport command runs first: recovery under the lock. */
+static int
+run_recovery(void)
+{
+	struct diag *d = diag_create();
+	struct errbuf err;
+	struct chan c;
+	int rc = -1;
+
+	if (chan_open(&c, root, "release", CHAN_MUST_EXIST, &err) == 0) {
+		rc = publish_recover(&c, d, &err);
+		chan_close(&c);
+	}
+	if (rc == -1)
+		printf("# recovery: %s\n", err.msg);
+	diag_free(d);
+	return rc;
+}
+
+struct worker {
+	const char *build;
+	pthread_barrier_t *staged, *go;
+	struct imp_opts o;
+	struct report *r;
+	struct import_session *s;
+	char *stagepath;
+	int validated;		/* staged and valid */
+	int commit_rc;
+	struct errbuf err;
+};
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+
+	w->s = session_staged(&w->o, w->r, w->build, &w->err);
+	w->validated = w->s != NULL && w->r->diag->errors == 0;
+	if (w->s != NULL && import_session_staging_path(w->s) != NULL)
+		w->stagepath = xstrdup(import_session_staging_path(w->s));
+	pthread_barrier_wait(w->staged);
+	pthread_barrier_wait(w->go);	/* the main thread checks meanwhile */
+	w->commit_rc = w->s != NULL ? import_session_commit(w->s, &w->err) : -1;
+	import_session_free(w->s);
+	return NULL;
+}
+
+static int
+catalog_has(const char *build)
+{
+	char path[512], buf[65536];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/release/%s", root, STORE_CATALOG_FILE);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return strstr(buf, build) != NULL;
+}
+
+/* Two sessions on the channel in two threads: neither holds the channel
+ * lock while staging and validating; a recovery meanwhile leaves their
+ * transactions alone; both commit, and the catalog keeps both builds. */
+static void
+test_two_sessions(void)
+{
+	pthread_barrier_t staged, go;
+	struct worker w[2];
+	pthread_t th[2];
+	const char *builds[2] = { "130101", "130102" };
+
+	pthread_barrier_init(&staged, NULL, 3);
+	pthread_barrier_init(&go, NULL, 3);
+	for (int i = 0; i < 2; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		opts_init(&w[i].o);
+		w[i].build = builds[i];
+		w[i].staged = &staged;
+		w[i].go = &go;
+		w[i].r = report_create("publish");
+		pthread_create(&th[i], NULL, worker_run, &w[i]);
+	}
+	pthread_barrier_wait(&staged);
+	tap_ok(w[0].validated && w[1].validated, "two sessions staged and validated (%s / %s)",
+	    w[0].err.msg, w[1].err.msg);
+	tap_ok(lock_free_for_others(), "the channel lock is free while sessions are staged "
+	    "(flock -n from another process)");
+	tap_ok(run_recovery() == 0, "a recovery runs meanwhile");
+	tap_ok(w[0].stagepath && w[1].stagepath && exists(w[0].stagepath) &&
+	    exists(w[1].stagepath),
+	    "the recovery left the live sessions' transactions alone");
+	pthread_barrier_wait(&go);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	tap_ok(w[0].commit_rc == 0 && w[1].commit_rc == 0, "both sessions committed (%s / %s)",
+	    w[0].err.msg, w[1].err.msg);
+	tap_ok(in_channel("download", builds[0]) &&
+	    in_channel("download", builds[1]), "both builds published");
+	tap_ok(in_channel("hashes", "130101.sha256") && in_channel("hashes", "130102.sha256"),
+	    "both hashes records written (hashed in place)");
+	tap_ok(catalog_has(builds[0]) && catalog_has(builds[1]),
+	    "catalog.json keeps both builds (the later commit re-read the catalog)");
+	tap_ok(lock_free_for_others(), "the channel lock is released after the commits");
+	for (int i = 0; i < 2; i++) {
+		report_free(w[i].r);
+		free(w[i].stagepath);
+	}
+	pthread_barrier_destroy(&staged);
+	pthread_barrier_destroy(&go);
+}
+
+/* Two sessions validate the same new build; the first commit publishes
+ * it, the second is refused under the lock ("already published"). */
+static void
+test_recheck_published(void)
+{
+	struct report *ra = report_create("publish"), *rb = report_create("publish");
+	struct import_session *a, *b;
+	struct imp_opts o;
+	struct errbuf err;
+	int rca = -1, rcb = -1;
+
+	opts_init(&o);
+	a = session_staged(&o, ra, "130200", &err);
+	b = session_staged(&o, rb, "130200", &err);
+	tap_ok(a && b && ra->diag->errors == 0 && rb->diag->errors == 0,
+	    "the same build staged and valid in two sessions");
+	if (a && b) {
+		rca = import_session_commit(a, &err);
+		rcb = import_session_commit(b, &err);
+	}
+	tap_ok(rca == 0, "the first commit publishes it");
+	tap_ok(rcb == 1 && rb->diag->errors == 1 &&
+	    strstr(rb->diag->entries[rb->diag->count - 1].message, "already published") != NULL,
+	    "the second is refused at commit: already published");
+	import_session_free(a);
+	import_session_free(b);
+	report_free(ra);
+	report_free(rb);
+}
+
+/* A folder that is not one the session staged is refused; a staged folder
+ * holding a symbolic link is a problem. */
+static void
+test_adopt_refusals(void)
+{
+	struct report *r = report_create("publish");
+	struct import_session *s;
+	struct imp_opts o;
+	struct errbuf err;
+	char *name = NULL;
+	int fd;
+
+	opts_init(&o);
+	s = import_session_create(&o, r, &err);
+	fd = s ? import_session_stage_new(s, &name, &err) : -1;
+	tap_ok(s && import_session_adopt(s, "../..", &err) == -1 &&
+	    import_session_adopt(s, "999", &err) == -1, "adopting a folder not staged: refused");
+	if (fd != -1) {
+		write_app_build(fd, "130300");
+		symlinkat("/etc/passwd", fd, "130300/arm/demo/link");
+		close(fd);
+	}
+	tap_ok(fd != -1 && import_session_adopt(s, name, &err) == 0 && r->diag->errors == 1,
+	    "a symbolic link in a staged folder: a problem");
+	tap_ok(fd != -1 && import_session_adopt(s, name, &err) == -1,
+	    "a staged folder is adopted once");
+	free(name);
+	import_session_free(s);
+	report_free(r);
+}
+
+/* A process killed with SIGKILL while staging: its transaction is dead,
+ * the next recovery deletes it. */
+static void
+test_dead_session(void)
+{
+	struct imp_opts o;
+	char path[1024] = "";
+	int pfd[2];
+	pid_t pid;
+	ssize_t n = -1;
+
+	opts_init(&o);
+	if (pipe(pfd) == -1)
+		return;
+	if ((pid = fork()) == 0) {
+		struct report *r = report_create("publish");
+		struct import_session *s = import_session_create(&o, r, NULL);
+		char *name = NULL;
+		int fd = s ? import_session_stage_new(s, &name, NULL) : -1;
+
+		if (fd != -1)
+			put_file(fd, "partial", "half a download");
+		if (s && import_session_staging_path(s))
+			snprintf(path, sizeof(path), "%s", import_session_staging_path(s));
+		if (write(pfd[1], path, strlen(path) + 1) < 0)
+			_exit(1);
+		pause();	/* killed here, mid-staging */
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (pid > 0)
+		n = read(pfd[0], path, sizeof(path) - 1);
+	close(pfd[0]);
+	path[n > 0 ? n : 0] = '\0';
+	tap_ok(n > 1 && exists(path), "a session staging in another process");
+	tap_ok(run_recovery() == 0 && exists(path),
+	    "a recovery while it lives leaves its transaction");
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	tap_ok(run_recovery() == 0 && n > 1 && !exists(path),
+	    "after kill -9 the next recovery deletes its transaction");
+}
+
+int
+main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	alarm(120);	/* a session waiting for a lock it must not need fails the test */
+	snprintf(root, sizeof(root), "%s/test_import_session-XXXXXX", tmp ? tmp : "/tmp");
+	if (mkdtemp(root) == NULL) {
+		perror(root);
+		return 1;
+	}
+	test_two_sessions();
+	test_recheck_published();
+	test_adopt_refusals();
+	test_dead_session();
+	if (tap_failed == 0) {
+		char cmd[512];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+		if (system(cmd) != 0)
+			tap_diag("could not remove the test root");
+	}
+	return tap_done();
+}
