@@ -172,18 +172,6 @@ session_staging(struct import_session *s)
 	return 0;
 }
 
-static int
-open_subdir(int dirfd, const char *name, int create, struct errbuf *err)
-{
-	int fd;
-
-	if (create && mkdirat(dirfd, name, 0755) == -1)
-		return errbuf_set_errno(err, "%s: create", name);
-	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return errbuf_set_errno(err, "%s", name);
-	return fd;
-}
-
 /* Prefixes the records added since `from` with "prefix/". */
 static void
 hashlist_reprefix(struct hashlist *hl, size_t from, const char *prefix)
@@ -215,7 +203,7 @@ session_add_archive(struct import_session *s, unsigned idx, const char *path)
 	if (!s->o->dry_run && stat(path, &st) == 0 &&
 	    txn_check_space(s->txn, (uint64_t)st.st_size, s->o->reserve, &s->err) == -1)
 		return -1;
-	if ((fd = open_subdir(s->stagefd, slot, 1, &s->err)) == -1)
+	if ((fd = fs_open_subdir(s->stagefd, slot, FS_SUBDIR_CREATE, &s->err)) == -1)
 		return -1;
 	rc = archive_extract(path, fd, &s->o->limits, &s->hl, s->d, &s->err);
 	hashlist_reprefix(&s->hl, before, slot);
@@ -266,7 +254,7 @@ session_add_folder(struct import_session *s, unsigned idx, const char *path)
 	int srcfd, slotfd = -1, dstfd = -1, rc = -1;
 
 	snprintf(slot, sizeof(slot), "%u", idx);
-	if ((srcfd = open_subdir(AT_FDCWD, path, 0, &s->err)) == -1)
+	if ((srcfd = fs_open_subdir(AT_FDCWD, path, FS_SUBDIR_OPEN, &s->err)) == -1)
 		goto out;
 	if (s->o->dry_run) {
 		source_scan(srcfd, path, base, NULL, s->kind, &s->ul, s->d);
@@ -280,8 +268,8 @@ session_add_folder(struct import_session *s, unsigned idx, const char *path)
 	    txn_check_space(s->txn, size, s->o->reserve, &s->err) == -1)
 		goto out;
 	rel = xasprintf("%s/%s", slot, base);
-	if ((slotfd = open_subdir(s->stagefd, slot, 1, &s->err)) == -1 ||
-	    (dstfd = open_subdir(slotfd, base, 1, &s->err)) == -1 ||
+	if ((slotfd = fs_open_subdir(s->stagefd, slot, FS_SUBDIR_CREATE, &s->err)) == -1 ||
+	    (dstfd = fs_open_subdir(slotfd, base, FS_SUBDIR_CREATE, &s->err)) == -1 ||
 	    copy_hash_tree(srcfd, dstfd, rel, &s->hl, &total, s->d, &s->err) == -1)
 		goto out;
 	tb = s->ul.ntrees;
@@ -635,7 +623,7 @@ import_session_stage_new(struct import_session *s, char **name, struct errbuf *e
 	if (session_staging(s) == -1)
 		return session_fail(s, err);
 	snprintf(slot, sizeof(slot), "%u", s->nslots++);
-	if ((fd = open_subdir(s->stagefd, slot, 1, &s->err)) == -1)
+	if ((fd = fs_open_subdir(s->stagefd, slot, FS_SUBDIR_CREATE, &s->err)) == -1)
 		return session_fail(s, err);
 	*name = xstrdup(slot);
 	return fd;
@@ -732,7 +720,7 @@ import_session_adopt(struct import_session *s, const char *name, struct errbuf *
 		errbuf_set(&s->err, "\"%s\": not a folder staged by this session", name);
 		return session_fail(s, err);
 	}
-	if ((fd = open_subdir(s->stagefd, name, 0, &s->err)) == -1)
+	if ((fd = fs_open_subdir(s->stagefd, name, FS_SUBDIR_OPEN, &s->err)) == -1)
 		return session_fail(s, err);
 	if (stage_hash_tree(fd, name, &s->hl, s->d, &s->err) == -1) {
 		close(fd);

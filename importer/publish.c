@@ -45,19 +45,6 @@ struct txn {
 
 static void txn_free(struct txn *t);
 
-static int
-open_dir_at(int dirfd, const char *name, int create, struct errbuf *err)
-{
-	int fd;
-
-	if (create && mkdirat(dirfd, name, 0755) == -1 && errno != EEXIST)
-		return errbuf_set_errno(err, "%s: create", name);
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
-		return errbuf_set_errno(err, "%s", name);
-	return fd;
-}
-
 static void
 chan_init(struct chan *c)
 {
@@ -108,14 +95,14 @@ chan_open_with(struct chan *c, const char *root, const char *channel, enum chan_
 		errbuf_set(err, "\"%s\": not a valid channel name", channel);
 		goto fail;
 	}
-	if ((c->rootfd = open_dir_at(AT_FDCWD, root, 0, err)) == -1) {
+	if ((c->rootfd = fs_open_subdir(AT_FDCWD, root, FS_SUBDIR_OPEN, err)) == -1) {
 		chan_close(c);
 		return -1;
 	}
 	if ((make = chan_check_target(c, create, err)) == -1)
 		goto fail;
-	if ((c->chanfd = open_dir_at(c->rootfd, channel, 0, err)) == -1 ||
-	    (c->stagefd = open_dir_at(c->rootfd, STORE_STAGING_DIR, 1, err)) == -1)
+	if ((c->chanfd = fs_open_subdir(c->rootfd, channel, FS_SUBDIR_OPEN, err)) == -1 ||
+	    (c->stagefd = fs_open_subdir(c->rootfd, STORE_STAGING_DIR, FS_SUBDIR_ENSURE, err)) == -1)
 		goto fail;
 	if (fstat(c->chanfd, &st) == -1) {
 		errbuf_set_errno(err, "%s", channel);
@@ -125,8 +112,9 @@ chan_open_with(struct chan *c, const char *root, const char *channel, enum chan_
 	c->chan_ino = st.st_ino;
 	if (lock && chan_lock(c, err) == -1)
 		goto fail;
-	if ((c->dlfd = open_dir_at(c->chanfd, STORE_DOWNLOAD_DIR, make, err)) == -1 ||
-	    (c->hashfd = open_dir_at(c->chanfd, STORE_HASHES_DIR, 1, err)) == -1)
+	if ((c->dlfd = fs_open_subdir(c->chanfd, STORE_DOWNLOAD_DIR,
+	    make ? FS_SUBDIR_ENSURE : FS_SUBDIR_OPEN, err)) == -1 ||
+	    (c->hashfd = fs_open_subdir(c->chanfd, STORE_HASHES_DIR, FS_SUBDIR_ENSURE, err)) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -182,11 +170,15 @@ chan_discard_if_new(struct chan *c)
 {
 	if (!c->created || c->rootfd == -1)
 		return;
-	if (c->chanfd != -1) {
-		unlinkat(c->chanfd, STORE_DOWNLOAD_DIR, AT_REMOVEDIR);
-		unlinkat(c->chanfd, STORE_HASHES_DIR, AT_REMOVEDIR);
+	/* The lock file goes only with an empty channel: a writer waiting
+	 * for the lock of a channel that stays would hold a lock file that
+	 * no longer exists while the next one makes a new one. */
+	if (c->chanfd != -1 && ((unlinkat(c->chanfd, STORE_DOWNLOAD_DIR, AT_REMOVEDIR) == -1 &&
+	    errno != ENOENT) || (unlinkat(c->chanfd, STORE_HASHES_DIR, AT_REMOVEDIR) == -1 &&
+	    errno != ENOENT)))
+		return;
+	if (c->chanfd != -1)
 		unlinkat(c->chanfd, STORE_LOCK_FILE, 0);
-	}
 	unlinkat(c->rootfd, c->channel, AT_REMOVEDIR);
 	c->created = 0;
 }
@@ -254,7 +246,7 @@ txn_create_dir(struct txn *t, int stagefd, struct errbuf *err)
 	}
 	if (rc == 1)
 		rc = errbuf_set(err, "%s: removed while being created", tmp);
-	if (rc == 0 && (t->infd = open_dir_at(t->fd, "in", 1, err)) == -1)
+	if (rc == 0 && (t->infd = fs_open_subdir(t->fd, "in", FS_SUBDIR_ENSURE, err)) == -1)
 		rc = -1;
 	if (rc == 0 && (mkdirat(t->fd, "files", 0755) == -1 ||
 	    mkdirat(t->fd, "trash", 0755) == -1 ||
@@ -365,7 +357,7 @@ txn_write_file(struct txn *t, const char *chanrel, const void *data, size_t len,
 	snprintf(name, sizeof(name), "files/%u", t->nfiles++);
 	if ((fd = openat(t->fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) == -1)
 		return errbuf_set_errno(err, "%s/%s", t->name, name);
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) == -1) {
+	if (fs_write_all(fd, data, len) == -1 || fsync(fd) == -1) {
 		errbuf_set_errno(err, "%s/%s: write", t->name, name);
 		close(fd);
 		return -1;
@@ -424,7 +416,7 @@ plan_parent(struct chan *c, const char *dlrel, const char **leaf, struct errbuf 
 	}
 	*leaf = slash + 1;
 	parent = xstrndup(dlrel, (size_t)(slash - dlrel));
-	fd = open_dir_at(c->dlfd, parent, 1, err);
+	fd = fs_open_subdir(c->dlfd, parent, FS_SUBDIR_ENSURE, err);
 	free(parent);
 	return fd;
 }
@@ -599,7 +591,7 @@ tree_fsync_dirs(int dirfd, struct errbuf *err)
 
 		if (de->d_type != DT_DIR)
 			continue;
-		if ((sub = open_dir_at(dirfd, de->d_name, 0, err)) == -1)
+		if ((sub = fs_open_subdir(dirfd, de->d_name, FS_SUBDIR_OPEN, err)) == -1)
 			rc = -1;
 		else {
 			rc = tree_fsync_dirs(sub, err);

@@ -1,7 +1,7 @@
 /*
  * publish: the one way the importer changes a channel, as a transaction.
  *
- * A transaction lives in <root>/.staging/<channel>.<pid>.<n>/ (the same
+ * A transaction lives in <root>/.staging/<channel>+<pid>+<n>/ (the same
  * file system as the store, so rename(2) moves things into place):
  *
  *   in/      sources copied or extracted here (txn_dir())
