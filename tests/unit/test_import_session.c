@@ -86,11 +86,52 @@ out:
 	return rc;
 }
 
+/* Firmware for `models` ("0001", ...) in <build>/ below dirfd. */
+static int
+write_fw_build(int dirfd, const char *build, const char *const *models)
+{
+	char name[64], text[128];
+	int b = sub_dir(dirfd, build), rc = b == -1 ? -1 : 0;
+
+	for (size_t i = 0; rc == 0 && models[i] != NULL; i++) {
+		snprintf(name, sizeof(name), "ip%s_files", models[i]);
+		snprintf(text, sizeof(text), "ip%s.bin,boot%s.bin", models[i], models[i]);
+		rc = put_file(b, name, text);
+		snprintf(name, sizeof(name), "ip%s.bin", models[i]);
+		if (rc == 0)
+			rc = put_file(b, name, build);
+		snprintf(name, sizeof(name), "boot%s.bin", models[i]);
+		if (rc == 0)
+			rc = put_file(b, name, build);
+	}
+	if (b != -1)
+		close(b);
+	return rc;
+}
+
+static int
+write_fw_two_devices(int dirfd, const char *build)
+{
+	static const char *const models[] = { "0001", "0002", NULL };
+
+	return write_fw_build(dirfd, build, models);
+}
+
+static int
+write_fw_one_device(int dirfd, const char *build)
+{
+	static const char *const models[] = { "0001", NULL };
+
+	return write_fw_build(dirfd, build, models);
+}
+
+typedef int build_writer(int dirfd, const char *build);
+
 /* Creates a session and stages `build` in a folder of its own, written by
  * the caller (the mirror's way), then adopts and validates it. */
 static struct import_session *
-session_staged(const struct imp_opts *o, struct report *r, const char *build,
-    struct errbuf *err)
+session_staged_with(const struct imp_opts *o, struct report *r, const char *build,
+    build_writer *writer, struct errbuf *err)
 {
 	struct import_session *s = import_session_create(o, r, err);
 	char *name = NULL;
@@ -99,7 +140,7 @@ session_staged(const struct imp_opts *o, struct report *r, const char *build,
 	if (s == NULL)
 		return NULL;
 	if ((fd = import_session_stage_new(s, &name, err)) != -1) {
-		rc = write_app_build(fd, build);
+		rc = writer(fd, build);
 		close(fd);
 	}
 	if (rc == 0)
@@ -112,6 +153,13 @@ session_staged(const struct imp_opts *o, struct report *r, const char *build,
 		return NULL;
 	}
 	return s;
+}
+
+static struct import_session *
+session_staged(const struct imp_opts *o, struct report *r, const char *build,
+    struct errbuf *err)
+{
+	return session_staged_with(o, r, build, write_app_build, err);
 }
 
 /* Whether another process can take the channel lock now (flock -n). */
@@ -292,6 +340,38 @@ test_recheck_published(void)
 	report_free(rb);
 }
 
+/* A firmware build validated while its release had no firmware build is
+ * refused at commit when, meanwhile, another session published a build of
+ * the release with more devices (fw_devices_check() under the lock). */
+static void
+test_recheck_fw_devices(void)
+{
+	struct report *ra = report_create("publish"), *rb = report_create("publish");
+	struct import_session *a = NULL, *b;
+	struct imp_opts o;
+	struct errbuf err;
+	int rca = -1, rcb = -1;
+
+	opts_init(&o);
+	o.release = "14r1";
+	b = session_staged_with(&o, rb, "140402", write_fw_one_device, &err);
+	tap_ok(b && rb->diag->errors == 0, "a firmware build for one device staged and valid");
+	if (b) {
+		a = session_staged_with(&o, ra, "140401", write_fw_two_devices, &err);
+		rca = a && ra->diag->errors == 0 ? import_session_commit(a, &err) : -1;
+		rcb = import_session_commit(b, &err);
+	}
+	tap_ok(rca == 0, "meanwhile an older build of its release for two devices published");
+	tap_ok(rcb == 1 && rb->diag->errors == 1 &&
+	    strstr(rb->diag->entries[rb->diag->count - 1].message, "drops IP0002") != NULL,
+	    "the first is refused at commit: it would drop IP0002 from the release");
+	tap_ok(!in_channel("download", "140402"), "and not published");
+	import_session_free(a);
+	import_session_free(b);
+	report_free(ra);
+	report_free(rb);
+}
+
 /* A folder that is not one the session staged is refused; a staged folder
  * holding a symbolic link is a problem. */
 static void
@@ -381,6 +461,7 @@ main(void)
 	}
 	test_two_sessions();
 	test_recheck_published();
+	test_recheck_fw_devices();
 	test_adopt_refusals();
 	test_dead_session();
 	if (tap_failed == 0) {
