@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "copy_hash.h"
@@ -50,6 +52,17 @@ import_sources(struct import_session *s, const struct imp_opts *o, char *const *
 	return rc;
 }
 
+/* Test hook: with STOREIMPORT_TEST_STOP_BEFORE_COMMIT set, storeimport
+ * stops itself (SIGSTOP) once its sources are staged and validated, so
+ * that tests/integration/importer_concurrency.sh shows what other writers
+ * do meanwhile (the channel lock is free, the transaction stays). */
+static void
+import_test_stop_before_commit(void)
+{
+	if (getenv("STOREIMPORT_TEST_STOP_BEFORE_COMMIT") != NULL)
+		raise(SIGSTOP);
+}
+
 static int
 import_steps(struct import_session *s, const struct imp_opts *o, char *const *sources, int n,
     struct report *r, struct errbuf *err)
@@ -67,6 +80,7 @@ import_steps(struct import_session *s, const struct imp_opts *o, char *const *so
 		return IMP_EXIT_INVALID;
 	if (o->dry_run)
 		return IMP_EXIT_OK;
+	import_test_stop_before_commit();
 	if ((rc = import_session_commit(s, err)) == 0)
 		return IMP_EXIT_OK;
 	return rc == 1 ? IMP_EXIT_INVALID : IMP_EXIT_IO;
