@@ -696,6 +696,13 @@ stage_hash_tree(int dirfd, const char *prefix, struct hashlist *hl, struct diag 
 	return rc;
 }
 
+/* Whether rel is `name` or below it. */
+static int
+rel_below(const char *rel, const char *name, size_t len)
+{
+	return strncmp(rel, name, len) == 0 && (rel[len] == '/' || rel[len] == '\0');
+}
+
 /* Whether a unit or tree already came from the staged folder `name`. */
 static int
 session_slot_used(const struct import_session *s, const char *name)
@@ -703,8 +710,11 @@ session_slot_used(const struct import_session *s, const char *name)
 	size_t len = strlen(name);
 
 	for (size_t i = 0; i < s->ul.count; i++) {
-		if (strncmp(s->ul.units[i].rel, name, len) == 0 &&
-		    (s->ul.units[i].rel[len] == '/' || s->ul.units[i].rel[len] == '\0'))
+		if (rel_below(s->ul.units[i].rel, name, len))
+			return 1;
+	}
+	for (size_t i = 0; i < s->ul.ntrees; i++) {
+		if (rel_below(s->ul.trees[i].rel, name, len))
 			return 1;
 	}
 	return 0;

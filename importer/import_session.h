@@ -81,8 +81,9 @@ int import_session_add_source(struct import_session *s, const char *path,
  * (the caller closes it) and its name in *name (the caller frees it), or
  * -1 (err).  Not with dry_run. */
 int import_session_stage_new(struct import_session *s, char **name, struct errbuf *err);
-/* The absolute path of the folder holding the staged folders (for callers
- * that work with paths); NULL before the first import_session_stage_new(). */
+/* The path of the folder holding the staged folders (<root>/.staging/
+ * <transaction>/in, for callers that work with paths); NULL before the
+ * first source was added or folder made. */
 const char *import_session_staging_path(const struct import_session *s);
 /* Takes the folder `name` (one name, from import_session_stage_new()) as a
  * source as it is: its files are hashed in place and it is scanned like a
