@@ -25,12 +25,33 @@ struct rescan {
 	int finished;		/* the thread has left its loop */
 };
 
+/*
+ * Test hook: STORESRV_TEST_RESCAN_STALL_MS holds every rescan up that long
+ * before it starts, standing in for a disk that stalls (the readers of the
+ * store no longer block on anything a test can set up, e.g. a FIFO), so
+ * that a test can show that serving and SIGTERM do not wait for a rescan.
+ */
+static void
+rescan_test_stall(void)
+{
+	const char *ms = getenv("STORESRV_TEST_RESCAN_STALL_MS");
+	struct timespec ts;
+	long n;
+
+	if (ms == NULL || (n = strtol(ms, NULL, 10)) <= 0)
+		return;
+	ts.tv_sec = n / 1000;
+	ts.tv_nsec = (n % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
 static void
 rescan_once(const char *root)
 {
 	struct diag *report = diag_create();
 	struct errbuf err;
 
+	rescan_test_stall();
 	if (store_index_rebuild_all(root, report, &err) == -1)
 		log_warnx("rescan: %s", err.msg);
 	for (size_t i = 0; i < report->count; i++)
