@@ -600,6 +600,8 @@ import_session_add_source(struct import_session *s, const char *path, struct err
 	unsigned slot = s->nslots++;
 	int isfile = source_is_file(path), rc;
 
+	s->validated = 0;	/* the commit validates what came since */
+
 	if (isfile == -1)
 		rc = errbuf_set_errno(&s->err, "%s", path);
 	else if (isfile)
@@ -732,6 +734,7 @@ import_session_adopt(struct import_session *s, const char *name, struct errbuf *
 	}
 	if ((fd = fs_open_subdir(s->stagefd, name, FS_SUBDIR_OPEN, &s->err)) == -1)
 		return session_fail(s, err);
+	s->validated = 0;	/* the commit validates what came since */
 	if (stage_hash_tree(fd, name, &s->hl, s->d, &s->err) == -1) {
 		close(fd);
 		return session_fail(s, err);

@@ -27,6 +27,10 @@
  * result.  The session's transaction is locked for its whole life, so a
  * recovery (of another session's commit, or storeimport) never deletes it.
  *
+ * Every call but import_session_staging_path() does file I/O (copying,
+ * hashing, fsync): a daemon makes them on a worker thread.  A source added
+ * after import_session_validate() is validated by the commit.
+ *
  * Threads.  A session is used by one thread at a time; different sessions
  * may run in different threads at once, on the same or different channels.
  * The session keeps no static state.  import_session_commit() blocks for

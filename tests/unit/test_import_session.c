@@ -372,6 +372,47 @@ test_recheck_fw_devices(void)
 	report_free(rb);
 }
 
+/* A build whose manifest names a file it lacks (an incomplete download). */
+static int
+write_broken_build(int dirfd, const char *build)
+{
+	int rc = write_app_build(dirfd, build);
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s/arm/demo/demo.png", build);
+	return rc == 0 ? unlinkat(dirfd, path, 0) : -1;
+}
+
+/* A source adopted after the validation is validated by the commit. */
+static void
+test_validate_late_source(void)
+{
+	struct report *r = report_create("publish");
+	struct import_session *s;
+	struct imp_opts o;
+	struct errbuf err;
+	char *name = NULL;
+	int fd = -1, rc = -1;
+
+	opts_init(&o);
+	s = session_staged(&o, r, "130500", &err);
+	if (s != NULL && (fd = import_session_stage_new(s, &name, &err)) != -1) {
+		rc = write_broken_build(fd, "130501");
+		close(fd);
+	}
+	if (rc == 0)
+		rc = import_session_adopt(s, name, &err);
+	if (rc == 0)
+		rc = import_session_commit(s, &err);
+	tap_ok(rc == 1 && r->diag->errors > 0, "an incomplete build adopted after validating: "
+	    "refused at commit");
+	tap_ok(!in_channel("download", "130500") && !in_channel("download", "130501"),
+	    "nothing of the session published");
+	free(name);
+	import_session_free(s);
+	report_free(r);
+}
+
 /* A folder that is not one the session staged is refused; a staged folder
  * holding a symbolic link is a problem. */
 static void
@@ -462,6 +503,7 @@ main(void)
 	test_two_sessions();
 	test_recheck_published();
 	test_recheck_fw_devices();
+	test_validate_late_source();
 	test_adopt_refusals();
 	test_dead_session();
 	if (tap_failed == 0) {
