@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@
 #include "xmalloc.h"
 
 #if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
-static int openat2_missing;
+/* Set once, by whichever thread first meets a kernel without openat2. */
+static atomic_int openat2_missing;
 
 static int
 fs_openat2(int dirfd, const char *relpath, int flags)
@@ -70,11 +72,11 @@ fs_open_beneath(int dirfd, const char *relpath, int flags)
 	if (relpath[0] == '\0')
 		relpath = ".";
 #if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
-	if (!openat2_missing) {
+	if (!atomic_load_explicit(&openat2_missing, memory_order_relaxed)) {
 		int fd = fs_openat2(dirfd, relpath, flags);
 		if (fd != -1 || errno != ENOSYS)
 			return fd;
-		openat2_missing = 1;
+		atomic_store_explicit(&openat2_missing, 1, memory_order_relaxed);
 	}
 #endif
 	return fs_open_checked(dirfd, relpath, flags);
