@@ -223,9 +223,11 @@ extract_data(struct extract *x, int fd, const char *rel, struct errbuf *err)
 		hasher_update(x->h, x->buf, (size_t)n);
 		if (fs_write_all(fd, x->buf, (size_t)n) == -1)
 			return errbuf_set_errno(err, "%s: write", rel);
+		copy_hash_progress((uint64_t)n, 0);
 	}
 	if (fsync(fd) == -1)
 		return errbuf_set_errno(err, "%s: fsync", rel);
+	copy_hash_progress(0, 1);
 	return 0;
 }
 

@@ -206,6 +206,13 @@ copy_hash_set_progress(copy_progress_fn *fn, void *arg)
 	copy_progress_arg = arg;
 }
 
+void
+copy_hash_progress(uint64_t bytes, int file_done)
+{
+	if (copy_progress != NULL)
+		copy_progress(copy_progress_arg, bytes, file_done);
+}
+
 /* The copy loop: read, hash, write; then fsync.  With out == -1 it only
  * reads and hashes. */
 static int
@@ -238,15 +245,14 @@ copy_hash_fds(int in, int out, const char *dst, char hex[SHA256_HEX_LEN + 1],
 			goto out;
 		}
 		copy_writeback(out, total, &started);
-		if (copy_progress != NULL)
-			copy_progress(copy_progress_arg, (uint64_t)n, 0);
+		copy_hash_progress((uint64_t)n, 0);
 	}
 	if (out != -1 && fsync(out) == -1) {
 		errbuf_set_errno(err, "%s: fsync", dst);
 		goto out;
 	}
-	if (out != -1 && copy_progress != NULL)
-		copy_progress(copy_progress_arg, 0, 1);
+	if (out != -1)
+		copy_hash_progress(0, 1);
 	hasher_final(h, hex);
 	if (size != NULL)
 		*size = total;

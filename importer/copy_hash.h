@@ -61,6 +61,9 @@ int hashlist_parse(struct hashlist *hl, const char *text, size_t len, struct err
  * set and bytes 0, once per file copied.  NULL (the default): no calls. */
 typedef void copy_progress_fn(void *arg, uint64_t bytes, int file_done);
 void copy_hash_set_progress(copy_progress_fn *fn, void *arg);
+/* Reports to that hook (if set): bytes written to the staging area, or a
+ * file finished.  Copies call it; so does archive extraction. */
+void copy_hash_progress(uint64_t bytes, int file_done);
 
 /* A streaming sha256. */
 struct hasher;

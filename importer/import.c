@@ -13,28 +13,34 @@
 #include "import.h"
 #include "source.h"
 
-/* Publish only: shows the progress of copying the folder sources (what
- * tree_size() counts of them; archives are extracted without it).  The
- * hook is process-wide: storeimport runs one session at a time. */
+/* Publish only: shows the progress of copying folder sources and
+ * extracting archives into the staging area.  The total is what
+ * tree_size() counts of the folders; with an archive among the sources it
+ * is unknown (0: no percentage, no ETA), since what an archive expands to
+ * is known only once it is extracted.  The hook is process-wide:
+ * storeimport runs one session at a time. */
 static void
 import_progress_begin(const struct imp_opts *o, char *const *sources, int n, struct report *r)
 {
 	uint64_t total = 0;
-	int folders = 0, fd;
+	int folders = 0, archives = 0, fd;
 
 	if (o->dry_run || r->progress == NULL)
 		return;
 	for (int i = 0; i < n; i++) {
-		if (source_is_file(sources[i]) != 0 || (fd = open(sources[i],
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		if (source_is_file(sources[i]) == 1) {
+			archives++;
+			continue;
+		}
+		if ((fd = open(sources[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 			continue;
 		if (tree_size(fd, &total, NULL) == 0)
 			folders++;
 		close(fd);
 	}
-	if (folders == 0)
+	if (folders + archives == 0)
 		return;
-	report_progress_begin(r, total);
+	report_progress_begin(r, archives > 0 ? 0 : total);
 	copy_hash_set_progress(report_progress_copied, r);
 }
 

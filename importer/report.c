@@ -139,6 +139,11 @@ progress_draw_tty(const struct report_progress *p, long long now)
 	progress_format_bytes(done, sizeof(done), (double)p->bytes);
 	progress_format_bytes(total, sizeof(total), (double)p->total);
 	progress_format_bytes(rate, sizeof(rate), bps);
+	if (p->total == 0) {	/* unknown: an archive is among the sources */
+		fprintf(p->out, "\rcopying: %" PRIu64 " files, %s, %s/s\033[K", p->files, done, rate);
+		fflush(p->out);
+		return;
+	}
 	progress_format_eta(eta, sizeof(eta), bps > 0 && p->total >= p->bytes ?
 	    (double)(p->total - p->bytes) / bps : -1);
 	fprintf(p->out, "\rcopying: %" PRIu64 " files, %s/%s (%d%%), %s/s, ETA %s\033[K",
@@ -154,8 +159,12 @@ progress_draw(struct report_progress *p, long long now)
 		progress_draw_tty(p, now);
 		return;
 	}
-	fprintf(p->out, "{\"progress\": {\"files\": %" PRIu64 ", \"bytes\": %" PRIu64
-	    ", \"total_bytes\": %" PRIu64 "}}\n", p->files, p->bytes, p->total);
+	if (p->total == 0)	/* unknown: an archive is among the sources */
+		fprintf(p->out, "{\"progress\": {\"files\": %" PRIu64 ", \"bytes\": %" PRIu64
+		    ", \"total_bytes\": null}}\n", p->files, p->bytes);
+	else
+		fprintf(p->out, "{\"progress\": {\"files\": %" PRIu64 ", \"bytes\": %" PRIu64
+		    ", \"total_bytes\": %" PRIu64 "}}\n", p->files, p->bytes, p->total);
 	fflush(p->out);
 }
 

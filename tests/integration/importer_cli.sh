@@ -116,6 +116,20 @@ print(len(p) >= 2, all(set(x) == {"progress"} for x in lines) and all(set(x) == 
 PY
 )" "0 ok ok True True 0 (4, 3070019, 3070019) True"
 
+# 7b. an archive: its extraction is counted too; its expanded size is not
+# known in advance, so total_bytes is null
+(cd "$S/big" && tar -cf "$WORK/big.tar" 130004)
+"$STOREIMPORT" -r "$ROOT" --release 13r1 --json --replace publish "$WORK/big.tar" \
+    >"$WORK/pub-tar.json" 2>"$WORK/progress-tar.jsonl"
+RC=$?
+is "--json progress of an archive: the files and bytes extracted, total unknown" \
+    "$RC $(python3 - "$WORK/progress-tar.jsonl" <<'PY'
+import json, sys
+p = [json.loads(l)["progress"] for l in open(sys.argv[1])]
+print(len(p) >= 2, (p[-1]["files"], p[-1]["bytes"], p[-1]["total_bytes"]))
+PY
+)" "0 True (4, 3070019, None)"
+
 # 8. progress on a terminal: one line on stderr, cleared; none otherwise
 app_build "$S" 130005 apidemo
 runs -r "$ROOT" --release 13r1 publish "$S/130005"
