@@ -210,7 +210,7 @@ hk_each_folder(struct chan *c, const char *dir, void (*fn)(int, const char *, vo
 {
 	size_t n;
 	char **names, *path;
-	int dfd, fd;
+	int dfd, fd, rc = 0;
 
 	dfd = dir == NULL ? dup(c->dlfd) :
 	    fs_open_subdir(c->dlfd, dir, FS_SUBDIR_OPEN, NULL);
@@ -223,18 +223,26 @@ hk_each_folder(struct chan *c, const char *dir, void (*fn)(int, const char *, vo
 			close(dfd);
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (!store_build_name_valid(names[i]) ||
-		    (fd = fs_open_subdir(dfd, names[i], FS_SUBDIR_OPEN, NULL)) == -1)
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (!store_build_name_valid(names[i]))
 			continue;
 		path = dir == NULL ? xstrdup(names[i]) : xasprintf("%s/%s", dir, names[i]);
+		if ((fd = fs_open_subdir(dfd, names[i], FS_SUBDIR_OPEN, NULL)) == -1) {
+			/* a file or a link where a build would be is not a build;
+			 * a folder that cannot be opened is an error */
+			if (errno != ENOTDIR && errno != ELOOP)
+				rc = errbuf_set_errno(err, "%s/%s/%s/%s", c->root, c->channel,
+				    STORE_DOWNLOAD_DIR, path);
+			free(path);
+			continue;
+		}
 		fn(fd, path, arg);
 		free(path);
 		close(fd);
 	}
 	source_names_free(names, n);
 	close(dfd);
-	return 0;
+	return rc;
 }
 
 struct purge_scan {

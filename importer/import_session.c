@@ -362,16 +362,15 @@ meta_declare_kind(struct import_session *s, const struct unit *u, int kind)
 	struct dirent *de;
 	char id[128];
 	DIR *dir;
-	int fd;
+	int r = -1;
 
-	if (kind == KIND_NONE || (fd = dup(u->fd)) == -1)
+	if (kind == KIND_NONE)
 		return;
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
+	if ((dir = fs_opendir_at(u->fd)) == NULL) {
+		diag_add(s->d, DIAG_ERROR, u->name, "cannot read the folder: %s", strerror(errno));
 		return;
 	}
-	rewinddir(dir);
-	while ((de = readdir(dir)) != NULL) {
+	while ((r = tree_readdir(dir, &de)) == 1) {
 		enum item_kind k;
 		json_t *empty;
 
@@ -383,6 +382,8 @@ meta_declare_kind(struct import_session *s, const struct unit *u, int kind)
 		    &s->err));
 		json_decref(empty);
 	}
+	if (r == -1)
+		diag_add(s->d, DIAG_ERROR, u->name, "cannot read the folder: %s", strerror(errno));
 	closedir(dir);
 }
 
