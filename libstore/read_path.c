@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +28,29 @@ struct read_path {
 };
 
 /* Where a canonical path leads. */
-enum read_route { ROUTE_NONE, ROUTE_HOME, ROUTE_DOWNLOAD, ROUTE_PAGE };
+enum read_route { ROUTE_NONE, ROUTE_HOME, ROUTE_DOWNLOAD, ROUTE_PAGE, ROUTE_RECORD };
+
+/* The URL folder of the sha256 records, our extension beside download/. */
+#define READ_RECORD_DIR		"sha256"
+#define READ_RECORD_TYPE	"text/plain; charset=utf-8"
+
+/* The kinds of published folders with a record, as the importer names it
+ * (importer/source.c unit_hashes_rel()): /<channel>/sha256/<url_dir><name>
+ * is hashes/<record_prefix><name>.sha256, the record of
+ * download/<url_dir><name>. */
+static const struct read_record_kind {
+	const char *url_dir;
+	const char *record_prefix;
+} read_record_kinds[] = {
+	{ "", "" },
+	{ STORE_APP_PLATFORM_DIR "/", "app-platform-" },
+	{ STORE_PHONE_PLATFORM_DIR "/", "phoneplatform-" },
+};
 
 /* A routed path.  ROUTE_DOWNLOAD: path[0..base_len) is "<channel>/download",
  * the folder its files are resolved beneath, and file what follows
- * "download/".  ROUTE_PAGE: path[0..base_len) is the channel. */
+ * "download/".  ROUTE_PAGE and ROUTE_RECORD: path[0..base_len) is the
+ * channel; for ROUTE_RECORD, file is what follows "sha256/". */
 struct read_target {
 	enum read_route route;
 	const char *path;
@@ -161,8 +180,15 @@ read_name_in(const char *name, const char *const *names, size_t count)
 	return 0;
 }
 
-/* Splits "<channel>/download[/...]" and "<channel>/download.htm"; "" and
- * "index.htm" are the home page. */
+/* Whether path (after "<channel>/") is `dir` or below it. */
+static int
+read_is_under(const char *path, const char *dir, size_t len)
+{
+	return strncmp(path, dir, len) == 0 && (path[len] == '/' || path[len] == '\0');
+}
+
+/* Splits "<channel>/download[/...]", "<channel>/sha256[/...]" and
+ * "<channel>/download.htm"; "" and "index.htm" are the home page. */
 static void
 read_route_of(const char *path, struct read_target *t)
 {
@@ -186,11 +212,15 @@ read_route_of(const char *path, struct read_target *t)
 	if (strcmp(slash + 1, STORE_DOWNLOAD_PAGE) == 0) {
 		t->route = ROUTE_PAGE;
 		t->base_len = len;
-	} else if (strncmp(slash + 1, STORE_DOWNLOAD_DIR, sizeof(STORE_DOWNLOAD_DIR) - 1) == 0 &&
-	    (slash[sizeof(STORE_DOWNLOAD_DIR)] == '/' || slash[sizeof(STORE_DOWNLOAD_DIR)] == '\0')) {
+	} else if (read_is_under(slash + 1, STORE_DOWNLOAD_DIR, sizeof(STORE_DOWNLOAD_DIR) - 1)) {
 		t->route = ROUTE_DOWNLOAD;
 		t->base_len = len + sizeof(STORE_DOWNLOAD_DIR);
 		t->file = path + t->base_len + (path[t->base_len] == '/');
+	} else if (read_is_under(slash + 1, READ_RECORD_DIR, sizeof(READ_RECORD_DIR) - 1)) {
+		t->route = ROUTE_RECORD;
+		t->base_len = len;
+		t->file = slash + sizeof(READ_RECORD_DIR);
+		t->file += *t->file == '/';
 	}
 }
 
@@ -224,9 +254,9 @@ read_is_revalidated_often(const char *path)
 }
 
 /* Headers of every reply, by where it was routed: nosniff everywhere; CORS
- * on everything under download/ (errors and 304 included, so a page of
- * another origin sees why it failed) and the sandbox on all of it but the
- * indexes; the home page's own policy. */
+ * on everything under download/ and sha256/ (errors and 304 included, so a
+ * page of another origin sees why it failed) and the sandbox on all of
+ * download/ but the indexes; the home page's own policy. */
 static void
 read_add_common(struct read_response *resp, const struct read_request *req,
     const struct read_target *t)
@@ -234,9 +264,9 @@ read_add_common(struct read_response *resp, const struct read_request *req,
 	read_header_add(resp, "X-Content-Type-Options", "nosniff");
 	if (t->route == ROUTE_HOME)
 		read_header_add(resp, "Content-Security-Policy", CSP_HOME);
-	if (t->route != ROUTE_DOWNLOAD)
+	if (t->route != ROUTE_DOWNLOAD && t->route != ROUTE_RECORD)
 		return;
-	if (!read_name_in(t->file, read_index_files,
+	if (t->route == ROUTE_DOWNLOAD && !read_name_in(t->file, read_index_files,
 	    sizeof(read_index_files) / sizeof(read_index_files[0])))
 		read_header_add(resp, "Content-Security-Policy", CSP_SANDBOX);
 	read_header_add(resp, "Access-Control-Allow-Origin", "*");
@@ -288,10 +318,11 @@ read_set_body(struct read_response *resp, const struct read_request *req,
 	}
 }
 
-/* Conditionals (RFC 9110 section 13.2.2), then Range (section 14). */
+/* Conditionals (RFC 9110 section 13.2.2), then Range (section 14).
+ * content_type NULL: the file's own (by its name). */
 static void
 read_serve_file(struct read_response *resp, const struct read_request *req,
-    struct file_entry *e)
+    struct file_entry *e, const char *content_type, int no_cache)
 {
 	struct http_cond_headers cond = {
 		req->if_match, req->if_none_match, req->if_modified_since, req->if_unmodified_since
@@ -311,8 +342,8 @@ read_serve_file(struct read_response *resp, const struct read_request *req,
 	}
 	read_validators(resp, e);
 	read_header_add(resp, "Accept-Ranges", "bytes");
-	read_header_add(resp, "Content-Type", e->content_type);
-	if (read_is_revalidated_often(e->key))
+	read_header_add(resp, "Content-Type", content_type != NULL ? content_type : e->content_type);
+	if (no_cache)
 		read_header_add(resp, "Cache-Control", "no-cache");
 	switch (req->range != NULL && http_cond_if_range(req->if_range, e->etag, e->mtime) ?
 	    http_range_parse(req->range, e->size, &range) : HTTP_RANGE_NONE) {
@@ -378,7 +409,83 @@ read_serve_path(struct read_path *rp, const struct read_request *req,
 		return;
 	}
 	resp->file = e;
-	read_serve_file(resp, req, e);
+	read_serve_file(resp, req, e, NULL, read_is_revalidated_often(e->key));
+}
+
+/* Finds the record kind and name of `file` (what follows "sha256/"); NULL
+ * when it names no record a published folder can have. */
+static const struct read_record_kind *
+read_record_kind_of(const char *file, const char **name)
+{
+	for (size_t i = 0; i < sizeof(read_record_kinds) / sizeof(read_record_kinds[0]); i++) {
+		size_t n = strlen(read_record_kinds[i].url_dir);
+
+		if (strncmp(file, read_record_kinds[i].url_dir, n) == 0 &&
+		    store_build_name_valid(file + n)) {
+			*name = file + n;
+			return &read_record_kinds[i];
+		}
+	}
+	return NULL;
+}
+
+/* Whether download/<folder> of the channel (path[0..chan_len)) is
+ * published: reached as download/ files are, and not marked removed.  -1
+ * with errno set when it cannot be opened. */
+static int
+read_folder_published(int root_fd, const char *channel, size_t chan_len, const char *folder)
+{
+	char dir[STORE_CHANNEL_NAME_MAX + sizeof("/" STORE_DOWNLOAD_DIR)];
+	int dl_fd, fd, removed;
+
+	snprintf(dir, sizeof(dir), "%.*s/%s", (int)chan_len, channel, STORE_DOWNLOAD_DIR);
+	dl_fd = fs_open_dir_nofollow(root_fd, dir, strlen(dir));
+	if (dl_fd == -1)
+		return -1;
+	fd = fs_open_beneath(dl_fd, folder, O_RDONLY | O_DIRECTORY);
+	close(dl_fd);
+	if (fd == -1)
+		return -1;
+	removed = store_folder_removed(fd);
+	close(fd);
+	return !removed;
+}
+
+/*
+ * /<channel>/sha256/<build> (and .../app-platform/<version>,
+ * .../phoneplatform/<version>): the importer's record of a published
+ * folder, resolved beneath <channel>/hashes/ as download/ files are beneath
+ * download/.  A folder that is missing or marked removed has no record to
+ * offer (it is out of the indexes).
+ */
+static void
+read_serve_record(struct read_path *rp, const struct read_request *req,
+    const struct read_target *t, struct read_response *resp)
+{
+	char rel[STORE_CHANNEL_NAME_MAX + 64];
+	const struct read_record_kind *kind;
+	const char *name;
+	struct file_entry *e;
+	int published;
+
+	if ((kind = read_record_kind_of(t->file, &name)) == NULL) {
+		read_error(resp, 404);
+		return;
+	}
+	published = read_folder_published(rp->cfg.root_fd, t->path, t->base_len, t->file);
+	if (published != 1) {
+		read_error(resp, published == 0 ? 404 : fs_errno_http_status(errno));
+		return;
+	}
+	snprintf(rel, sizeof(rel), "%.*s/%s/%s%s.sha256", (int)t->base_len, t->path,
+	    STORE_HASHES_DIR, kind->record_prefix, name);
+	e = file_cache_get(rp->cache, rp->cfg.root_fd, rel, t->base_len + sizeof(STORE_HASHES_DIR));
+	if (e == NULL) {
+		read_error(resp, fs_errno_http_status(errno));
+		return;
+	}
+	resp->file = e;
+	read_serve_file(resp, req, e, READ_RECORD_TYPE, 1);
 }
 
 static void
@@ -400,6 +507,8 @@ read_dispatch(struct read_path *rp, const struct read_request *req,
 	}
 	if (t->route == ROUTE_HOME)
 		read_serve_home(rp, req, resp);
+	else if (t->route == ROUTE_RECORD)
+		read_serve_record(rp, req, t, resp);
 	else
 		read_serve_path(rp, req, t, resp);
 }
@@ -418,9 +527,9 @@ read_path_handle(struct read_path *rp, const struct read_request *req, struct re
 		read_dispatch(rp, req, &t, resp);
 	} else {
 		/* A refused path still routes by its raw prefix, so that a refusal
-		 * under /<channel>/download/ carries the CORS headers too. */
+		 * under /<channel>/download/ or sha256/ carries the CORS headers too. */
 		read_route_of(req->path != NULL && req->path[0] == '/' ? req->path + 1 : "", &t);
-		if (t.route != ROUTE_DOWNLOAD)
+		if (t.route != ROUTE_DOWNLOAD && t.route != ROUTE_RECORD)
 			t.route = ROUTE_NONE;
 		read_error(resp, url_path_status_http(st));
 	}

@@ -5,7 +5,10 @@
  * later) fills a struct read_request from its request, calls
  * read_path_handle() and turns the struct read_response into its own reply.
  * All HTTP decisions live here: routing (/<channel>/download/...,
- * /<channel>/download.htm and the home page / and /index.htm), path safety,
+ * /<channel>/download.htm, the home page / and /index.htm, and our
+ * extension /<channel>/sha256/<build> with .../app-platform/<version> and
+ * .../phoneplatform/<version>: the sha256 records of published folders,
+ * from <channel>/hashes/), path safety,
  * methods, conditional requests, ranges, CORS, caching and security headers.
  * Nothing here knows libevent.
  *

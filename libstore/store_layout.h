@@ -13,7 +13,8 @@
  *         phoneplatform/<version>/<file>
  *       catalog.json               item metadata (not served)
  *       hashes/<build>.sha256      sha256 records of published builds
- *                                  (sha256sum format; not served)
+ *                                  (sha256sum format; served as
+ *                                  /<channel>/sha256/<build>, read_path.h)
  *       .lock                      flock(2) of writers (importer, rescans)
  *   download/<build>/.removed      (and <platform dir>/<version>/.removed):
  *                                  the folder is removed, kept on disk for
