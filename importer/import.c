@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "copy_hash.h"
+#include "fs_open.h"
 #include "import.h"
 #include "source.h"
 
@@ -32,7 +33,7 @@ import_progress_begin(const struct imp_opts *o, char *const *sources, int n, str
 			archives++;
 			continue;
 		}
-		if ((fd = open(sources[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		if ((fd = fs_open_subdir(AT_FDCWD, sources[i], FS_SUBDIR_OPEN, NULL)) == -1)
 			continue;
 		if (tree_size(fd, &total, NULL) == 0)
 			folders++;

@@ -543,4 +543,5 @@ read_path_refusal(struct read_response *resp, int status)
 	read_error(resp, status);
 	read_header_add(resp, "X-Content-Type-Options", "nosniff");
 	read_header_add(resp, "Connection", "close");
+	resp->close_connection = 1;
 }

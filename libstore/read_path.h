@@ -67,6 +67,9 @@ struct read_response {
 	uint64_t length;
 	/* Content-Length to announce (also for HEAD, where no body is sent) */
 	uint64_t content_length;
+	/* the engine closes the connection after this reply (a refusal; the
+	 * "Connection: close" header says so to the client) */
+	int close_connection;
 	struct file_entry *file;	/* referenced; dropped by read_path_response_release() */
 	/* memory the response owns (a generated page, which data points into);
 	 * freed by read_path_response_release() */

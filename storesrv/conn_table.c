@@ -36,7 +36,6 @@ struct conn_table {
 	struct conn_list fresh;
 	struct conn_list waiting;	/* oldest first */
 	struct conn_list busy;
-	size_t count;
 	struct conn **by_fd;		/* registered connections by socket */
 	size_t by_fd_len;
 	struct event *register_ev;
@@ -111,7 +110,6 @@ conn_closed(struct evhttp_connection *evcon, void *arg)
 	TAILQ_REMOVE(conn_list_of(ct, c->state), c, link);
 	if (conn_by_fd_get(ct, c->fd) == c)
 		ct->by_fd[c->fd] = NULL;
-	ct->count--;
 	atomic_fetch_sub(ct->lim.open, 1);
 	free(c);
 }
@@ -180,7 +178,6 @@ conn_table_bufferevent_new(struct event_base *base, void *arg)
 	c->fd = -1;
 	c->state = CONN_FRESH;
 	TAILQ_INSERT_TAIL(&ct->fresh, c, link);
-	ct->count++;
 	atomic_fetch_add(ct->lim.open, 1);
 	event_active(ct->register_ev, EV_TIMEOUT, 0);
 	return bev;
@@ -208,12 +205,6 @@ conn_table_responding(struct conn_table *ct, struct evhttp_request *req)
 		return;
 	conn_move(c, CONN_RESPONDING);
 	evhttp_request_set_on_complete_cb(req, conn_response_sent, c);
-}
-
-size_t
-conn_table_count(const struct conn_table *ct)
-{
-	return ct->count;
 }
 
 struct conn_table *

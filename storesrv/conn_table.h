@@ -60,7 +60,4 @@ struct bufferevent *conn_table_bufferevent_new(struct event_base *base, void *ar
  * until its response is sent.  Call before replying. */
 void conn_table_responding(struct conn_table *ct, struct evhttp_request *req);
 
-/* Open connections of this thread. */
-size_t conn_table_count(const struct conn_table *ct);
-
 #endif

@@ -260,14 +260,11 @@ server_send(struct evhttp_request *req, struct read_response *resp, int is_head)
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
-	int closing = 0;
 
-	for (size_t i = 0; i < resp->nheaders; i++) {
+	for (size_t i = 0; i < resp->nheaders; i++)
 		evhttp_add_header(out, resp->headers[i].name, resp->headers[i].value);
-		closing |= strcmp(resp->headers[i].name, "Connection") == 0;
-	}
-	if (closing || req->type == EVHTTP_REQ_CONNECT) {
-		if (!closing)
+	if (resp->close_connection || req->type == EVHTTP_REQ_CONNECT) {
+		if (!resp->close_connection)
 			evhttp_add_header(out, "Connection", "close");
 		req->type = EVHTTP_REQ_GET;
 		req->major = 1;
