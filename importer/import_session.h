@@ -47,6 +47,9 @@
 #ifndef STORESRV_IMPORT_SESSION_H
 #define STORESRV_IMPORT_SESSION_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "importer.h"
 #include "report.h"
 
@@ -95,6 +98,19 @@ const char *import_session_staging_path(const struct import_session *s);
  * the rule of published names refuses are problems.  -1 (err) for an I/O
  * failure or a name that is not a staged folder of this session. */
 int import_session_adopt(struct import_session *s, const char *name, struct errbuf *err);
+
+/* A file's sha256 computed by the caller as it wrote the file. */
+struct staged_hash {
+	const char *rel;	/* below the staged folder: "130001/ip0013.bin" */
+	const char *sha256;	/* 64 lower-case hex digits */
+	uint64_t size;		/* the size it was computed over */
+};
+/* As import_session_adopt(), but a file listed in known[0..n) whose size
+ * is still `size` takes that sha256 instead of being read again (the
+ * mirror hashes each file as it arrives and writes it once); other files
+ * are hashed in place. */
+int import_session_adopt_hashed(struct import_session *s, const char *name,
+    const struct staged_hash *known, size_t n, struct errbuf *err);
 
 /* Applies metadata and validates every unit against the catalog and the
  * channel as they are now (no lock).  Problems go to the report; -1 (err)
