@@ -638,16 +638,48 @@ import_session_staging_path(const struct import_session *s)
 	return s->stagepath;
 }
 
-static int stage_hash_tree(int dirfd, const char *prefix, struct hashlist *hl,
-    struct diag *d, struct errbuf *err);
+/* Hashes the caller already knows (import_session_adopt_hashed()), sorted
+ * by path for bsearch; `skip` is the length of "<name>/" before the path. */
+struct known_hashes {
+	const struct staged_hash **v;
+	size_t n;
+	size_t skip;
+};
+
+static int
+staged_hash_cmp(const void *a, const void *b)
+{
+	const struct staged_hash *const *x = a, *const *y = b;
+
+	return strcmp((*x)->rel, (*y)->rel);
+}
+
+/* The caller's hash of `rel` ("<name>/<path>") when it knows one for a file
+ * of `size` bytes; NULL otherwise. */
+static const struct staged_hash *
+known_hash_find(const struct known_hashes *k, const char *rel, uint64_t size)
+{
+	struct staged_hash key = { .rel = rel + k->skip };
+	const struct staged_hash *kp = &key, **hit;
+
+	if (k->n == 0)
+		return NULL;
+	hit = bsearch(&kp, k->v, k->n, sizeof(*k->v), staged_hash_cmp);
+	return hit != NULL && (*hit)->size == size ? *hit : NULL;
+}
+
+static int stage_hash_tree(int dirfd, const char *prefix, const struct known_hashes *k,
+    struct hashlist *hl, struct diag *d, struct errbuf *err);
 
 /* One entry of an adopted folder: a folder is walked, a regular file
- * hashed; anything else, hidden names and refused names are problems. */
+ * hashed (or its known hash taken); anything else, hidden names and
+ * refused names are problems. */
 static int
-stage_hash_entry(int dirfd, const char *name, const char *rel, struct hashlist *hl,
-    struct diag *d, struct errbuf *err)
+stage_hash_entry(int dirfd, const char *name, const char *rel, const struct known_hashes *k,
+    struct hashlist *hl, struct diag *d, struct errbuf *err)
 {
 	char hex[SHA256_HEX_LEN + 1];
+	const struct staged_hash *known;
 	struct stat st;
 	uint64_t size;
 	int fd, rc = 0;
@@ -666,9 +698,11 @@ stage_hash_entry(int dirfd, const char *name, const char *rel, struct hashlist *
 	if (fd == -1 || fstat(fd, &st) == -1)
 		rc = errbuf_set_errno(err, "%s", rel);
 	else if (S_ISDIR(st.st_mode))
-		rc = stage_hash_tree(fd, rel, hl, d, err);
+		rc = stage_hash_tree(fd, rel, k, hl, d, err);
 	else if (!S_ISREG(st.st_mode))
 		diag_add(d, DIAG_ERROR, rel, "not a regular file or folder");
+	else if ((known = known_hash_find(k, rel, (uint64_t)st.st_size)) != NULL)
+		hashlist_add(hl, rel, known->sha256, known->size);
 	else if ((rc = hash_fd(fd, hex, &size, err)) == 0)
 		hashlist_add(hl, rel, hex, size);
 	if (fd != -1)
@@ -678,8 +712,8 @@ stage_hash_entry(int dirfd, const char *name, const char *rel, struct hashlist *
 
 /* Hashes the files below dirfd in place, as records "prefix/relpath". */
 static int
-stage_hash_tree(int dirfd, const char *prefix, struct hashlist *hl, struct diag *d,
-    struct errbuf *err)
+stage_hash_tree(int dirfd, const char *prefix, const struct known_hashes *k,
+    struct hashlist *hl, struct diag *d, struct errbuf *err)
 {
 	struct dirent *de;
 	DIR *dir;
@@ -690,7 +724,7 @@ stage_hash_tree(int dirfd, const char *prefix, struct hashlist *hl, struct diag 
 	while (rc == 0 && (r = tree_readdir(dir, &de)) == 1) {
 		char *rel = xasprintf("%s/%s", prefix, de->d_name);
 
-		rc = stage_hash_entry(dirfd, de->d_name, rel, hl, d, err);
+		rc = stage_hash_entry(dirfd, de->d_name, rel, k, hl, d, err);
 		free(rel);
 	}
 	if (r == -1)
@@ -726,23 +760,58 @@ session_slot_used(const struct import_session *s, const char *name)
 int
 import_session_adopt(struct import_session *s, const char *name, struct errbuf *err)
 {
-	int fd;
+	return import_session_adopt_hashed(s, name, NULL, 0, err);
+}
+
+/* A hash of the caller's must be well formed: it becomes a record. */
+static int
+staged_hash_valid(const struct staged_hash *h)
+{
+	size_t i;
+
+	for (i = 0; h->sha256[i] != '\0'; i++)
+		if (!((h->sha256[i] >= '0' && h->sha256[i] <= '9') ||
+		    (h->sha256[i] >= 'a' && h->sha256[i] <= 'f')))
+			return 0;
+	return i == SHA256_HEX_LEN && h->rel[0] != '\0';
+}
+
+int
+import_session_adopt_hashed(struct import_session *s, const char *name,
+    const struct staged_hash *known, size_t n, struct errbuf *err)
+{
+	struct known_hashes k = { .n = n, .skip = strlen(name) + 1 };
+	int fd = -1, rc = -1;
 
 	if (s->txn == NULL || name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL ||
 	    session_slot_used(s, name)) {
 		errbuf_set(&s->err, "\"%s\": not a folder staged by this session", name);
 		return session_fail(s, err);
 	}
-	if ((fd = fs_open_subdir(s->stagefd, name, FS_SUBDIR_OPEN, &s->err)) == -1)
-		return session_fail(s, err);
-	s->validated = 0;	/* the commit validates what came since */
-	if (stage_hash_tree(fd, name, &s->hl, s->d, &s->err) == -1) {
-		close(fd);
-		return session_fail(s, err);
+	if (n > 0) {
+		k.v = xcalloc(n, sizeof(*k.v));
+		for (size_t i = 0; i < n; i++) {
+			if (!staged_hash_valid(&known[i])) {
+				errbuf_set(&s->err, "%s/%s: not a sha256 of the caller's", name,
+				    known[i].rel);
+				goto out;
+			}
+			k.v[i] = &known[i];
+		}
+		qsort(k.v, n, sizeof(*k.v), staged_hash_cmp);
 	}
+	if ((fd = fs_open_subdir(s->stagefd, name, FS_SUBDIR_OPEN, &s->err)) == -1)
+		goto out;
+	s->validated = 0;	/* the commit validates what came since */
+	if (stage_hash_tree(fd, name, &k, &s->hl, s->d, &s->err) == -1)
+		goto out;
 	source_scan(fd, name, name, "", s->kind, &s->ul, s->d);	/* "": a container */
-	close(fd);
-	return 0;
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	free(k.v);
+	return rc == 0 ? 0 : session_fail(s, err);
 }
 
 /* Loads the catalog (or adopts the channel's indexes), remembering which

@@ -489,6 +489,63 @@ test_dead_session(void)
 	    "after kill -9 the next recovery deletes its transaction");
 }
 
+/* The mirror's way: hashes computed while downloading are taken as they
+ * are (the file is not read again) when the size matches; a file whose
+ * size differs, or one without a known hash, is hashed; a malformed hash
+ * is refused. */
+static void
+test_adopt_hashed(void)
+{
+	static const char fake[] =
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	/* sha256("icon"), what a read of demo.png gives */
+	static const char icon[] =
+	    "c2d4b446a44ce54fab8e01150e24dd24f3d850c7c14dcfe31f6321341dd86874";
+	struct staged_hash known[] = {
+		{ "130600/arm/demo/demo.png", fake, 99 },	/* wrong size: read */
+		{ "130600/arm/demo/demo.bin", fake, 6 },	/* taken */
+	};
+	struct staged_hash bad[] = { { "130601/demo_files", "not hex", 1 } };
+	struct report *r = report_create("publish");
+	struct import_session *s;
+	struct imp_opts o;
+	struct errbuf err;
+	char *name = NULL, *name2 = NULL, path[1024], rec[4096];
+	int fd = -1, fd2 = -1, rc = -1, rfd;
+	ssize_t n = -1;
+
+	opts_init(&o);
+	s = import_session_create(&o, r, &err);
+	if (s != NULL && (fd = import_session_stage_new(s, &name, &err)) != -1)
+		rc = write_app_build(fd, "130600");
+	if (rc == 0 && (fd2 = import_session_stage_new(s, &name2, &err)) != -1)
+		rc = write_app_build(fd2, "130601");
+	tap_ok(rc == 0 && import_session_adopt_hashed(s, name2, bad, 1, &err) == -1 &&
+	    strstr(err.msg, "130601/demo_files") != NULL, "a malformed known hash: refused, named");
+	if (rc == 0)
+		rc = import_session_adopt_hashed(s, name, known, 2, &err);
+	if (rc == 0)
+		rc = import_session_commit(s, &err);
+	tap_ok(rc == 0, "a build adopted with known hashes is published");
+	snprintf(path, sizeof(path), "%s/release/hashes/130600.sha256", root);
+	if ((rfd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(rfd, rec, sizeof(rec) - 1);
+		close(rfd);
+	}
+	rec[n > 0 ? n : 0] = '\0';
+	tap_ok(n > 0 && strstr(rec, fake) != NULL && strstr(strstr(rec, fake) + 1, fake) == NULL,
+	    "the known hash of a file of that size is recorded as given (not read again)");
+	tap_ok(strstr(rec, icon) != NULL, "a file whose size differs is hashed");
+	if (fd != -1)
+		close(fd);
+	if (fd2 != -1)
+		close(fd2);
+	free(name);
+	free(name2);
+	import_session_free(s);
+	report_free(r);
+}
+
 int
 main(void)
 {
@@ -506,6 +563,7 @@ main(void)
 	test_validate_late_source();
 	test_adopt_refusals();
 	test_dead_session();
+	test_adopt_hashed();
 	if (tap_failed == 0) {
 		char cmd[512];
 
