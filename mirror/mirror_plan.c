@@ -169,6 +169,7 @@ plan_build_clear(struct mirror_build *b)
 	free(b->build);
 	free(b->folder);
 	free(b->manifest);
+	free(b->binary);
 	for (size_t i = 0; i < b->nfiles; i++)
 		free(b->files[i].path);
 	free(b->files);
@@ -262,18 +263,32 @@ plan_app_folder(struct plan_ctx *ctx, const struct index_item *it, size_t i)
 	return folder;
 }
 
+/* The "binary" of a software entry when it is one safe name, else NULL
+ * (the build then needs its manifest). */
+static const char *
+plan_software_binary(const struct index_item *it)
+{
+	json_t *f = json_object_get(it->fields, "binary");
+
+	if (!json_is_string(f) || !plan_segment_safe(json_string_value(f)))
+		return NULL;
+	return json_string_value(f);
+}
+
 /* apps.json and software.json: one manifest build per selected version. */
 static void
 plan_items(struct plan_ctx *ctx, const struct index_doc *doc)
 {
 	for (size_t i = 0; i < doc->nitems && !ctx->over; i++) {
 		const struct index_item *it = &doc->items[i];
-		const char *folder = NULL;
+		const char *folder = NULL, *binary = NULL;
 
 		if (!plan_glob_match(ctx->sel->ids, it->id))
 			continue;
 		if (doc->kind == INDEX_APPS && (folder = plan_app_folder(ctx, it, i)) == NULL)
 			continue;
+		if (doc->kind == INDEX_SOFTWARE)
+			binary = plan_software_binary(it);
 		for (size_t j = 0; j < it->nversions && !ctx->over; j++) {
 			const struct index_version *v = &it->versions[j];
 			struct mirror_build *b;
@@ -284,6 +299,10 @@ plan_items(struct plan_ctx *ctx, const struct index_doc *doc)
 			if (b != NULL && folder != NULL) {
 				b->folder = xstrdup(folder);
 				b->archs = ctx->archs;
+			}
+			if (b != NULL && binary != NULL) {
+				b->binary = xstrdup(binary);
+				b->manifest_optional = 1;
 			}
 		}
 	}
@@ -463,9 +482,15 @@ plan_expand_names(const struct mirror_build *b, const char *text, size_t len,
 		diag_add(d, DIAG_ERROR, b->manifest, "%s", err.msg);
 		return -1;
 	}
+	if (b->manifest_optional && b->kind == INDEX_SOFTWARE && b->binary != NULL) {
+		m->names = xcalloc(1, sizeof(*m->names));
+		m->names[0] = xstrdup(b->binary);
+		m->count = 1;
+		return 0;
+	}
 	if (!b->manifest_optional || b->kind != INDEX_FIRMWARE) {
 		diag_add(d, DIAG_ERROR, b->manifest, "missing upstream; only firmware of 12r2 "
-		    "and older may omit its manifest");
+		    "and older and software naming its binary may omit the manifest");
 		return -1;
 	}
 	model = b->id + 2;	/* "ip<model>" */

@@ -15,7 +15,9 @@
  *                             selected architecture: candidates, a 404 for a
  *                             whole architecture is normal, at least one
  *                             must exist (mirror_file.arch tells them apart)
- *   software files            "<build>/<name>"
+ *   software files            "<build>/<name>"; without a manifest (404) the
+ *                             entry's "binary" file, "<build>/<binary>"
+ *                             (STORE-FORMATS.md), when it names one
  *   firmware files            "<build>/<name>"; for releases 12r2 and older
  *                             the manifest may be missing (404): then
  *                             mirror_build_expand(b, NULL, ...) gives
@@ -79,7 +81,9 @@ struct mirror_build {
 	char *folder;		/* apps: the folder below <build>/<arch>/; else NULL */
 	char *manifest;		/* "<build>/<id>_files", fetched first; NULL for platforms */
 	int manifest_pending;	/* files not known until mirror_build_expand() */
-	int manifest_optional;	/* firmware of 12r2 and older: a 404 is allowed */
+	int manifest_optional;	/* a 404 is allowed: firmware of 12r2 and older,
+				 * software with a "binary" */
+	char *binary;		/* software: the "binary" file, the fallback */
 	unsigned archs;		/* apps: candidate architectures, bits over store_app_archs */
 	struct mirror_file *files;	/* in fetch order */
 	size_t nfiles;
@@ -104,7 +108,8 @@ int mirror_plan_create(const struct index_doc *const docs[INDEX_KIND_COUNT],
 /* Fills b->files of a manifest-pending build from its manifest's text
  * (manifest.h syntax) and clears manifest_pending.  text NULL means the
  * manifest does not exist upstream (404): allowed only when
- * b->manifest_optional (firmware of 12r2 and older; the ip/boot pair).
+ * b->manifest_optional (firmware of 12r2 and older: the ip/boot pair;
+ * software: its binary).
  * `plan` (may be NULL) bounds the files by its limit and counts them.
  * Returns 0, or -1 with b unchanged and an error in d naming b->manifest. */
 int mirror_build_expand(struct mirror_plan *plan, struct mirror_build *b, const char *text,

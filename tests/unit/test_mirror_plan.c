@@ -65,6 +65,10 @@ static const char *const hostile_device[INDEX_KIND_COUNT] = {
 	"\"versions\":[\"14r1\"]},{\"id\":\"IP\",\"versions\":[\"14r1\"]},{\"id\":\"IP0013\","
 	"\"versions\":[\"14r1\"]}],\"versions\":[{\"id\":\"14r1\",\"build\":\"140002\","
 	"\"text\":\"14r1 [140002]\"}]}", NULL, NULL };
+static const char *const software_no_binary[INDEX_KIND_COUNT] = {
+	NULL, "{\"software\":[{\"id\":\"a\",\"versions\":[{\"id\":\"14r1\",\"build\":\"140002\"}]},"
+	"{\"id\":\"b\",\"binary\":\"../x.exe\",\"versions\":[{\"id\":\"14r1\",\"build\":\"140003\"}]}]}",
+	NULL, NULL, NULL };
 static const char *const duplicate_build[INDEX_KIND_COUNT] = {
 	"{\"apps\":[{\"id\":\"a\",\"versions\":[{\"id\":\"14r1\",\"build\":\"140002\"},"
 	"{\"id\":\"14r2\",\"build\":\"140002\"}]}]}", NULL, NULL, NULL, NULL };
@@ -72,7 +76,7 @@ static const char *const duplicate_build[INDEX_KIND_COUNT] = {
 static const struct plan_case plan_cases[] = {
 	{ "everything", NULL, { 0 }, { 0 }, 0,
 	    "140002/apidemo_files*;130001/apidemo_files*;142001/clock_files*;"
-	    "140002/myappswindows_files;140002/ip0013_files;140002/ip1200a_files;"
+	    "140002/myappswindows_files?;140002/ip0013_files;140002/ip1200a_files;"
 	    "130001/ip222_files;128001/ip0013_files?;"
 	    "arm=app-platform/10001/a.img,app-platform/10001/u.img;"
 	    "x86_64=app-platform/10001/x.img;ip270=phoneplatform/2165/ip270-rootfs.img;", NULL },
@@ -80,9 +84,9 @@ static const struct plan_case plan_cases[] = {
 	    "140002/apidemo_files*;130001/apidemo_files*;142001/clock_files*;", NULL },
 	{ "kind: software and phone platform", NULL,
 	    { .kinds = K(SOFTWARE) | K(PHONEPLATFORM) }, { 0 }, 0,
-	    "140002/myappswindows_files;ip270=phoneplatform/2165/ip270-rootfs.img;", NULL },
+	    "140002/myappswindows_files?;ip270=phoneplatform/2165/ip270-rootfs.img;", NULL },
 	{ "id glob", NULL, { .kinds = K(APPS) | K(SOFTWARE), .ids = "api*,my*" }, { 0 }, 0,
-	    "140002/apidemo_files*;130001/apidemo_files*;140002/myappswindows_files;", NULL },
+	    "140002/apidemo_files*;130001/apidemo_files*;140002/myappswindows_files?;", NULL },
 	{ "id glob selects platforms", NULL, { .kinds = K(LINUX) | K(PHONEPLATFORM),
 	    .ids = "x86_64" }, { 0 }, 0,
 	    "x86_64=app-platform/10001/x.img,app-platform/10001/u.img;", NULL },
@@ -96,7 +100,7 @@ static const struct plan_case plan_cases[] = {
 	{ "device glob is case sensitive", NULL, { .kinds = K(FIRMWARE), .devices = "ip0013" },
 	    { 0 }, 0, "", NULL },
 	{ "release 14r1 and newer", NULL, { .min_release = "14r1" }, { 0 }, 0,
-	    "140002/apidemo_files*;142001/clock_files*;140002/myappswindows_files;"
+	    "140002/apidemo_files*;142001/clock_files*;140002/myappswindows_files?;"
 	    "140002/ip0013_files;140002/ip1200a_files;"
 	    "arm=app-platform/10001/a.img,app-platform/10001/u.img;"
 	    "x86_64=app-platform/10001/x.img;ip270=phoneplatform/2165/ip270-rootfs.img;", NULL },
@@ -119,6 +123,8 @@ static const struct plan_case plan_cases[] = {
 	    "apps[0] (evil).folder: unsafe path \"a/b\"" },
 	{ "hostile device ids left out", hostile_device, { 0 }, { 0 }, 0,
 	    "140002/ip0013_files;", "devices[0] (IP../../x).id: not a device id" },
+	{ "software without a safe binary needs its manifest", software_no_binary, { 0 }, { 0 },
+	    0, "140002/a_files;140003/b_files;", NULL },
 	{ "same build twice planned once", duplicate_build, { 0 }, { 0 }, 0,
 	    "140002/a_files*;", NULL },
 	{ "build limit", NULL, { 0 }, { .max_builds = 3 }, -1, NULL, "more than 3 builds" },
@@ -278,6 +284,8 @@ static const struct expand_case expand_cases[] = {
 	    "-:128001/ip0013.bin,-:128001/boot0013.bin", NULL },
 	{ "old firmware with a manifest", "128001/ip0013_files", NULL, "ip0013.bin", 0,
 	    "-:128001/ip0013.bin", NULL },
+	{ "software without manifest: its binary", "140002/myappswindows_files", NULL, NULL, 0,
+	    "-:140002/myAppsSetup.exe", NULL },
 	{ "new firmware without manifest", "140002/ip1200a_files", NULL, NULL, -1, NULL,
 	    "missing upstream" },
 	{ "app without manifest", "140002/apidemo_files", NULL, NULL, -1, NULL,
