@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "conf_file.h"
 #include "settings.h"
 #include "store_layout.h"
 #include "xmalloc.h"
@@ -123,21 +123,6 @@ settings_option_find(const char *key)
 	return NULL;
 }
 
-static int
-settings_parse_bool(const char *value, int *out)
-{
-	static const char *const yes[] = { "yes", "on", "true", "1" };
-	static const char *const no[] = { "no", "off", "false", "0" };
-
-	for (size_t i = 0; i < 4; i++) {
-		if (strcmp(value, yes[i]) == 0)
-			return *out = 1, 0;
-		if (strcmp(value, no[i]) == 0)
-			return *out = 0, 0;
-	}
-	return -1;
-}
-
 int
 settings_set(struct settings *cfg, const char *key, const char *value, const char *where,
     struct errbuf *err)
@@ -166,69 +151,27 @@ settings_set(struct settings *cfg, const char *key, const char *value, const cha
 		*(int *)field = (int)n;
 		return 0;
 	case SETTINGS_BOOL:
-		if (settings_parse_bool(value, (int *)field) == -1)
+		if (conf_parse_bool(value, (int *)field) == -1)
 			return errbuf_set(err, "%s: %s: expected yes or no, not '%s'", where, key, value);
 		return 0;
 	}
 	return errbuf_set(err, "%s: %s: unhandled setting type", where, key);
 }
 
-static char *
-settings_trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
-		*--end = '\0';
-	return s;
-}
-
-/* One line of the file: "key = value", a comment or blank. */
+/* One "key = value" of the file (conf_file_fn). */
 static int
-settings_load_line(struct settings *cfg, char *line, const char *where, struct errbuf *err)
+settings_load_setting(const char *key, const char *value, const char *where, void *arg,
+    struct errbuf *err)
 {
-	char *eq, *key, *value;
-
-	line = settings_trim(line);
-	if (*line == '\0' || *line == '#')
-		return 0;
-	eq = strchr(line, '=');
-	if (eq == NULL)
-		return errbuf_set(err, "%s: expected 'key = value', got '%s'", where, line);
-	*eq = '\0';
-	key = settings_trim(line);
-	value = settings_trim(eq + 1);
 	if (strcmp(key, "foreground") == 0)
 		return errbuf_set(err, "%s: foreground: only a command-line flag (-f)", where);
-	return settings_set(cfg, key, value, where, err);
+	return settings_set(arg, key, value, where, err);
 }
 
 int
 settings_load_file(struct settings *cfg, const char *path, struct errbuf *err)
 {
-	char line[4096], where[PATH_MAX + 32];
-	unsigned lineno = 0;
-	int rc = 0;
-	FILE *fp;
-
-	fp = fopen(path, "re");
-	if (fp == NULL)
-		return errbuf_set_errno(err, "%s", path);
-	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		snprintf(where, sizeof(where), "%s:%u", path, lineno);
-		if (strchr(line, '\n') == NULL && !feof(fp))
-			rc = errbuf_set(err, "%s: line longer than %zu bytes", where, sizeof(line) - 2);
-		else
-			rc = settings_load_line(cfg, line, where, err);
-	}
-	if (rc == 0 && ferror(fp))
-		rc = errbuf_set_errno(err, "%s: read error", path);
-	fclose(fp);
-	return rc;
+	return conf_file_load(path, settings_load_setting, cfg, err);
 }
 
 void
