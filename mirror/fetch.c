@@ -1,9 +1,14 @@
 /*
- * fetch: one file over plain HTTP on libevent's client, synchronously
- * (fetch.h).  Each fetch_file() attempt builds one request on the host's
- * kept connection and runs the fetcher's event_base until the request ends;
- * the header callback decides what the body is for (file, or discarded),
- * the chunked callback writes each piece as it arrives.
+ * fetch: files over HTTP(S) on libevent's client (fetch.h).
+ *
+ * The core is asynchronous.  A fetch_state runs one attempt after the other
+ * on a connection taken from its host's pool; the header callback decides
+ * what the body is for (the file, or discarded), the chunked callback hashes
+ * and writes each piece as it arrives.  Every step that follows a libevent
+ * callback (the end of an attempt, the next one after a backoff) runs from
+ * the state's own timer, outside libevent's callbacks, so connections can be
+ * released or freed and requests made safely.  fetch_file() starts one call
+ * and runs the loop until it ends.
  */
 #include "config.h"
 
@@ -14,77 +19,229 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "copy_hash.h"
 #include "fetch.h"
 #include "fs_open.h"
+#include "tls_client.h"
 #include "xmalloc.h"
 
 #define FETCH_DEFAULT_STALL	30
 #define FETCH_DEFAULT_BACKOFF	500
 #define FETCH_SIDECAR_SUFFIX	".etag"
+#define FETCH_HASH_BUFSIZE	(256 * 1024)
+#define FETCH_RATE_TICK_MS	100
 
+/* One evhttp_connection; it carries one request at a time. */
 struct fetch_conn {
-	char *host;
-	int port;
+	struct fetch_host *host;
 	struct evhttp_connection *evcon;
+	SSL *ssl;		/* https: owned by the bufferevent */
+	int busy;		/* a request is on it */
+	int dead;		/* closed or failed: freed once idle */
+	struct fetch_conn *next;
+};
+
+/* Where connections go: an origin, or the proxy for plain http. */
+struct fetch_host {
+	char *name;
+	int port;
+	int tls;
+	struct fetch_tunnel *tunnel;	/* https through the proxy */
+	struct fetch_conn *conns;
+	unsigned busy;
+	uint64_t last_used;
 };
 
 struct fetcher {
 	struct event_base *base;
-	struct fetch_conn *conns;
-	size_t nconns, max_conns;
-	size_t next_evict;
+	struct fetch_host **hosts;
+	size_t nhosts, max_hosts;
+	uint64_t clock;
 	char *user_agent;
+	SSL_CTX *tls;		/* made for the first https:// host */
+	char *ca_file;
+	char *proxy_host;	/* NULL: direct */
+	int proxy_port;
+	struct bufferevent_rate_limit_group *rate_group;
 };
 
-/* The state of one attempt, shared by the callbacks. */
-struct fetch_attempt {
+struct fetch_target {
+	const char *host;
+	int port;
+	int tls;
+	char *path;	/* request target: origin form, or absolute form via the proxy */
+	char *hosthdr;
+};
+
+enum fetch_step { FETCH_STEP_BEGIN, FETCH_STEP_END, FETCH_STEP_FINISH };
+
+/* One fetch_call in progress, shared by the callbacks. */
+struct fetch_state {
 	struct fetcher *f;
-	int dirfd;
-	const char *tmpname;
+	struct fetch_call *c;
 	const struct fetch_opts *o;
-	struct fetch_result *res;
-	struct errbuf *err;
+	struct fetch_target t;
+	struct evhttp_uri *uri;
+	struct fetch_conn *conn;	/* the attempt's */
+	struct event *timer;
+	enum fetch_step step;
+	struct hasher *hasher;
 	uint64_t offset;	/* bytes of the file kept (Range start) */
 	int fd;			/* the file while a 200/206 body arrives */
-	int done;
-	int failed;		/* set by a callback with err */
-	enum evhttp_request_error ev_error;
+	unsigned tries, delay;
+	int resume;
+	int failed;		/* a callback failed the attempt (c->err) */
+	int ended;		/* the request is over: END is scheduled */
 	int have_ev_error;
+	enum evhttp_request_error ev_error;
 };
+
+/*
+ * https:// through the proxy (not yet): a CONNECT tunnel per connection.
+ */
+struct fetch_tunnel {
+	int unused;
+};
+
+static struct fetch_tunnel *
+fetch_tunnel_new(struct event_base *base, const char *proxy_host, int proxy_port,
+    const char *host, int port, struct errbuf *err)
+{
+	(void)base;
+	(void)proxy_host;
+	(void)proxy_port;
+	errbuf_set(err, "%s:%d: https through a proxy is not supported yet", host, port);
+	return NULL;
+}
+
+static void
+fetch_tunnel_free(struct fetch_tunnel *t)
+{
+	free(t);
+}
+
+static const char *
+fetch_tunnel_address(const struct fetch_tunnel *t)
+{
+	(void)t;
+	return "127.0.0.1";
+}
+
+static int
+fetch_tunnel_port(const struct fetch_tunnel *t)
+{
+	(void)t;
+	return 0;
+}
+
+static int
+fetch_tunnel_failure(struct fetch_tunnel *t, struct errbuf *err)
+{
+	(void)t;
+	(void)err;
+	return 0;
+}
+
+static const char *
+fetch_scheme_port(const char *url, const char *scheme, int *tls, int *port)
+{
+	if (scheme != NULL && strcmp(scheme, "http") == 0) {
+		*tls = 0;
+		*port = 80;
+	} else if (scheme != NULL && strcmp(scheme, "https") == 0) {
+		*tls = 1;
+		*port = 443;
+	} else {
+		return NULL;
+	}
+	return url;
+}
+
+static int
+fetch_proxy_parse(struct fetcher *f, const char *proxy, struct errbuf *err)
+{
+	struct evhttp_uri *uri = evhttp_uri_parse(proxy);
+	const char *host = uri != NULL ? evhttp_uri_get_host(uri) : NULL;
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	int tls = 0, rc = -1;
+
+	if (uri == NULL || fetch_scheme_port(proxy, evhttp_uri_get_scheme(uri), &tls,
+	    &f->proxy_port) == NULL || tls || host == NULL || host[0] == '\0' ||
+	    evhttp_uri_get_userinfo(uri) != NULL || evhttp_uri_get_query(uri) != NULL ||
+	    (path != NULL && path[0] != '\0' && strcmp(path, "/") != 0)) {
+		errbuf_set(err, "%s: the proxy must be http://host:port", proxy);
+		goto out;
+	}
+	if (evhttp_uri_get_port(uri) > 0)
+		f->proxy_port = evhttp_uri_get_port(uri);
+	f->proxy_host = xstrdup(host);
+	rc = 0;
+out:
+	if (uri != NULL)
+		evhttp_uri_free(uri);
+	return rc;
+}
 
 struct fetcher *
 fetch_create(const struct fetch_config *cfg, struct errbuf *err)
 {
 	struct fetcher *f = xcalloc(1, sizeof(*f));
 
-	f->base = event_base_new();
-	if (f->base == NULL) {
-		free(f);
-		errbuf_set(err, "fetch: cannot create an event base");
-		return NULL;
-	}
-	f->max_conns = cfg != NULL && cfg->max_hosts > 0 ? cfg->max_hosts : FETCH_DEFAULT_MAX_HOSTS;
-	f->conns = xcalloc(f->max_conns, sizeof(*f->conns));
+	f->max_hosts = cfg != NULL && cfg->max_hosts > 0 ? cfg->max_hosts : FETCH_DEFAULT_MAX_HOSTS;
 	f->user_agent = xstrdup(cfg != NULL && cfg->user_agent != NULL ? cfg->user_agent :
 	    "storemirror");
+	if ((f->base = event_base_new()) == NULL) {
+		errbuf_set(err, "fetch: cannot create an event base");
+		goto fail;
+	}
+	if (cfg != NULL && cfg->ca_file != NULL)
+		f->ca_file = xstrdup(cfg->ca_file);
+	if (cfg != NULL && cfg->proxy != NULL && cfg->proxy[0] != '\0' &&
+	    fetch_proxy_parse(f, cfg->proxy, err) != 0)
+		goto fail;
 	return f;
+fail:
+	fetch_free(f);
+	return NULL;
+}
+
+struct event_base *
+fetch_event_base(struct fetcher *f)
+{
+	return f->base;
 }
 
 static void
-fetch_conn_clear(struct fetch_conn *c)
+fetch_conn_free(struct fetch_conn *c)
 {
 	if (c->evcon != NULL)
-		evhttp_connection_free(c->evcon);
-	free(c->host);
-	memset(c, 0, sizeof(*c));
+		evhttp_connection_free(c->evcon);	/* frees the bufferevent and SSL */
+	free(c);
+}
+
+static void
+fetch_host_free(struct fetch_host *h)
+{
+	struct fetch_conn *c, *next;
+
+	if (h == NULL)
+		return;
+	for (c = h->conns; c != NULL; c = next) {
+		next = c->next;
+		fetch_conn_free(c);
+	}
+	fetch_tunnel_free(h->tunnel);
+	free(h->name);
+	free(h);
 }
 
 void
@@ -92,43 +249,253 @@ fetch_free(struct fetcher *f)
 {
 	if (f == NULL)
 		return;
-	for (size_t i = 0; i < f->nconns; i++)
-		fetch_conn_clear(&f->conns[i]);
-	free(f->conns);
-	event_base_free(f->base);
+	for (size_t i = 0; i < f->nhosts; i++)
+		fetch_host_free(f->hosts[i]);
+	free(f->hosts);
+	if (f->rate_group != NULL)	/* after its members (the connections) */
+		bufferevent_rate_limit_group_free(f->rate_group);
+	SSL_CTX_free(f->tls);
+	if (f->base != NULL)
+		event_base_free(f->base);
+	free(f->proxy_host);
+	free(f->ca_file);
 	free(f->user_agent);
 	free(f);
 }
 
-/* The kept connection to host:port, made on first use; when all slots are
- * taken, the oldest-made one is replaced. */
-static struct evhttp_connection *
-fetch_conn_get(struct fetcher *f, const char *host, int port, struct errbuf *err)
+/* Frees the host's idle connections that closed or failed. */
+static void
+fetch_host_reap(struct fetch_host *h)
 {
-	struct fetch_conn *c;
+	struct fetch_conn **pp = &h->conns, *c;
 
-	for (size_t i = 0; i < f->nconns; i++)
-		if (f->conns[i].host != NULL && f->conns[i].port == port &&
-		    strcmp(f->conns[i].host, host) == 0)
-			return f->conns[i].evcon;
-	if (f->nconns < f->max_conns) {
-		c = &f->conns[f->nconns++];
-	} else {
-		c = &f->conns[f->next_evict];
-		f->next_evict = (f->next_evict + 1) % f->max_conns;
-		fetch_conn_clear(c);
+	while ((c = *pp) != NULL) {
+		if (c->dead && !c->busy) {
+			*pp = c->next;
+			fetch_conn_free(c);
+		} else {
+			pp = &c->next;
+		}
 	}
-	c->evcon = evhttp_connection_base_new(f->base, NULL, host, (unsigned short)port);
-	if (c->evcon == NULL) {
-		errbuf_set(err, "fetch: cannot create a connection to %s:%d", host, port);
-		memset(c, 0, sizeof(*c));
-		if (c == &f->conns[f->nconns - 1])
-			f->nconns--;
+}
+
+static void
+fetch_conn_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct fetch_conn *c = arg;
+
+	(void)evcon;
+	c->dead = 1;	/* a TLS session is not resumed on a new socket */
+}
+
+static struct bufferevent *
+fetch_conn_tls_bev(struct fetcher *f, struct fetch_conn *c, const char *host, struct errbuf *err)
+{
+	struct bufferevent *bev;
+
+	if ((c->ssl = tls_client_ssl_new(f->tls, host, err)) == NULL)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(f->base, -1, c->ssl, BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		errbuf_set(err, "%s: cannot create a TLS connection", host);
 		return NULL;
 	}
-	c->host = xstrdup(host);
-	c->port = port;
-	return c->evcon;
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+static struct fetch_conn *
+fetch_conn_new(struct fetcher *f, struct fetch_host *h, struct errbuf *err)
+{
+	struct fetch_conn *c = xcalloc(1, sizeof(*c));
+	struct bufferevent *bev = NULL;
+	const char *addr = h->name;
+	int port = h->port;
+
+	if (h->tls && (bev = fetch_conn_tls_bev(f, c, h->name, err)) == NULL)
+		goto fail;
+	if (h->tunnel != NULL) {
+		addr = fetch_tunnel_address(h->tunnel);
+		port = fetch_tunnel_port(h->tunnel);
+	}
+	c->evcon = evhttp_connection_base_bufferevent_new(f->base, NULL, bev, addr,
+	    (unsigned short)port);
+	if (c->evcon == NULL) {
+		if (bev != NULL)
+			bufferevent_free(bev);
+		errbuf_set(err, "%s:%d: cannot create a connection", h->name, h->port);
+		goto fail;
+	}
+	evhttp_connection_set_closecb(c->evcon, fetch_conn_closed_cb, c);
+	if (f->rate_group != NULL)
+		bufferevent_add_to_rate_limit_group(evhttp_connection_get_bufferevent(c->evcon),
+		    f->rate_group);
+	c->host = h;
+	return c;
+fail:
+	free(c);
+	return NULL;
+}
+
+/* Where t's connections go: the origin, or the proxy (plain http). */
+static void
+fetch_endpoint(const struct fetcher *f, const struct fetch_target *t, const char **name,
+    int *port)
+{
+	int proxied = f->proxy_host != NULL && !t->tls;
+
+	*name = proxied ? f->proxy_host : t->host;
+	*port = proxied ? f->proxy_port : t->port;
+}
+
+static struct fetch_host *
+fetch_host_new(struct fetcher *f, const struct fetch_target *t, struct errbuf *err)
+{
+	struct fetch_host *h = xcalloc(1, sizeof(*h));
+	const char *name;
+
+	fetch_endpoint(f, t, &name, &h->port);
+	h->name = xstrdup(name);
+	h->tls = t->tls;
+	if (t->tls && f->tls == NULL && (f->tls = tls_client_ctx_new(f->ca_file, err)) == NULL) {
+		fetch_host_free(h);
+		return NULL;
+	}
+	if (t->tls && f->proxy_host != NULL &&
+	    (h->tunnel = fetch_tunnel_new(f->base, f->proxy_host, f->proxy_port, t->host, t->port,
+	    err)) == NULL) {
+		fetch_host_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* The slot for a new host: a free one, else the least recently used host
+ * without a request (freed), else a new one beyond max_hosts. */
+static size_t
+fetch_host_slot(struct fetcher *f)
+{
+	size_t lru = f->nhosts;
+
+	if (f->nhosts < f->max_hosts) {
+		f->hosts = xreallocarray(f->hosts, f->nhosts + 1, sizeof(*f->hosts));
+		return f->nhosts++;
+	}
+	for (size_t i = 0; i < f->nhosts; i++)
+		if (f->hosts[i]->busy == 0 &&
+		    (lru == f->nhosts || f->hosts[i]->last_used < f->hosts[lru]->last_used))
+			lru = i;
+	if (lru < f->nhosts) {
+		fetch_host_free(f->hosts[lru]);
+		f->hosts[lru] = NULL;
+		return lru;
+	}
+	f->hosts = xreallocarray(f->hosts, f->nhosts + 1, sizeof(*f->hosts));
+	return f->nhosts++;
+}
+
+static struct fetch_host *
+fetch_host_get(struct fetcher *f, const struct fetch_target *t, struct errbuf *err)
+{
+	const char *name;
+	size_t slot;
+	int port;
+
+	fetch_endpoint(f, t, &name, &port);
+	for (size_t i = 0; i < f->nhosts; i++)
+		if (f->hosts[i]->port == port && f->hosts[i]->tls == t->tls &&
+		    strcmp(f->hosts[i]->name, name) == 0)
+			return f->hosts[i];
+	slot = fetch_host_slot(f);
+	if ((f->hosts[slot] = fetch_host_new(f, t, err)) == NULL) {
+		/* the slot is the last one or was freed: fill it from the end */
+		f->hosts[slot] = f->hosts[--f->nhosts];
+		return NULL;
+	}
+	return f->hosts[slot];
+}
+
+/* An idle connection to t's endpoint, made when all are busy. */
+static struct fetch_conn *
+fetch_conn_acquire(struct fetcher *f, const struct fetch_target *t, struct errbuf *err)
+{
+	struct fetch_host *h = fetch_host_get(f, t, err);
+	struct fetch_conn *c;
+
+	if (h == NULL)
+		return NULL;
+	fetch_host_reap(h);
+	for (c = h->conns; c != NULL && (c->busy || c->dead); c = c->next)
+		;
+	if (c == NULL) {
+		if ((c = fetch_conn_new(f, h, err)) == NULL)
+			return NULL;
+		c->next = h->conns;
+		h->conns = c;
+	}
+	c->busy = 1;
+	h->busy++;
+	h->last_used = ++f->clock;
+	return c;
+}
+
+/* Returns c to its host; a connection that failed is freed. */
+static void
+fetch_conn_release(struct fetch_conn *c, int failed)
+{
+	c->busy = 0;
+	c->host->busy--;
+	if (failed)
+		c->dead = 1;
+	fetch_host_reap(c->host);
+}
+
+int
+fetch_set_rate_limit(struct fetcher *f, uint64_t bytes_per_sec, struct errbuf *err)
+{
+	struct timeval tick = { 0, FETCH_RATE_TICK_MS * 1000 };
+	struct ev_token_bucket_cfg *cfg;
+	uint64_t per_tick = bytes_per_sec * FETCH_RATE_TICK_MS / 1000;
+	int rc = 0;
+
+	if (bytes_per_sec == 0) {
+		if (f->rate_group == NULL)
+			return 0;
+		for (size_t i = 0; i < f->nhosts; i++)
+			for (struct fetch_conn *c = f->hosts[i]->conns; c != NULL; c = c->next)
+				bufferevent_remove_from_rate_limit_group(
+				    evhttp_connection_get_bufferevent(c->evcon));
+		bufferevent_rate_limit_group_free(f->rate_group);
+		f->rate_group = NULL;
+		return 0;
+	}
+	if (per_tick == 0)
+		per_tick = 1;
+	if (per_tick > EV_RATE_LIMIT_MAX)
+		per_tick = EV_RATE_LIMIT_MAX;
+	cfg = ev_token_bucket_cfg_new((size_t)per_tick, (size_t)per_tick, EV_RATE_LIMIT_MAX,
+	    EV_RATE_LIMIT_MAX, &tick);
+	if (cfg == NULL)
+		return errbuf_set(err, "fetch: cannot set a rate limit of %" PRIu64 " bytes/s",
+		    bytes_per_sec);
+	if (f->rate_group != NULL) {
+		rc = bufferevent_rate_limit_group_set_cfg(f->rate_group, cfg);
+	} else if ((f->rate_group = bufferevent_rate_limit_group_new(f->base, cfg)) == NULL) {
+		rc = -1;
+	} else {
+		for (size_t i = 0; i < f->nhosts; i++)
+			for (struct fetch_conn *c = f->hosts[i]->conns; c != NULL; c = c->next)
+				bufferevent_add_to_rate_limit_group(
+				    evhttp_connection_get_bufferevent(c->evcon), f->rate_group);
+	}
+	ev_token_bucket_cfg_free(cfg);	/* the group keeps a copy */
+	if (rc != 0)
+		errbuf_set(err, "fetch: cannot set a rate limit of %" PRIu64 " bytes/s",
+		    bytes_per_sec);
+	return rc;
 }
 
 /* The strong ETag saved beside tmpname, or "" when absent or unreadable. */
@@ -205,37 +572,76 @@ fetch_strong_etag(const char *v)
 	return v;
 }
 
+/* The hasher restarted for a body: for a 206, first the file's kept
+ * prefix [0, offset), read back from fd. */
 static int
-fetch_open_body(struct fetch_attempt *a, struct evhttp_request *req, int status)
+fetch_hash_restart(struct fetch_state *s)
 {
+	unsigned char *buf;
+	uint64_t done = 0;
+	ssize_t n = 0;
+
+	hasher_free(s->hasher);
+	if ((s->hasher = hasher_create(&s->c->err)) == NULL)
+		return -1;
+	if (s->offset == 0)
+		return 0;
+	buf = xmalloc(FETCH_HASH_BUFSIZE);
+	while (done < s->offset) {
+		size_t want = s->offset - done < FETCH_HASH_BUFSIZE ? (size_t)(s->offset - done) :
+		    FETCH_HASH_BUFSIZE;
+
+		n = pread(s->fd, buf, want, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		hasher_update(s->hasher, buf, (size_t)n);
+		done += (uint64_t)n;
+	}
+	free(buf);
+	if (done < s->offset)
+		return errbuf_set_errno(&s->c->err, "%s: cannot read the part kept", s->c->tmpname);
+	return 0;
+}
+
+static int
+fetch_open_body(struct fetch_state *s, struct evhttp_request *req, int status)
+{
+	struct fetch_call *c = s->c;
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	const char *etag = evhttp_find_header(h, "ETag");
 	const char *clen = evhttp_find_header(h, "Content-Length");
-	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
+	int flags = O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
 
 	if (status == 206 && !fetch_content_range_ok(evhttp_find_header(h, "Content-Range"),
-	    a->offset)) {
-		a->res->fail = FETCH_FAIL_PROTOCOL;
-		return errbuf_set(a->err, "206 with a Content-Range not starting at %" PRIu64,
-		    a->offset);
+	    s->offset)) {
+		c->res.fail = FETCH_FAIL_PROTOCOL;
+		return errbuf_set(&c->err, "206 with a Content-Range not starting at %" PRIu64,
+		    s->offset);
 	}
 	if (status == 200)
-		a->offset = 0;
-	if (a->o->max_size > 0 && clen != NULL &&
-	    strtoull(clen, NULL, 10) + a->offset > a->o->max_size) {
-		a->res->fail = FETCH_FAIL_PROTOCOL;
-		return errbuf_set(a->err, "%s bytes is more than the limit %" PRIu64, clen,
-		    a->o->max_size);
+		s->offset = 0;
+	if (clen != NULL)
+		c->res.expected = s->offset + strtoull(clen, NULL, 10);
+	if (s->o->max_size > 0 && clen != NULL && c->res.expected > s->o->max_size) {
+		c->res.fail = FETCH_FAIL_PROTOCOL;
+		return errbuf_set(&c->err, "%s bytes is more than the limit %" PRIu64, clen,
+		    s->o->max_size);
 	}
-	a->fd = openat(a->dirfd, a->tmpname, flags | (status == 200 ? O_TRUNC : 0), 0644);
-	if (a->fd < 0 || lseek(a->fd, (off_t)a->offset, SEEK_SET) < 0 ||
-	    (status == 206 && ftruncate(a->fd, (off_t)a->offset) != 0)) {
-		a->res->fail = FETCH_FAIL_LOCAL;
-		return errbuf_set_errno(a->err, "%s: cannot open", a->tmpname);
+	s->fd = openat(c->dirfd, c->tmpname, flags | (status == 200 ? O_TRUNC : 0), 0644);
+	if (s->fd < 0 || lseek(s->fd, (off_t)s->offset, SEEK_SET) < 0 ||
+	    (status == 206 && ftruncate(s->fd, (off_t)s->offset) != 0)) {
+		c->res.fail = FETCH_FAIL_LOCAL;
+		return errbuf_set_errno(&c->err, "%s: cannot open", c->tmpname);
 	}
-	if (status == 200 && fetch_sidecar_write(a->dirfd, a->tmpname, fetch_strong_etag(etag),
-	    a->err) != 0) {
-		a->res->fail = FETCH_FAIL_LOCAL;
+	if (status == 200 && fetch_sidecar_write(c->dirfd, c->tmpname, fetch_strong_etag(etag),
+	    &c->err) != 0) {
+		c->res.fail = FETCH_FAIL_LOCAL;
+		return -1;
+	}
+	if (c->want_sha256 && fetch_hash_restart(s) != 0) {
+		c->res.fail = FETCH_FAIL_LOCAL;
 		return -1;
 	}
 	return 0;
@@ -244,70 +650,99 @@ fetch_open_body(struct fetch_attempt *a, struct evhttp_request *req, int status)
 static int
 fetch_header_cb(struct evhttp_request *req, void *arg)
 {
-	struct fetch_attempt *a = arg;
+	struct fetch_state *s = arg;
 	int status = evhttp_request_get_response_code(req);
 	const char *etag = evhttp_find_header(evhttp_request_get_input_headers(req), "ETag");
 
-	a->res->status = status;
-	snprintf(a->res->etag, sizeof(a->res->etag), "%s", etag != NULL ? etag : "");
+	s->c->res.status = status;
+	snprintf(s->c->res.etag, sizeof(s->c->res.etag), "%s", etag != NULL ? etag : "");
 	if (status != 200 && status != 206)
 		return 0;	/* the body, if any, is discarded */
-	if (fetch_open_body(a, req, status) != 0) {
-		a->failed = 1;
+	if (fetch_open_body(s, req, status) != 0) {
+		s->failed = 1;
 		return -1;
 	}
 	return 0;
 }
 
 static void
+fetch_hash_evbuffer(struct hasher *h, struct evbuffer *b)
+{
+	int n = evbuffer_peek(b, -1, NULL, NULL, 0);
+	struct evbuffer_iovec *v;
+
+	if (n <= 0)
+		return;
+	v = xreallocarray(NULL, (size_t)n, sizeof(*v));
+	n = evbuffer_peek(b, -1, NULL, v, n);
+	for (int i = 0; i < n; i++)
+		hasher_update(h, v[i].iov_base, v[i].iov_len);
+	free(v);
+}
+
+static void fetch_end_schedule(struct fetch_state *s);
+
+/* Ends the attempt at once (no further body byte is read): the request is
+ * cancelled, which resets its connection. */
+static void
+fetch_abort(struct fetch_state *s, struct evhttp_request *req)
+{
+	s->failed = 1;
+	evhttp_cancel_request(req);	/* libevent frees req once this callback returns */
+	fetch_end_schedule(s);
+}
+
+static void
 fetch_chunk_cb(struct evhttp_request *req, void *arg)
 {
-	struct fetch_attempt *a = arg;
+	struct fetch_state *s = arg;
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
 
-	if (a->fd < 0 || a->failed || len == 0)
+	if (s->fd < 0 || s->failed || len == 0)
 		return;		/* libevent drains what is left */
-	if (a->o->max_size > 0 && a->offset + len > a->o->max_size) {
-		a->res->fail = FETCH_FAIL_PROTOCOL;
-		errbuf_set(a->err, "the body is more than the limit %" PRIu64, a->o->max_size);
-		a->failed = 1;
+	if (s->o->max_size > 0 && s->offset + len > s->o->max_size) {
+		s->c->res.fail = FETCH_FAIL_PROTOCOL;
+		errbuf_set(&s->c->err, "the body is more than the limit %" PRIu64, s->o->max_size);
+		fetch_abort(s, req);
 		return;
 	}
+	if (s->hasher != NULL)
+		fetch_hash_evbuffer(s->hasher, in);
 	while (evbuffer_get_length(in) > 0) {
-		int n = evbuffer_write(in, a->fd);
+		int n = evbuffer_write(in, s->fd);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			a->res->fail = FETCH_FAIL_LOCAL;
-			errbuf_set_errno(a->err, "%s: cannot write", a->tmpname);
-			a->failed = 1;
+			s->c->res.fail = FETCH_FAIL_LOCAL;
+			errbuf_set_errno(&s->c->err, "%s: cannot write", s->c->tmpname);
+			fetch_abort(s, req);
 			return;
 		}
-		a->offset += (uint64_t)n;
-		a->res->received += (uint64_t)n;
+		s->offset += (uint64_t)n;
+		s->c->res.received += (uint64_t)n;
 	}
 }
 
 static void
 fetch_error_cb(enum evhttp_request_error e, void *arg)
 {
-	struct fetch_attempt *a = arg;
+	struct fetch_state *s = arg;
 
-	a->ev_error = e;
-	a->have_ev_error = 1;
+	s->ev_error = e;
+	s->have_ev_error = 1;
+	fetch_end_schedule(s);	/* a cancelled request gets no done callback */
 }
 
 static void
 fetch_done_cb(struct evhttp_request *req, void *arg)
 {
-	struct fetch_attempt *a = arg;
+	struct fetch_state *s = arg;
 
 	if (req == NULL || evhttp_request_get_response_code(req) == 0)
-		a->res->status = 0;
-	a->done = 1;
-	event_base_loopbreak(a->f->base);
+		s->c->res.status = 0;
+	fetch_end_schedule(s);
 }
 
 static const char *
@@ -329,50 +764,46 @@ fetch_ev_error_text(enum evhttp_request_error e)
 	}
 }
 
-struct fetch_target {
-	const char *host;
-	int port;
-	char *path;	/* path and query, for the request line */
-	char *hosthdr;
-};
-
 static int
-fetch_target_parse(const char *url, struct evhttp_uri **uri, struct fetch_target *t,
-    struct errbuf *err)
+fetch_target_parse(const struct fetcher *f, const char *url, struct evhttp_uri **uri,
+    struct fetch_target *t, struct errbuf *err)
 {
-	const char *scheme, *path, *query;
+	const char *path, *query;
+	int dflt;
 
 	*uri = evhttp_uri_parse(url);
 	if (*uri == NULL)
 		return errbuf_set(err, "%s: not a URL", url);
-	scheme = evhttp_uri_get_scheme(*uri);
 	t->host = evhttp_uri_get_host(*uri);
-	if (scheme == NULL || strcmp(scheme, "http") != 0 || t->host == NULL || t->host[0] == '\0')
-		return errbuf_set(err, "%s: only http://host[:port]/path URLs are fetched", url);
+	if (fetch_scheme_port(url, evhttp_uri_get_scheme(*uri), &t->tls, &dflt) == NULL ||
+	    t->host == NULL || t->host[0] == '\0')
+		return errbuf_set(err, "%s: only http[s]://host[:port]/path URLs are fetched", url);
 	t->port = evhttp_uri_get_port(*uri);
 	if (t->port < 0)
-		t->port = 80;
+		t->port = dflt;
 	path = evhttp_uri_get_path(*uri);
 	query = evhttp_uri_get_query(*uri);
-	t->path = xasprintf("%s%s%s", path != NULL && path[0] != '\0' ? path : "/",
-	    query != NULL ? "?" : "", query != NULL ? query : "");
-	t->hosthdr = t->port == 80 ? xstrdup(t->host) : xasprintf("%s:%d", t->host, t->port);
+	t->hosthdr = t->port == dflt ? xstrdup(t->host) : xasprintf("%s:%d", t->host, t->port);
+	/* RFC 9112 section 3.2.2: the absolute form for a proxy */
+	t->path = xasprintf("%s%s%s%s%s", f->proxy_host != NULL && !t->tls ? "http://" : "",
+	    f->proxy_host != NULL && !t->tls ? t->hosthdr : "",
+	    path != NULL && path[0] != '\0' ? path : "/", query != NULL ? "?" : "",
+	    query != NULL ? query : "");
 	return 0;
 }
 
 static void
-fetch_add_headers(struct fetch_attempt *a, struct evhttp_request *req, const struct fetch_target *t,
-    const char *if_range)
+fetch_add_headers(struct fetch_state *s, struct evhttp_request *req, const char *if_range)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	char range[64];
 
-	evhttp_add_header(h, "Host", t->hosthdr);
-	evhttp_add_header(h, "User-Agent", a->f->user_agent);
-	if (a->o->etag != NULL && a->o->etag[0] != '\0')
-		evhttp_add_header(h, "If-None-Match", a->o->etag);
+	evhttp_add_header(h, "Host", s->t.hosthdr);
+	evhttp_add_header(h, "User-Agent", s->f->user_agent);
+	if (s->o->etag != NULL && s->o->etag[0] != '\0')
+		evhttp_add_header(h, "If-None-Match", s->o->etag);
 	if (if_range != NULL) {
-		snprintf(range, sizeof(range), "bytes=%" PRIu64 "-", a->offset);
+		snprintf(range, sizeof(range), "bytes=%" PRIu64 "-", s->offset);
 		evhttp_add_header(h, "Range", range);
 		evhttp_add_header(h, "If-Range", if_range);
 	}
@@ -381,147 +812,262 @@ fetch_add_headers(struct fetch_attempt *a, struct evhttp_request *req, const str
 /* The Range start for this attempt: the partial file's size when it may be
  * resumed (its sidecar names a validator), else 0 with if_range "". */
 static uint64_t
-fetch_resume_point(struct fetch_attempt *a, int resume, char *if_range, size_t size)
+fetch_resume_point(struct fetch_state *s, char *if_range, size_t size)
 {
 	struct stat st;
 
 	if_range[0] = '\0';
-	if (!resume || fstatat(a->dirfd, a->tmpname, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	if (!s->resume || fstatat(s->c->dirfd, s->c->tmpname, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    !S_ISREG(st.st_mode) || st.st_size <= 0)
 		return 0;
-	fetch_sidecar_read(a->dirfd, a->tmpname, if_range, size);
+	fetch_sidecar_read(s->c->dirfd, s->c->tmpname, if_range, size);
 	return if_range[0] != '\0' ? (uint64_t)st.st_size : 0;
 }
 
-/* One request; 0 when a response came (any status), -1 on a transport or
- * local failure.  *transient says whether another attempt may help. */
-static int
-fetch_attempt_run(struct fetch_attempt *a, struct evhttp_connection *evcon,
-    const struct fetch_target *t, int resume)
+static void
+fetch_schedule(struct fetch_state *s, enum fetch_step step, unsigned ms)
 {
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (long)(ms % 1000) * 1000 };
+
+	s->step = step;
+	evtimer_add(s->timer, &tv);
+}
+
+static void
+fetch_end_schedule(struct fetch_state *s)
+{
+	if (s->ended)
+		return;
+	s->ended = 1;
+	fetch_schedule(s, FETCH_STEP_END, 0);
+}
+
+/* Starts one request on a connection of the target's host. */
+static void
+fetch_attempt_begin(struct fetch_state *s)
+{
+	struct fetch_call *c = s->c;
 	struct evhttp_request *req;
 	char if_range[FETCH_ETAG_MAX];
-	unsigned stall = a->o->stall_timeout > 0 ? a->o->stall_timeout : FETCH_DEFAULT_STALL;
+	unsigned stall = s->o->stall_timeout > 0 ? s->o->stall_timeout : FETCH_DEFAULT_STALL;
 
-	a->offset = fetch_resume_point(a, resume, if_range, sizeof(if_range));
-	a->fd = -1;
-	a->done = a->failed = a->have_ev_error = 0;
-	a->res->status = 0;
-	a->res->etag[0] = '\0';
-	req = evhttp_request_new(fetch_done_cb, a);
+	s->fd = -1;
+	s->failed = s->ended = s->have_ev_error = 0;
+	c->res.status = 0;
+	c->res.etag[0] = '\0';
+	if ((s->conn = fetch_conn_acquire(s->f, &s->t, &c->err)) == NULL) {
+		c->res.fail = FETCH_FAIL_CONNECT;
+		s->failed = 1;
+		fetch_end_schedule(s);
+		return;
+	}
+	s->offset = fetch_resume_point(s, if_range, sizeof(if_range));
+	req = evhttp_request_new(fetch_done_cb, s);
 	evhttp_request_set_header_cb(req, fetch_header_cb);
 	evhttp_request_set_chunked_cb(req, fetch_chunk_cb);
 	evhttp_request_set_error_cb(req, fetch_error_cb);
-	fetch_add_headers(a, req, t, if_range[0] != '\0' ? if_range : NULL);
-	evhttp_connection_set_timeout(evcon, (int)stall);
-	if (evhttp_make_request(evcon, req, EVHTTP_REQ_GET, t->path) != 0) {
+	fetch_add_headers(s, req, if_range[0] != '\0' ? if_range : NULL);
+	evhttp_connection_set_timeout(s->conn->evcon, (int)stall);
+	c->res.attempts++;
+	if (evhttp_make_request(s->conn->evcon, req, EVHTTP_REQ_GET, s->t.path) != 0) {
 		/* libevent has freed req */
-		a->res->fail = FETCH_FAIL_CONNECT;
-		return errbuf_set(a->err, "cannot send the request");
+		c->res.fail = FETCH_FAIL_CONNECT;
+		errbuf_set(&c->err, "cannot send the request");
+		s->failed = 1;
+		fetch_end_schedule(s);
 	}
-	a->res->attempts++;
-	while (!a->done)
-		if (event_base_dispatch(a->f->base) < 0)
-			break;
-	if (a->fd >= 0 && close(a->fd) != 0 && !a->failed) {
-		a->res->fail = FETCH_FAIL_LOCAL;
-		errbuf_set_errno(a->err, "%s: cannot write", a->tmpname);
-		a->failed = 1;
-	}
-	a->fd = -1;
-	if (a->failed)
-		return -1;
-	if (a->res->status == 0) {
-		int stalled = a->have_ev_error && a->ev_error == EVREQ_HTTP_TIMEOUT;
+}
 
-		a->res->fail = stalled ? FETCH_FAIL_STALL : FETCH_FAIL_CONNECT;
-		return errbuf_set(a->err, "%s", a->have_ev_error ? fetch_ev_error_text(a->ev_error) :
-		    "connection failed (refused, reset or closed)");
+/* The attempt's outcome: 0 when a response came (any status), -1 on a
+ * transport, TLS or local failure. */
+static int
+fetch_attempt_outcome(struct fetch_state *s)
+{
+	struct fetch_call *c = s->c;
+	struct fetch_conn *conn = s->conn;
+
+	if (s->fd >= 0 && close(s->fd) != 0 && !s->failed) {
+		c->res.fail = FETCH_FAIL_LOCAL;
+		errbuf_set_errno(&c->err, "%s: cannot write", c->tmpname);
+		s->failed = 1;
+	}
+	s->fd = -1;
+	if (s->failed)
+		return -1;
+	if (c->res.status != 0)
+		return 0;
+	if (conn != NULL && conn->ssl != NULL && tls_client_describe_failure(conn->ssl,
+	    bufferevent_get_openssl_error(evhttp_connection_get_bufferevent(conn->evcon)),
+	    s->t.host, &c->err)) {
+		c->res.fail = FETCH_FAIL_TLS;
+		return -1;
+	}
+	if (conn != NULL && conn->host->tunnel != NULL &&
+	    fetch_tunnel_failure(conn->host->tunnel, &c->err)) {
+		c->res.fail = FETCH_FAIL_CONNECT;
+		return -1;
+	}
+	c->res.fail = s->have_ev_error && s->ev_error == EVREQ_HTTP_TIMEOUT ? FETCH_FAIL_STALL :
+	    FETCH_FAIL_CONNECT;
+	return errbuf_set(&c->err, "%s", s->have_ev_error ? fetch_ev_error_text(s->ev_error) :
+	    "connection failed (refused, reset or closed)");
+}
+
+/* 0: a final answer in res.status; -1: failed, *again if transient. */
+static int
+fetch_classify(struct fetch_state *s, int rc, int *again)
+{
+	struct fetch_result *res = &s->c->res;
+
+	*again = 0;
+	if (rc != 0) {
+		*again = res->fail == FETCH_FAIL_CONNECT || res->fail == FETCH_FAIL_STALL;
+		return -1;
+	}
+	if (res->status == 200 || res->status == 206 || res->status == 304 || res->status == 404) {
+		res->fail = FETCH_FAIL_NONE;
+		return 0;
+	}
+	res->fail = FETCH_FAIL_HTTP;
+	*again = res->status >= 500;
+	return errbuf_set(&s->c->err, "HTTP status %d", res->status);
+}
+
+/* A complete file: its size, the sidecar removed, the sha256. */
+static int
+fetch_complete(struct fetch_state *s)
+{
+	struct fetch_call *c = s->c;
+	struct stat st;
+
+	c->res.resumed = c->res.status == 206;
+	if (fstatat(c->dirfd, c->tmpname, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		c->res.fail = FETCH_FAIL_LOCAL;
+		return errbuf_set_errno(&c->err, "%s: cannot stat", c->tmpname);
+	}
+	c->res.size = (uint64_t)st.st_size;
+	if (fetch_sidecar_write(c->dirfd, c->tmpname, NULL, &c->err) != 0) {
+		c->res.fail = FETCH_FAIL_LOCAL;
+		return -1;
+	}
+	if (s->hasher != NULL) {
+		hasher_final(s->hasher, c->sha256);
+		c->have_sha256 = 1;
 	}
 	return 0;
 }
 
 static void
-fetch_sleep_ms(unsigned ms)
+fetch_finish(struct fetch_state *s, int rc)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	struct fetch_call *c = s->c;
 
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	if (rc == 0 && (c->res.status == 200 || c->res.status == 206))
+		rc = fetch_complete(s);
+	if (rc != 0 && c->res.attempts > 0)
+		errbuf_prefix(&c->err, "%s", c->url);
+	c->rc = rc;
+	event_free(s->timer);
+	hasher_free(s->hasher);
+	if (s->uri != NULL)
+		evhttp_uri_free(s->uri);
+	free(s->t.path);
+	free(s->t.hosthdr);
+	free(s);
+	c->state = NULL;
+	c->done(c);
 }
 
-/* 0: a final answer in res->status; -1: failed, *again if transient. */
-static int
-fetch_classify(struct fetch_attempt *a, int rc, int *again)
+static void
+fetch_attempt_end(struct fetch_state *s)
 {
-	int s = a->res->status;
+	int again, rc = fetch_attempt_outcome(s);
 
-	*again = 0;
-	if (rc != 0) {
-		*again = a->res->fail == FETCH_FAIL_CONNECT || a->res->fail == FETCH_FAIL_STALL;
-		return -1;
+	if (s->conn != NULL)
+		fetch_conn_release(s->conn, rc != 0);
+	s->conn = NULL;
+	rc = fetch_classify(s, rc, &again);
+	if (rc != 0 && again && s->tries < s->o->retries) {
+		s->tries++;
+		s->resume = 1;	/* what the failed attempt wrote is kept */
+		s->c->err.msg[0] = '\0';
+		fetch_schedule(s, FETCH_STEP_BEGIN, s->delay);
+		s->delay = s->delay > UINT32_MAX / 2 ? s->delay : s->delay * 2;
+		return;
 	}
-	if (s == 200 || s == 206 || s == 304 || s == 404) {
-		a->res->fail = FETCH_FAIL_NONE;
-		return 0;
+	fetch_finish(s, rc);
+}
+
+static void
+fetch_step_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch_state *s = arg;
+
+	(void)fd;
+	(void)what;
+	switch (s->step) {
+	case FETCH_STEP_BEGIN:
+		fetch_attempt_begin(s);
+		break;
+	case FETCH_STEP_END:
+		fetch_attempt_end(s);
+		break;
+	case FETCH_STEP_FINISH:
+		fetch_finish(s, -1);
+		break;
 	}
-	a->res->fail = FETCH_FAIL_HTTP;
-	*again = s >= 500;
-	return errbuf_set(a->err, "HTTP status %d", s);
+}
+
+void
+fetch_start(struct fetcher *f, struct fetch_call *c)
+{
+	static const struct fetch_opts defaults;
+	struct fetch_state *s = xcalloc(1, sizeof(*s));
+
+	c->state = s;
+	c->rc = -1;
+	memset(&c->res, 0, sizeof(c->res));
+	c->err.msg[0] = '\0';
+	c->have_sha256 = 0;
+	c->sha256[0] = '\0';
+	s->f = f;
+	s->c = c;
+	s->o = c->o != NULL ? c->o : &defaults;
+	s->fd = -1;
+	s->resume = s->o->resume;
+	s->delay = s->o->backoff_ms > 0 ? s->o->backoff_ms : FETCH_DEFAULT_BACKOFF;
+	if ((s->timer = evtimer_new(f->base, fetch_step_cb, s)) == NULL)
+		xalloc_failed("a timer");
+	if (fetch_target_parse(f, c->url, &s->uri, &s->t, &c->err) != 0)
+		fetch_schedule(s, FETCH_STEP_FINISH, 0);
+	else
+		fetch_schedule(s, FETCH_STEP_BEGIN, 0);
+}
+
+static void
+fetch_file_done(struct fetch_call *c)
+{
+	*(int *)c->arg = 1;
 }
 
 int
 fetch_file(struct fetcher *f, const char *url, int dirfd, const char *tmpname,
     const struct fetch_opts *o, struct fetch_result *res, struct errbuf *err)
 {
-	static const struct fetch_opts defaults;
-	struct fetch_attempt a = { .f = f, .dirfd = dirfd, .tmpname = tmpname,
-	    .o = o != NULL ? o : &defaults, .res = res, .err = err, .fd = -1 };
-	struct fetch_target t = { 0 };
-	struct evhttp_uri *uri = NULL;
-	struct evhttp_connection *evcon;
-	unsigned delay = a.o->backoff_ms > 0 ? a.o->backoff_ms : FETCH_DEFAULT_BACKOFF;
-	int rc = -1, again = 0, resume = a.o->resume;
-	struct stat st;
+	struct fetch_call c = { .url = url, .dirfd = dirfd, .tmpname = tmpname, .o = o,
+	    .done = fetch_file_done };
+	int done = 0;
 
-	memset(res, 0, sizeof(*res));
-	if (fetch_target_parse(url, &uri, &t, err) != 0)
-		goto out;
-	for (unsigned i = 0; i <= a.o->retries; i++) {
-		if (i > 0) {
-			fetch_sleep_ms(delay);
-			delay = delay > UINT32_MAX / 2 ? delay : delay * 2;
-		}
-		if ((evcon = fetch_conn_get(f, t.host, t.port, err)) == NULL)
-			goto out;
-		rc = fetch_classify(&a, fetch_attempt_run(&a, evcon, &t, resume), &again);
-		if (rc == 0 || !again)
-			break;
-		resume = 1;	/* what the failed attempt wrote is kept */
-	}
-	if (rc != 0) {
-		errbuf_prefix(err, "%s", url);
-		goto out;
-	}
-	if (res->status == 200 || res->status == 206) {
-		res->resumed = res->status == 206;
-		if (fstatat(dirfd, tmpname, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-			res->fail = FETCH_FAIL_LOCAL;
-			rc = errbuf_set_errno(err, "%s: cannot stat", tmpname);
-			goto out;
-		}
-		res->size = (uint64_t)st.st_size;
-		if (fetch_sidecar_write(dirfd, tmpname, NULL, err) != 0) {
-			res->fail = FETCH_FAIL_LOCAL;
-			rc = -1;
-		}
-	}
-out:
-	if (uri != NULL)
-		evhttp_uri_free(uri);
-	free(t.path);
-	free(t.hosthdr);
-	return rc;
+	c.arg = &done;
+	fetch_start(f, &c);
+	/* the call's timer or request is pending until done: the loop never
+	 * runs out of events before */
+	while (!done)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	*res = c.res;
+	if (err != NULL)
+		*err = c.err;
+	return c.rc;
 }
 
 static int
@@ -549,11 +1095,12 @@ fetch_url_join(const char *base, const char *rel, char **out, struct errbuf *err
 	scheme = uri != NULL ? evhttp_uri_get_scheme(uri) : NULL;
 	host = uri != NULL ? evhttp_uri_get_host(uri) : NULL;
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	if (scheme == NULL || strcmp(scheme, "http") != 0 || host == NULL || host[0] == '\0' ||
+	if (scheme == NULL || (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
+	    host == NULL || host[0] == '\0' ||
 	    evhttp_uri_get_userinfo(uri) != NULL || evhttp_uri_get_query(uri) != NULL ||
 	    evhttp_uri_get_fragment(uri) != NULL || (path != NULL && path[0] != '\0' &&
 	    path[0] != '/')) {
-		errbuf_set(err, "%s: the upstream must be http://host[:port]/path", base);
+		errbuf_set(err, "%s: the upstream must be http[s]://host[:port]/path", base);
 		goto out;
 	}
 	blen = strlen(base);

@@ -1,6 +1,7 @@
 /*
- * fetch: download one file over plain HTTP with libevent's HTTP client,
- * behind a synchronous API (the mirror's transfer layer).
+ * fetch: download files over HTTP or HTTPS with libevent's HTTP client:
+ * an asynchronous core (fetch_start(), used by transfer.h to run many at
+ * once) and fetch_file(), a synchronous wrapper for one file.
  *
  * fetch_file() streams the body to <dirfd>/<tmpname> as it arrives (each
  * chunk is written from libevent's chunked callback and dropped, so memory
@@ -20,9 +21,18 @@
  * The sidecar is removed when the file is complete; the caller renames
  * <tmpname> (and may fsync it) itself.
  *
- * A struct fetcher owns an event_base and one keep-alive evhttp_connection
- * per host:port, reused by every fetch to that host.  It is not thread safe.
- * (HTTPS and proxies will be further members of struct fetch_config.)
+ *   - cancels the request at once when the file cannot be written (no further
+ *     body byte is read): FETCH_FAIL_LOCAL naming the file.
+ *
+ * A struct fetcher owns an event_base and, per host (at most max_hosts kept;
+ * the least recently used idle one is dropped), the keep-alive
+ * evhttp_connections its fetches use: a connection carries one request at a
+ * time and is reused by the next fetch to that host, so there are as many
+ * connections per host as fetches running to it at once.  https:// goes
+ * over bufferevent_openssl (tls_client.h: TLS 1.2+, the certificate and host
+ * name verified; a failure is FETCH_FAIL_TLS, not retried).  With a proxy,
+ * http:// requests are sent to it in absolute form and https:// goes
+ * through a CONNECT tunnel.  It is not thread safe.
  *
  * Library code: never prints; 0/-1 with errbuf.
  */
@@ -37,8 +47,10 @@ struct fetcher;
 
 /* Per-fetcher settings; NULL or zero members take the defaults. */
 struct fetch_config {
-	unsigned max_hosts;	/* kept connections (FETCH_DEFAULT_MAX_HOSTS) */
+	unsigned max_hosts;	/* hosts kept (FETCH_DEFAULT_MAX_HOSTS) */
 	const char *user_agent;	/* "storemirror" */
+	const char *ca_file;	/* PEM CAs trusted besides the system's */
+	const char *proxy;	/* "http://host:port"; NULL: direct */
 };
 #define FETCH_DEFAULT_MAX_HOSTS	8
 
@@ -58,6 +70,7 @@ enum fetch_fail {
 	FETCH_FAIL_HTTP,	/* an unexpected status (res->status) */
 	FETCH_FAIL_PROTOCOL,	/* a bad Content-Range, a size over max_size */
 	FETCH_FAIL_LOCAL,	/* the file or sidecar could not be written */
+	FETCH_FAIL_TLS,		/* certificate verification or handshake */
 };
 
 #define FETCH_ETAG_MAX	256
@@ -70,13 +83,14 @@ struct fetch_result {
 	uint64_t size;		/* size of <tmpname> at the end */
 	uint64_t received;	/* body bytes written by this call */
 	char etag[FETCH_ETAG_MAX];	/* the response's ETag ("" if none) */
+	uint64_t expected;	/* the complete file's size when known, else 0 */
 };
 
 /* Returns a fetcher (free with fetch_free()), or NULL with err set. */
 struct fetcher *fetch_create(const struct fetch_config *cfg, struct errbuf *err);
 void fetch_free(struct fetcher *f);
 
-/* Fetches url (http://host[:port]/path) into dirfd/tmpname.  Returns 0 when
+/* Fetches url (http[s]://host[:port]/path) into dirfd/tmpname.  Returns 0 when
  * the file is complete (res->status 200 or 206), or unchanged (304) or
  * missing upstream (404): res->status tells which, and in the last two
  * cases tmpname is left as it was.  Returns -1 otherwise (res->fail,
@@ -84,11 +98,44 @@ void fetch_free(struct fetcher *f);
 int fetch_file(struct fetcher *f, const char *url, int dirfd, const char *tmpname,
     const struct fetch_opts *o, struct fetch_result *res, struct errbuf *err);
 
+/* One asynchronous fetch: the caller fills the "in" members and keeps the
+ * struct (and what it points to) alive until done() is called. */
+struct fetch_call {
+	/* in */
+	const char *url;
+	int dirfd;
+	const char *tmpname;
+	const struct fetch_opts *o;	/* NULL: defaults */
+	int want_sha256;	/* hash the complete file as it arrives */
+	void (*done)(struct fetch_call *c);
+	void *arg;		/* the caller's */
+	/* out, final when done() is called (res.received grows meanwhile) */
+	int rc;			/* what fetch_file() would return */
+	struct fetch_result res;
+	struct errbuf err;
+	int have_sha256;	/* want_sha256 and a complete file (200/206) */
+	char sha256[65];	/* lower-case hex of the whole file */
+	/* fetch.c's */
+	struct fetch_state *state;
+};
+
+/* Starts c on f's event loop; c->done(c) is called from the loop (never
+ * from within fetch_start()) once the fetch has ended, retries included. */
+void fetch_start(struct fetcher *f, struct fetch_call *c);
+
+/* The event_base the fetcher's requests run on (run it to make progress). */
+struct event_base *fetch_event_base(struct fetcher *f);
+
+/* Limits the body bytes read by all of f's connections together to
+ * bytes_per_sec (libevent's rate-limit group); 0 removes the limit.
+ * Returns 0, or -1 with err. */
+int fetch_set_rate_limit(struct fetcher *f, uint64_t bytes_per_sec, struct errbuf *err);
+
 /* Joins an upstream base URL and a relative path of the plan into a newly
  * allocated URL (caller frees): "http://h:8080/beta/download" +
  * "130001/x.bin" -> "http://h:8080/beta/download/130001/x.bin", bytes outside
  * RFC 3986's unreserved set and "/" percent-encoded.  Refuses a base that is
- * not http://host[:port]/path (no user info, query or fragment) and a rel
+ * not http[s]://host[:port]/path (no user info, query or fragment) and a rel
  * that is empty or absolute.  Returns 0 with *out set, or -1 with err. */
 int fetch_url_join(const char *base, const char *rel, char **out, struct errbuf *err);
 

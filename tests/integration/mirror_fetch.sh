@@ -26,7 +26,8 @@ field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 # URL joining
 is "join: base and path" "$("$PROBE" -j "$U" "$B/ip0013.bin")" "$U/$B/ip0013.bin"
 is "join: a trailing slash and an escaped byte" "$("$PROBE" -j "$U/" "a b/c%d")" "$U/a%20b/c%25d"
-for bad in "https://h/x" "ftp://h/x" "http://u@h/x" "http://h/x?q=1" "http://h/x#f" "h/x" "http:///x"; do
+is "join: an https base" "$("$PROBE" -j "https://h:8443/x/" "a")" "https://h:8443/x/a"
+for bad in "ftp://h/x" "http://u@h/x" "http://h/x?q=1" "http://h/x#f" "h/x" "http:///x"; do
 	like "join refuses $bad" "$("$PROBE" -j "$bad" "a")" "^error: "
 done
 like "join refuses an absolute path" "$("$PROBE" -j "$U" "/etc/passwd")" "^error: "
