@@ -57,6 +57,8 @@ static const char usage_text[] =
 "      --reserve BYTES     free space to leave on the store (k, M, G suffixes)\n"
 "      --max-archive-bytes BYTES  largest total an archive may expand to\n"
 "      --max-ratio N       largest expansion ratio of an archive\n"
+"      --verify-key FILE   Ed25519 public key (PEM): a bundle must carry a\n"
+"                          valid signature made with its private key\n"
 "  -h, --help              this text\n"
 "  -V, --version           show the version\n"
 "\n"
@@ -64,7 +66,7 @@ static const char usage_text[] =
 
 enum { OPT_RELEASE = 256, OPT_LABEL, OPT_WIKI, OPT_ID, OPT_REPLACE, OPT_STRICT, OPT_JSON,
 	OPT_RESERVE, OPT_MAX_BYTES, OPT_MAX_RATIO, OPT_ALLOW_DROPPED, OPT_GRACE,
-	OPT_CREATE_CHANNEL };
+	OPT_CREATE_CHANNEL, OPT_VERIFY_KEY };
 
 static const struct option long_options[] = {
 	{ "root", required_argument, NULL, 'r' },
@@ -86,23 +88,37 @@ static const struct option long_options[] = {
 	{ "reserve", required_argument, NULL, OPT_RESERVE },
 	{ "max-archive-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
+	{ "verify-key", required_argument, NULL, OPT_VERIFY_KEY },
 	{ NULL, 0, NULL, 0 }
 };
 
-static int cmd_publish(struct imp_opts *, char **, int, struct report *);
-static int cmd_check(struct imp_opts *, char **, int, struct report *);
-static int cmd_remove(struct imp_opts *, char **, int, struct report *);
-static int cmd_retain(struct imp_opts *, char **, int, struct report *);
-static int cmd_verify(struct imp_opts *, char **, int, struct report *);
-static int cmd_reindex(struct imp_opts *, char **, int, struct report *);
-static int cmd_recover(struct imp_opts *, char **, int, struct report *);
+/* The command line once parsed: every option is read before a usage error
+ * is reported, so that --json anywhere applies to it too. */
+struct cli {
+	struct imp_opts o;
+	struct import_bundle_opts bundle;	/* publish, check: --verify-key */
+	const struct command *cmd;
+	char **args;
+	int nargs;
+	int help, version;
+	char *root_real;	/* the resolved --root; owned */
+	char usage[ERRBUF_SIZE];	/* the first usage error, "" when none */
+};
+
+static int cmd_publish(struct cli *, struct report *);
+static int cmd_check(struct cli *, struct report *);
+static int cmd_remove(struct cli *, struct report *);
+static int cmd_retain(struct cli *, struct report *);
+static int cmd_verify(struct cli *, struct report *);
+static int cmd_reindex(struct cli *, struct report *);
+static int cmd_recover(struct cli *, struct report *);
 
 static const struct command {
 	const char *name;
 	int min_args;
 	int max_args;		/* -1: any */
 	int needs_root;
-	int (*fn)(struct imp_opts *, char **, int, struct report *);
+	int (*fn)(struct cli *, struct report *);
 } commands[] = {
 	{ "publish", 1, -1, 1, cmd_publish },
 	{ "check", 1, -1, 0, cmd_check },
@@ -114,59 +130,47 @@ static const struct command {
 };
 
 static int
-cmd_publish(struct imp_opts *o, char **argv, int argc, struct report *r)
+cmd_publish(struct cli *c, struct report *r)
 {
-	return import_run(o, argv, argc, r);
+	return import_run(&c->o, &c->bundle, c->args, c->nargs, r);
 }
 
 static int
-cmd_check(struct imp_opts *o, char **argv, int argc, struct report *r)
+cmd_check(struct cli *c, struct report *r)
 {
-	o->dry_run = 1;
-	return import_run(o, argv, argc, r);
+	c->o.dry_run = 1;
+	return import_run(&c->o, &c->bundle, c->args, c->nargs, r);
 }
 
 static int
-cmd_remove(struct imp_opts *o, char **argv, int argc, struct report *r)
+cmd_remove(struct cli *c, struct report *r)
 {
-	return housekeeping_remove(o, argv, argc, r);
+	return housekeeping_remove(&c->o, c->args, c->nargs, r);
 }
 
 static int
-cmd_retain(struct imp_opts *o, char **argv, int argc, struct report *r)
+cmd_retain(struct cli *c, struct report *r)
 {
-	return housekeeping_retain(o, argv[0], r);
+	return housekeeping_retain(&c->o, c->args[0], r);
 }
 
 static int
-cmd_verify(struct imp_opts *o, char **argv, int argc, struct report *r)
+cmd_verify(struct cli *c, struct report *r)
 {
-	return housekeeping_verify(o, r);
+	return housekeeping_verify(&c->o, r);
 }
 
 static int
-cmd_reindex(struct imp_opts *o, char **argv, int argc, struct report *r)
+cmd_reindex(struct cli *c, struct report *r)
 {
-	return housekeeping_reindex(o, r);
+	return housekeeping_reindex(&c->o, r);
 }
 
 static int
-cmd_recover(struct imp_opts *o, char **argv, int argc, struct report *r)
+cmd_recover(struct cli *c, struct report *r)
 {
-	return housekeeping_recover(o, r);
+	return housekeeping_recover(&c->o, r);
 }
-
-/* The command line once parsed: every option is read before a usage error
- * is reported, so that --json anywhere applies to it too. */
-struct cli {
-	struct imp_opts o;
-	const struct command *cmd;
-	char **args;
-	int nargs;
-	int help, version;
-	char *root_real;	/* the resolved --root; owned */
-	char usage[ERRBUF_SIZE];	/* the first usage error, "" when none */
-};
 
 static void
 cli_usage(struct cli *c, const char *msg, const char *arg)
@@ -232,6 +236,7 @@ parse_option(struct cli *c, int ch, const char *arg)
 	case OPT_STRICT: o->strict = 1; break;
 	case OPT_GRACE: o->grace = arg; break;	/* checked by housekeeping.c */
 	case OPT_JSON: o->json = 1; break;
+	case OPT_VERIFY_KEY: c->bundle.verify_key = arg; break;
 	case 'k':
 		if ((o->kind = descriptor_kind_from_name(arg)) == KIND_NONE)
 			cli_usage(c, "unknown kind", arg);
@@ -404,7 +409,7 @@ main(int argc, char **argv)
 	else {
 		if ((status = cli_resolve_root(&c, r)) == IMP_EXIT_OK) {
 			cli_progress_mode(&c, r);
-			status = c.cmd->fn(&c.o, c.args, c.nargs, r);
+			status = c.cmd->fn(&c, r);
 		}
 		report_print(r, c.o.json, status, stdout);
 	}
