@@ -69,8 +69,10 @@ tls_client_ssl_new(SSL_CTX *ctx, const char *host, struct errbuf *err)
 		    tls_client_ossl_reason(ERR_get_error()));
 		goto fail;
 	}
-	/* RFC 6066 section 3: SNI carries DNS names only, never an address */
-	if ((!ip && SSL_set_tlsext_host_name(ssl, host) != 1) || SSL_set1_host(ssl, host) != 1) {
+	/* RFC 6066 section 3: SNI carries DNS names only, never an address; an
+	 * address is checked against the certificate's IP address entries */
+	if (ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) != 1 :
+	    SSL_set_tlsext_host_name(ssl, host) != 1 || SSL_set1_host(ssl, host) != 1) {
 		errbuf_set(err, "%s: cannot set the TLS host name: %s", host,
 		    tls_client_ossl_reason(ERR_get_error()));
 		goto fail;

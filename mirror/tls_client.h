@@ -8,7 +8,8 @@
  * CAs (SSL_CTX_set_default_verify_paths), plus the PEM certificates of
  * ca_file when given.  tls_client_ssl_new() makes a client SSL for one
  * connection to host: SNI (unless host is an IP address) and host name
- * verification (SSL_set1_host: DNS name or IP address in the certificate).
+ * verification (SSL_set1_host for a DNS name; an IP address must be one of
+ * the certificate's IP address entries).
  * Hand the SSL to bufferevent_openssl_socket_new() (BEV_OPT_CLOSE_ON_FREE
  * frees it with the bufferevent) or free it with SSL_free().
  *
