@@ -22,6 +22,9 @@ struct report_progress {
 	FILE *out;
 	int active;
 	uint64_t files, bytes, total;
+	uint64_t files_total;	/* transfer style: files to fetch, 0 unknown */
+	int transfer;		/* report_progress_transfer() */
+	const char *label;	/* "copying" */
 	long long start_ns, last_ns;	/* CLOCK_MONOTONIC */
 };
 
@@ -97,9 +100,8 @@ progress_now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* "1023 B", "12.3 MiB" */
-static void
-progress_format_bytes(char *buf, size_t len, double v)
+void
+report_format_bytes(char *buf, size_t len, double v)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	size_t u = 0;
@@ -128,27 +130,61 @@ progress_format_eta(char *buf, size_t len, double seconds)
 		snprintf(buf, len, "%lu:%02lu", s / 60, s % 60);
 }
 
+/* Bytes per second since the start. */
+static double
+progress_rate(const struct report_progress *p, long long now)
+{
+	double secs = (double)(now - p->start_ns) / 1e9;
+
+	return secs > 0.001 ? (double)p->bytes / secs : 0;
+}
+
+/* Seconds left at the rate so far; -1 when unknown. */
+static double
+progress_eta(const struct report_progress *p, long long now)
+{
+	double bps = progress_rate(p, now);
+
+	return p->total > 0 && bps > 0 && p->total >= p->bytes ?
+	    (double)(p->total - p->bytes) / bps : -1;
+}
+
 static void
 progress_draw_tty(const struct report_progress *p, long long now)
 {
-	char done[32], total[32], rate[32], eta[32];
-	double secs = (double)(now - p->start_ns) / 1e9;
-	double bps = secs > 0.001 ? (double)p->bytes / secs : 0;
+	char done[32], total[32], rate[32], eta[32], files[48];
 	int pct = p->total > 0 ? (int)(100.0 * (double)p->bytes / (double)p->total) : 100;
 
-	progress_format_bytes(done, sizeof(done), (double)p->bytes);
-	progress_format_bytes(total, sizeof(total), (double)p->total);
-	progress_format_bytes(rate, sizeof(rate), bps);
+	report_format_bytes(done, sizeof(done), (double)p->bytes);
+	report_format_bytes(total, sizeof(total), (double)p->total);
+	report_format_bytes(rate, sizeof(rate), progress_rate(p, now));
+	if (p->files_total > 0)
+		snprintf(files, sizeof(files), "%" PRIu64 "/%" PRIu64, p->files, p->files_total);
+	else
+		snprintf(files, sizeof(files), "%" PRIu64, p->files);
 	if (p->total == 0) {	/* unknown: an archive is among the sources */
-		fprintf(p->out, "\rcopying: %" PRIu64 " files, %s, %s/s\033[K", p->files, done, rate);
+		fprintf(p->out, "\r%s: %s files, %s, %s/s\033[K", p->label, files, done, rate);
 		fflush(p->out);
 		return;
 	}
-	progress_format_eta(eta, sizeof(eta), bps > 0 && p->total >= p->bytes ?
-	    (double)(p->total - p->bytes) / bps : -1);
-	fprintf(p->out, "\rcopying: %" PRIu64 " files, %s/%s (%d%%), %s/s, ETA %s\033[K",
-	    p->files, done, total, pct > 100 ? 100 : pct, rate, eta);
+	progress_format_eta(eta, sizeof(eta), progress_eta(p, now));
+	fprintf(p->out, "\r%s: %s files, %s/%s (%d%%), %s/s, ETA %s\033[K", p->label,
+	    files, done, total, pct > 100 ? 100 : pct, rate, eta);
 	fflush(p->out);
+}
+
+/* The members a transfer's JSON line adds: files_total, rate, eta. */
+static void
+progress_json_transfer(const struct report_progress *p, long long now)
+{
+	double eta = progress_eta(p, now);
+
+	fprintf(p->out, ", \"files_total\": %" PRIu64 ", \"rate\": %.0f, \"eta\": ",
+	    p->files_total, progress_rate(p, now));
+	if (eta < 0)
+		fputs("null", p->out);
+	else
+		fprintf(p->out, "%.0f", eta);
 }
 
 static void
@@ -159,12 +195,15 @@ progress_draw(struct report_progress *p, long long now)
 		progress_draw_tty(p, now);
 		return;
 	}
+	fprintf(p->out, "{\"progress\": {\"files\": %" PRIu64 ", \"bytes\": %" PRIu64
+	    ", \"total_bytes\": ", p->files, p->bytes);
 	if (p->total == 0)	/* unknown: an archive is among the sources */
-		fprintf(p->out, "{\"progress\": {\"files\": %" PRIu64 ", \"bytes\": %" PRIu64
-		    ", \"total_bytes\": null}}\n", p->files, p->bytes);
+		fputs("null", p->out);
 	else
-		fprintf(p->out, "{\"progress\": {\"files\": %" PRIu64 ", \"bytes\": %" PRIu64
-		    ", \"total_bytes\": %" PRIu64 "}}\n", p->files, p->bytes, p->total);
+		fprintf(p->out, "%" PRIu64, p->total);
+	if (p->transfer)
+		progress_json_transfer(p, now);
+	fputs("}}\n", p->out);
 	fflush(p->out);
 }
 
@@ -178,6 +217,33 @@ report_progress_mode(struct report *r, enum report_progress_mode mode, FILE *out
 	r->progress = xcalloc(1, sizeof(*r->progress));
 	r->progress->mode = mode;
 	r->progress->out = out;
+	r->progress->label = "copying";
+}
+
+void
+report_progress_transfer(struct report *r, const char *label)
+{
+	if (r->progress == NULL)
+		return;
+	r->progress->transfer = 1;
+	r->progress->label = label;
+}
+
+void
+report_progress_set(struct report *r, uint64_t files, uint64_t files_total, uint64_t bytes,
+    uint64_t total_bytes)
+{
+	struct report_progress *p = r->progress;
+	long long now;
+
+	if (p == NULL || !p->active)
+		return;
+	p->files = files;
+	p->files_total = files_total;
+	p->bytes = bytes;
+	p->total = total_bytes;
+	if ((now = progress_now_ns()) - p->last_ns >= PROGRESS_INTERVAL_NS)
+		progress_draw(p, now);
 }
 
 void

@@ -57,6 +57,18 @@ void report_progress_mode(struct report *r, enum report_progress_mode mode, FILE
 void report_progress_begin(struct report *r, uint64_t total_bytes);
 /* A copy_progress_fn (copy_hash.h); arg is the struct report. */
 void report_progress_copied(void *arg, uint64_t bytes, int file_done);
+/* The mirror's progress (storemirror): the terminal line starts with
+ * `label` ("fetching") and shows files done of files_total, and the JSON
+ * lines carry "files_total", "rate" (bytes per second) and "eta" (seconds;
+ * null when the total is unknown) besides the copy's members.  Call after
+ * report_progress_mode(); the counts then come from report_progress_set(). */
+void report_progress_transfer(struct report *r, const char *label);
+/* Sets the counts (totals so far, not increments; 0 totals: unknown) and
+ * draws at most four times a second. */
+void report_progress_set(struct report *r, uint64_t files, uint64_t files_total,
+    uint64_t bytes, uint64_t total_bytes);
+/* "1023 B", "12.3 MiB": a byte count for people (progress, summaries). */
+void report_format_bytes(char *buf, size_t len, double v);
 /* Shows the final state and clears the terminal line; a no-op when no
  * progress is shown or it has ended. */
 void report_progress_end(struct report *r);

@@ -1,15 +1,315 @@
-/* storemirror sync (placeholder until it is written). */
+/*
+ * cmd_sync: storemirror sync and plan (sync --dry-run): each channel of
+ * the upstream mirrored by sync_channel() (sync.h), its outcome printed as
+ * one summary line per channel (problems first), or as one JSON object
+ * with --json:
+ *
+ *   {"command":"sync","status":"ok","exit":0,
+ *    "channels":[{"channel":"release","upstream":"http://.../release/download",
+ *      "status":"ok","exit":0,"error":null,"published":["130001"],"removed":[],
+ *      "up_to_date":3,"failed":0,"files":12,"bytes":123456,"requests":20,
+ *      "not_modified":0,"seconds":0.4,
+ *      "problems":[{"severity":"error","where":"<url>","message":"..."}],
+ *      "plan":{"app":{"builds":1,"files":4,"bytes":1234,"unknown":0},...}}]}
+ *
+ * ("plan" only for plan / --dry-run).  Progress of the transfers goes to
+ * stderr: a line updated in place on a terminal, JSON lines with --json,
+ * nothing with --quiet.  The exit status is the worst channel's
+ * (importer.h): 0 all published, 1 a build failed or was refused or the
+ * upstream failed, 2 usage, 3 a local I/O error.
+ */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "importer.h"
 #include "mirror_cmd.h"
+#include "report.h"
+#include "sync.h"
+#include "xmalloc.h"
+
+static const char *const sync_status_names[] = { "ok", "invalid", "usage", "io" };
+
+/* The names of the kinds on the command line, in the plan's order. */
+static const struct {
+	const char *name;
+	enum index_kind kind;
+} sync_kinds[] = {
+	{ "app", INDEX_APPS },
+	{ "software", INDEX_SOFTWARE },
+	{ "firmware", INDEX_FIRMWARE },
+	{ "app-platform", INDEX_LINUX },
+	{ "phone-platform", INDEX_PHONEPLATFORM },
+};
+#define SYNC_NKINDS	(sizeof(sync_kinds) / sizeof(sync_kinds[0]))
+
+static const char *
+sync_kind_name(enum index_kind k)
+{
+	for (size_t i = 0; i < SYNC_NKINDS; i++)
+		if (sync_kinds[i].kind == k)
+			return sync_kinds[i].name;
+	return "?";
+}
+
+/* "app,firmware" -> bits; -1 names the unknown kind in err. */
+static int
+sync_parse_kinds(const char *list, unsigned *bits, struct errbuf *err)
+{
+	char *copy, *save = NULL;
+	int rc = 0;
+
+	*bits = 0;
+	if (list == NULL || *list == '\0')
+		return 0;
+	copy = xstrdup(list);
+	for (char *k = strtok_r(copy, ",", &save); k != NULL && rc == 0;
+	    k = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < SYNC_NKINDS && strcmp(k, sync_kinds[i].name) != 0; i++)
+			;
+		if (i == SYNC_NKINDS)
+			rc = errbuf_set(err, "--kinds: unknown kind \"%s\" (app, software, firmware, "
+			    "app-platform, phone-platform)", k);
+		else
+			*bits |= MIRROR_KIND_BIT(sync_kinds[i].kind);
+	}
+	free(copy);
+	return rc;
+}
+
+/* --- progress --- */
+
+/* The transfers of a channel come in batches (indexes, records, manifests,
+ * files), each counted from 0: the display adds them up. */
+struct sync_progress {
+	struct report *rep;
+	struct transfer_progress base, last;
+};
+
+static void
+sync_progress_cb(const struct transfer_progress *p, void *arg)
+{
+	struct sync_progress *sp = arg;
+
+	if (p->elapsed < sp->last.elapsed || p->jobs_done < sp->last.jobs_done ||
+	    p->jobs_total != sp->last.jobs_total) {	/* a new batch */
+		sp->base.jobs_done += sp->last.jobs_done;
+		sp->base.jobs_total += sp->last.jobs_done;
+		sp->base.bytes_received += sp->last.bytes_received;
+		sp->base.bytes_expected += sp->last.bytes_received;
+	}
+	sp->last = *p;
+	report_progress_set(sp->rep, sp->base.jobs_done + p->jobs_done,
+	    sp->base.jobs_total + p->jobs_total, sp->base.bytes_received + p->bytes_received,
+	    p->bytes_expected ? sp->base.bytes_expected + p->bytes_expected : 0);
+}
+
+static void
+sync_progress_begin(struct sync_progress *sp, const struct mirror_settings *s)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->rep = report_create("sync");
+	if (s->quiet)
+		return;
+	if (s->json)
+		report_progress_mode(sp->rep, REPORT_PROGRESS_JSON, stderr);
+	else if (isatty(STDERR_FILENO))
+		report_progress_mode(sp->rep, REPORT_PROGRESS_TTY, stderr);
+	report_progress_transfer(sp->rep, "fetching");
+	report_progress_begin(sp->rep, 0);
+}
+
+/* --- output --- */
+
+static json_t *
+sync_json_problems(const struct diag *d, int verbose)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < d->count; i++) {
+		const struct diag_entry *e = &d->entries[i];
+
+		if (e->severity == DIAG_WARNING && !verbose)
+			continue;
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "severity",
+		    e->severity == DIAG_ERROR ? "error" : "warning", "where", e->where,
+		    "message", e->message));
+	}
+	return a;
+}
+
+static json_t *
+sync_json_plan(const struct sync_result *r)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < SYNC_NKINDS; i++) {
+		const struct sync_kind_plan *p = &r->plan[sync_kinds[i].kind];
+
+		json_object_set_new(o, sync_kinds[i].name, json_pack("{s:I, s:I, s:I, s:I}",
+		    "builds", (json_int_t)p->builds, "files", (json_int_t)p->files,
+		    "bytes", (json_int_t)p->bytes, "unknown", (json_int_t)p->unknown));
+	}
+	return o;
+}
+
+static json_t *
+sync_json_channel(const struct sync_target *t, const struct sync_result *r, int plan,
+    int verbose)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s?, s:O, s:O, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:f}", "channel", t->channel, "upstream", t->download,
+	    "status", sync_status_names[r->status], "exit", r->status, "error", r->error,
+	    "published", r->published, "removed", r->removed,
+	    "up_to_date", (json_int_t)r->up_to_date, "failed", (json_int_t)r->failed,
+	    "files", (json_int_t)r->files, "bytes", (json_int_t)r->bytes,
+	    "requests", (json_int_t)r->requests, "not_modified", (json_int_t)r->not_modified,
+	    "seconds", r->seconds);
+
+	json_object_set_new(o, "problems", sync_json_problems(r->diag, verbose));
+	if (plan)
+		json_object_set_new(o, "plan", sync_json_plan(r));
+	return o;
+}
+
+static void
+sync_print_plan(const struct sync_target *t, const struct sync_result *r)
+{
+	char bytes[32];
+
+	for (size_t i = 0; i < SYNC_NKINDS; i++) {
+		const struct sync_kind_plan *p = &r->plan[sync_kinds[i].kind];
+
+		report_format_bytes(bytes, sizeof(bytes), (double)p->bytes);
+		printf("%s: plan: %-14s %zu builds, %zu files, %s", t->channel,
+		    sync_kind_name(sync_kinds[i].kind), p->builds, p->files, bytes);
+		if (p->unknown > 0)
+			printf(" (+ %zu files of unknown size)", p->unknown);
+		printf("\n");
+	}
+}
+
+static void
+sync_print_channel(const struct sync_target *t, const struct sync_result *r, int plan,
+    int verbose)
+{
+	char bytes[32];
+
+	for (size_t i = 0; i < r->diag->count; i++) {
+		const struct diag_entry *e = &r->diag->entries[i];
+
+		if (e->severity == DIAG_ERROR || verbose)
+			printf("%s: %s: %s: %s\n", t->channel, e->severity == DIAG_ERROR ? "error" :
+			    "warning", e->where, e->message);
+	}
+	if (r->error != NULL)
+		printf("%s: error: %s\n", t->channel, r->error);
+	if (plan && r->status == 0)
+		sync_print_plan(t, r);
+	report_format_bytes(bytes, sizeof(bytes), (double)r->bytes);
+	printf("%s: %s%zu published, %zu up to date, %zu failed, %zu removed; %zu files, %s "
+	    "fetched in %.1f s (%zu requests, %zu indexes not modified)\n", t->channel,
+	    plan ? "plan only, " : "", json_array_size(r->published), r->up_to_date, r->failed,
+	    json_array_size(r->removed), r->files, bytes, r->seconds, r->requests,
+	    r->not_modified);
+}
+
+/* --- the command --- */
+
+static int
+sync_config_from(const struct mirror_settings *s, struct sync_config *c,
+    struct sync_progress *sp, struct errbuf *err)
+{
+	memset(c, 0, sizeof(*c));
+	if (sync_parse_kinds(s->kinds, &c->sel.kinds, err) == -1)
+		return -1;
+	if (s->root == NULL || *s->root == '\0')
+		return errbuf_set(err, "--root: missing (the local store root)");
+	c->root = s->root;
+	c->sel.ids = s->ids;
+	c->sel.devices = s->devices;
+	c->sel.min_release = s->min_release;
+	c->sel.archs = s->archs;
+	c->dry_run = s->dry_run || s->command == MIRROR_CMD_PLAN;
+	c->keep = s->keep;
+	c->parallel = s->parallel;
+	c->rate_limit = s->rate_limit;
+	c->stall_timeout = s->stall_timeout;
+	c->retries = s->retries;
+	c->ca_file = s->ca_file;
+	c->proxy = s->proxy;
+	c->progress = sync_progress_cb;
+	c->progress_arg = sp;
+	return 0;
+}
+
+static int
+sync_usage(const struct mirror_settings *s, const struct errbuf *err)
+{
+	if (s->json) {
+		json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "command", s->command ==
+		    MIRROR_CMD_PLAN ? "plan" : "sync", "status", "usage", "exit", IMP_EXIT_USAGE,
+		    "error", err->msg);
+
+		json_dumpf(o, stdout, JSON_INDENT(1));
+		fputc('\n', stdout);
+		json_decref(o);
+	} else
+		fprintf(stderr, "storemirror: %s\n", err->msg);
+	return IMP_EXIT_USAGE;
+}
 
 int
 mirror_cmd_sync(const struct mirror_settings *s)
 {
-	(void)s;
-	fprintf(stderr, "storemirror: sync: not available yet\n");
-	return IMP_EXIT_USAGE;
+	struct sync_target *targets = NULL;
+	struct sync_progress sp;
+	struct sync_config c;
+	struct errbuf err;
+	json_t *channels = json_array();
+	size_t n = 0;
+	int status = 0;
+
+	memset(&sp, 0, sizeof(sp));
+	if (sync_config_from(s, &c, &sp, &err) == -1 ||
+	    sync_targets_resolve(s->upstream, s->channels, &targets, &n, &err) == -1) {
+		json_decref(channels);
+		return sync_usage(s, &err);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sync_result r;
+
+		sync_result_init(&r);
+		sync_progress_begin(&sp, s);
+		sync_channel(&c, &targets[i], &r);
+		report_progress_end(sp.rep);
+		report_free(sp.rep);
+		sp.rep = NULL;
+		if (s->json)
+			json_array_append_new(channels, sync_json_channel(&targets[i], &r,
+			    c.dry_run, s->verbose));
+		else
+			sync_print_channel(&targets[i], &r, c.dry_run, s->verbose);
+		status = r.status > status ? r.status : status;
+		sync_result_clear(&r);
+	}
+	if (s->json) {
+		json_t *o = json_pack("{s:s, s:s, s:i, s:o}", "command", c.dry_run ? "plan" :
+		    "sync", "status", sync_status_names[status], "exit", status, "channels",
+		    channels);
+
+		json_dumpf(o, stdout, JSON_INDENT(1));
+		fputc('\n', stdout);
+		json_decref(o);
+	} else
+		json_decref(channels);
+	fflush(stdout);
+	sync_targets_free(targets, n);
+	return status;
 }

@@ -564,6 +564,21 @@ out:
 }
 
 void
+mirror_build_unexpand(struct mirror_plan *plan, struct mirror_build *b)
+{
+	if (b->manifest == NULL || b->manifest_pending)
+		return;
+	if (plan != NULL)
+		plan->nfiles -= b->nfiles < plan->nfiles ? b->nfiles : plan->nfiles;
+	for (size_t i = 0; i < b->nfiles; i++)
+		free(b->files[i].path);
+	free(b->files);
+	b->files = NULL;
+	b->nfiles = 0;
+	b->manifest_pending = 1;
+}
+
+void
 mirror_plan_free(struct mirror_plan *plan)
 {
 	if (plan == NULL)

@@ -115,6 +115,11 @@ int mirror_plan_create(const struct index_doc *const docs[INDEX_KIND_COUNT],
 int mirror_build_expand(struct mirror_plan *plan, struct mirror_build *b, const char *text,
     size_t len, struct diag *d);
 
+/* Undoes mirror_build_expand() (for fetching the build again): its files
+ * are forgotten (and uncounted from `plan`, which may be NULL) and the
+ * manifest is pending again.  Builds without a manifest are unchanged. */
+void mirror_build_unexpand(struct mirror_plan *plan, struct mirror_build *b);
+
 void mirror_plan_free(struct mirror_plan *plan);
 
 #endif

@@ -1,0 +1,211 @@
+/*
+ * sync_stage: the publish of a sync through the import session: a store
+ * download/ tree staged from the upstream's indexes and the verified files,
+ * moved (renamed, never copied) from .mirror/<channel>/files/, adopted with
+ * the hashes computed as they arrived, validated and committed in one
+ * transaction; then --keep's retention.  sync.h has the rules.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "descriptor.h"
+#include "housekeeping.h"
+#include "import_session.h"
+#include "store_layout.h"
+#include "sync_internal.h"
+#include "xmalloc.h"
+
+/* What one publish moved into the staging area. */
+struct sync_stage {
+	int stagefd;		/* the staged folder (the download/ tree) */
+	struct staged_hash *known;
+	size_t nknown;
+	size_t units;
+};
+
+static void
+sync_stage_opts(const struct sync_run *run, struct imp_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->root = run->c->root;
+	o->channel = run->t->channel;
+	o->kind = KIND_NONE;
+	o->create_channel = 1;
+	o->limits.max_bytes = ARCHIVE_DEFAULT_MAX_BYTES;
+	o->limits.max_ratio = ARCHIVE_DEFAULT_MAX_RATIO;
+	o->limits.max_entries = ARCHIVE_DEFAULT_MAX_ENTRIES;
+}
+
+/* The upstream's indexes, verbatim, at the top of the staged tree. */
+static int
+sync_stage_indexes(struct sync_run *run, struct sync_stage *sg, struct errbuf *err)
+{
+	for (int k = 0; k < INDEX_KIND_COUNT; k++) {
+		const char *name = index_kind_file((enum index_kind)k);
+		char hex[SHA256_HEX_LEN + 1];
+		uint64_t size;
+
+		if (run->have_index[k] && copy_hash_file(run->st->indexfd, name, sg->stagefd, name,
+		    hex, &size, err) != 0)
+			return errbuf_prefix(err, "%s/indexes", run->st->path);
+	}
+	return 0;
+}
+
+/* Moves the files of a verified unit into the staged tree. */
+static int
+sync_stage_unit(struct sync_run *run, struct sync_stage *sg, const struct sync_unit *u,
+    struct errbuf *err)
+{
+	for (size_t k = 0; k < u->nfiles; k++) {
+		const struct sync_file *f = &u->files[k];
+		struct staged_hash *h;
+
+		if (f->status != 200)
+			continue;
+		if (mirror_state_mkparents(sg->stagefd, f->rel, err) == -1)
+			return errbuf_prefix(err, "staging");
+		if (renameat(run->st->filesfd, f->rel, sg->stagefd, f->rel) == -1)
+			return errbuf_set_errno(err, "%s/files/%s: move into the staging area",
+			    run->st->path, f->rel);
+		sg->known = xreallocarray(sg->known, sg->nknown + 1, sizeof(*sg->known));
+		h = &sg->known[sg->nknown++];
+		h->rel = f->rel;
+		h->sha256 = f->sha256;
+		h->size = f->size;
+	}
+	sg->units++;
+	return 0;
+}
+
+/* After a publish that did not happen: the files go back to the state, so
+ * the next run resumes with them instead of fetching them again. */
+static void
+sync_stage_restore(struct sync_run *run, struct sync_stage *sg)
+{
+	for (size_t i = 0; i < sg->nknown; i++)
+		renameat(sg->stagefd, sg->known[i].rel, run->st->filesfd, sg->known[i].rel);
+}
+
+/* The session's problems that concern the mirror's user: errors.  (Its
+ * warnings are about the upstream's indexes naming builds that were not
+ * staged, which a selective or incremental mirror does on purpose.) */
+static void
+sync_stage_problems(struct sync_run *run, const struct report *rep)
+{
+	for (size_t i = 0; i < rep->diag->count; i++) {
+		const struct diag_entry *e = &rep->diag->entries[i];
+
+		if (e->severity == DIAG_ERROR)
+			sync_problem(run, DIAG_ERROR, e->where, "%s", e->message);
+	}
+}
+
+/* Stages, adopts, validates and commits; 0 or an exit status. */
+static int
+sync_stage_commit(struct sync_run *run, struct import_session *s, struct sync_stage *sg,
+    struct errbuf *err)
+{
+	char *name = NULL;
+	int rc;
+
+	if ((sg->stagefd = import_session_stage_new(s, &name, err)) == -1)
+		return IMP_EXIT_IO;
+	rc = sync_stage_indexes(run, sg, err);
+	for (size_t i = 0; rc == 0 && i < run->nunits; i++)
+		if (!run->units[i].failed)
+			rc = sync_stage_unit(run, sg, &run->units[i], err);
+	/* The files were written without fsync: one syncfs makes them durable
+	 * before the commit publishes them. */
+	if (rc == 0 && syncfs(sg->stagefd) == -1)
+		rc = errbuf_set_errno(err, "%s: syncfs", run->c->root);
+	if (rc == 0)
+		rc = import_session_adopt_hashed(s, name, sg->known, sg->nknown, err);
+	if (rc == 0)
+		rc = import_session_validate(s, err);
+	if (rc == 0)
+		rc = import_session_commit(s, err);
+	free(name);
+	return rc == 0 ? 0 : rc == 1 ? IMP_EXIT_INVALID : IMP_EXIT_IO;
+}
+
+/* Forgets the state's copies of what was published. */
+static void
+sync_stage_forget(struct sync_run *run)
+{
+	for (size_t i = 0; i < run->nunits; i++) {
+		const struct sync_unit *u = &run->units[i];
+
+		if (u->failed)
+			continue;
+		json_array_append_new(run->r->published, json_string(u->dir));
+		tree_remove(run->st->filesfd, u->dir, NULL);
+	}
+}
+
+int
+sync_stage_publish(struct sync_run *run, struct errbuf *err)
+{
+	struct sync_stage sg = { .stagefd = -1 };
+	struct report *rep = report_create("publish");
+	struct import_session *s = NULL;
+	struct imp_opts o;
+	size_t ok = 0;
+	int status = 0;
+
+	for (size_t i = 0; i < run->nunits; i++)
+		ok += !run->units[i].failed;
+	if (ok == 0)
+		goto out;
+	sync_stage_opts(run, &o);
+	if ((s = import_session_create(&o, rep, err)) == NULL) {
+		status = IMP_EXIT_IO;
+		goto out;
+	}
+	status = sync_stage_commit(run, s, &sg, err);
+	sync_stage_problems(run, rep);
+	if (status == 0)
+		sync_stage_forget(run);
+	else {
+		if (status == IMP_EXIT_INVALID && err->msg[0] == '\0')
+			errbuf_set(err, "%s: the import session refused the publish (%zu errors)",
+			    run->t->channel, rep->diag->errors);
+		sync_stage_restore(run, &sg);
+	}
+out:
+	if (sg.stagefd != -1)
+		close(sg.stagefd);
+	import_session_free(s);
+	free(sg.known);
+	report_free(rep);
+	return status;
+}
+
+int
+sync_stage_retain(struct sync_run *run, struct errbuf *err)
+{
+	struct report *rep = report_create("retain");
+	char keep[32];
+	struct imp_opts o;
+	size_t n;
+	int status;
+
+	sync_stage_opts(run, &o);
+	snprintf(keep, sizeof(keep), "%u", run->c->keep);
+	status = housekeeping_retain(&o, keep, rep);
+	sync_stage_problems(run, rep);
+	n = json_array_size(rep->removed);
+	for (size_t i = 0; i < n; i++)
+		json_array_append(run->r->removed, json_array_get(rep->removed, i));
+	if (status != 0)
+		errbuf_set(err, "%s: retention --keep %u: %s", run->t->channel, run->c->keep,
+		    rep->error ? rep->error : "failed");
+	report_free(rep);
+	return status == 0 ? 0 : -1;
+}
