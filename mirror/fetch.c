@@ -12,12 +12,15 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +30,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include "copy_hash.h"
 #include "fetch.h"
@@ -106,26 +110,240 @@ struct fetch_state {
 };
 
 /*
- * https:// through the proxy (not yet): a CONNECT tunnel per connection.
+ * https:// through the proxy.  libevent 2.1's evhttp connects its own
+ * bufferevent and cannot be handed one already connected, so the tunnel is
+ * a relay on 127.0.0.1: the https connections of a host connect to the
+ * relay's port (TLS with the origin's name, end to end), and each accepted
+ * connection opens one to the proxy, sends "CONNECT host:port" (RFC 9110
+ * section 9.3.6) and, once answered 2xx, copies bytes both ways.  The
+ * relay's buffers are bounded (watermarks); it ends with either side.
  */
+#define FETCH_TUNNEL_HEAD_MAX	(16 * 1024)	/* the proxy's answer to CONNECT */
+#define FETCH_TUNNEL_BUFFER	(256 * 1024)	/* relayed bytes held per side */
+
+struct fetch_pipe;
+
 struct fetch_tunnel {
-	int unused;
+	struct event_base *base;
+	struct evconnlistener *listener;
+	int port;
+	char *proxy_host;
+	int proxy_port;
+	char *target;		/* host:port */
+	struct fetch_pipe *pipes;
+	struct errbuf err;	/* the last CONNECT that failed, "" if none */
 };
+
+struct fetch_pipe {
+	struct fetch_tunnel *t;
+	struct bufferevent *client;	/* from evhttp */
+	struct bufferevent *proxy;
+	struct fetch_pipe *next, **prevp;
+};
+
+static void
+fetch_pipe_free(struct fetch_pipe *p)
+{
+	if (p->client != NULL)
+		bufferevent_free(p->client);
+	if (p->proxy != NULL)
+		bufferevent_free(p->proxy);
+	*p->prevp = p->next;
+	if (p->next != NULL)
+		p->next->prevp = p->prevp;
+	free(p);
+}
+
+static struct bufferevent *
+fetch_pipe_other(struct fetch_pipe *p, struct bufferevent *bev)
+{
+	return bev == p->client ? p->proxy : p->client;
+}
+
+/* Both sides relay: what one reads goes to the other's output, reading
+ * paused while that output holds FETCH_TUNNEL_BUFFER bytes. */
+static void
+fetch_pipe_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct fetch_pipe *p = arg;
+	struct bufferevent *other = fetch_pipe_other(p, bev);
+
+	if (other == NULL) {
+		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
+	evbuffer_add_buffer(bufferevent_get_output(other), bufferevent_get_input(bev));
+	if (evbuffer_get_length(bufferevent_get_output(other)) >= FETCH_TUNNEL_BUFFER) {
+		bufferevent_disable(bev, EV_READ);
+		bufferevent_setwatermark(other, EV_WRITE, FETCH_TUNNEL_BUFFER / 2, 0);
+	}
+}
+
+static void
+fetch_pipe_drained_cb(struct bufferevent *bev, void *arg)
+{
+	struct fetch_pipe *p = arg;
+	struct bufferevent *other = fetch_pipe_other(p, bev);
+
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	if (other != NULL)
+		bufferevent_enable(other, EV_READ);
+	else if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		fetch_pipe_free(p);	/* the other side ended and all is sent */
+}
+
+static void
+fetch_pipe_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct fetch_pipe *p = arg;
+	struct bufferevent *other = fetch_pipe_other(p, bev);
+
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return;
+	if (bev == p->client)
+		p->client = NULL;
+	else
+		p->proxy = NULL;
+	bufferevent_free(bev);
+	if (other == NULL || evbuffer_get_length(bufferevent_get_output(other)) == 0) {
+		fetch_pipe_free(p);
+		return;
+	}
+	bufferevent_disable(other, EV_READ);	/* flush what is left, then end */
+	bufferevent_setwatermark(other, EV_WRITE, 0, 0);
+}
+
+static void
+fetch_pipe_relay(struct fetch_pipe *p)
+{
+	bufferevent_setcb(p->client, fetch_pipe_read_cb, fetch_pipe_drained_cb, fetch_pipe_event_cb, p);
+	bufferevent_setcb(p->proxy, fetch_pipe_read_cb, fetch_pipe_drained_cb, fetch_pipe_event_cb, p);
+	bufferevent_enable(p->client, EV_READ | EV_WRITE);
+	bufferevent_enable(p->proxy, EV_READ | EV_WRITE);
+	if (evbuffer_get_length(bufferevent_get_input(p->proxy)) > 0)
+		fetch_pipe_read_cb(p->proxy, p);
+}
+
+/* The proxy's answer to CONNECT: a 2xx status line, then headers up to an
+ * empty line (a CONNECT 2xx has no body, RFC 9110 section 9.3.6). */
+static void
+fetch_pipe_answer_cb(struct bufferevent *bev, void *arg)
+{
+	struct fetch_pipe *p = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	char line[128];
+	size_t n;
+	int status = 0;
+
+	if (end.pos < 0) {
+		if (evbuffer_get_length(in) > FETCH_TUNNEL_HEAD_MAX) {
+			errbuf_set(&p->t->err, "proxy %s:%d: an answer to CONNECT %s over %d bytes",
+			    p->t->proxy_host, p->t->proxy_port, p->t->target, FETCH_TUNNEL_HEAD_MAX);
+			fetch_pipe_free(p);
+		}
+		return;
+	}
+	n = evbuffer_copyout(in, line, sizeof(line) - 1);
+	line[n] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	if (sscanf(line, "HTTP/1.%*1[01] %3d", &status) != 1 || status < 200 || status > 299) {
+		errbuf_set(&p->t->err, "proxy %s:%d answered \"%s\" to CONNECT %s", p->t->proxy_host,
+		    p->t->proxy_port, line, p->t->target);
+		fetch_pipe_free(p);
+		return;
+	}
+	evbuffer_drain(in, (size_t)end.pos + 4);
+	fetch_pipe_relay(p);
+}
+
+static void
+fetch_pipe_connect_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct fetch_pipe *p = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		evbuffer_add_printf(bufferevent_get_output(bev),
+		    "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", p->t->target, p->t->target);
+		return;
+	}
+	errbuf_set(&p->t->err, "proxy %s:%d: %s", p->t->proxy_host, p->t->proxy_port,
+	    what & BEV_EVENT_EOF ? "closed the connection at CONNECT" :
+	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	fetch_pipe_free(p);
+}
+
+static void
+fetch_tunnel_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct fetch_tunnel *t = arg;
+	struct fetch_pipe *p = xcalloc(1, sizeof(*p));
+
+	(void)l;
+	(void)sa;
+	(void)salen;
+	p->t = t;
+	p->next = t->pipes;
+	p->prevp = &t->pipes;
+	if (t->pipes != NULL)
+		t->pipes->prevp = &p->next;
+	t->pipes = p;
+	p->client = bufferevent_socket_new(t->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	p->proxy = bufferevent_socket_new(t->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (p->client == NULL || p->proxy == NULL) {
+		if (p->client == NULL)
+			evutil_closesocket(fd);
+		fetch_pipe_free(p);
+		return;
+	}
+	/* the client waits (its bytes stay in the socket) until the tunnel is up */
+	bufferevent_setcb(p->proxy, fetch_pipe_answer_cb, NULL, fetch_pipe_connect_cb, p);
+	bufferevent_enable(p->proxy, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect_hostname(p->proxy, NULL, AF_UNSPEC, t->proxy_host,
+	    t->proxy_port) != 0) {
+		errbuf_set(&t->err, "proxy %s:%d: cannot connect", t->proxy_host, t->proxy_port);
+		fetch_pipe_free(p);
+	}
+}
+
+static void fetch_tunnel_free(struct fetch_tunnel *t);
 
 static struct fetch_tunnel *
 fetch_tunnel_new(struct event_base *base, const char *proxy_host, int proxy_port,
     const char *host, int port, struct errbuf *err)
 {
-	(void)base;
-	(void)proxy_host;
-	(void)proxy_port;
-	errbuf_set(err, "%s:%d: https through a proxy is not supported yet", host, port);
-	return NULL;
+	struct fetch_tunnel *t = xcalloc(1, sizeof(*t));
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+
+	t->base = base;
+	t->proxy_host = xstrdup(proxy_host);
+	t->proxy_port = proxy_port;
+	t->target = xasprintf("%s:%d", host, port);
+	t->listener = evconnlistener_new_bind(base, fetch_tunnel_accept_cb, t,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16, (struct sockaddr *)&sin, sizeof(sin));
+	if (t->listener == NULL ||
+	    getsockname(evconnlistener_get_fd(t->listener), (struct sockaddr *)&sin, &len) != 0) {
+		errbuf_set_errno(err, "%s: cannot open the local end of the proxy tunnel", t->target);
+		fetch_tunnel_free(t);
+		return NULL;
+	}
+	t->port = ntohs(sin.sin_port);
+	return t;
 }
 
 static void
 fetch_tunnel_free(struct fetch_tunnel *t)
 {
+	if (t == NULL)
+		return;
+	while (t->pipes != NULL)
+		fetch_pipe_free(t->pipes);
+	if (t->listener != NULL)
+		evconnlistener_free(t->listener);
+	free(t->proxy_host);
+	free(t->target);
 	free(t);
 }
 
@@ -139,16 +357,18 @@ fetch_tunnel_address(const struct fetch_tunnel *t)
 static int
 fetch_tunnel_port(const struct fetch_tunnel *t)
 {
-	(void)t;
-	return 0;
+	return t->port;
 }
 
+/* 1 with err when a CONNECT failed since the last call. */
 static int
 fetch_tunnel_failure(struct fetch_tunnel *t, struct errbuf *err)
 {
-	(void)t;
-	(void)err;
-	return 0;
+	if (t->err.msg[0] == '\0')
+		return 0;
+	errbuf_set(err, "%s", t->err.msg);
+	t->err.msg[0] = '\0';
+	return 1;
 }
 
 static const char *
@@ -896,15 +1116,15 @@ fetch_attempt_outcome(struct fetch_state *s)
 		return -1;
 	if (c->res.status != 0)
 		return 0;
+	if (conn != NULL && conn->host->tunnel != NULL &&
+	    fetch_tunnel_failure(conn->host->tunnel, &c->err)) {
+		c->res.fail = FETCH_FAIL_CONNECT;
+		return -1;
+	}
 	if (conn != NULL && conn->ssl != NULL && tls_client_describe_failure(conn->ssl,
 	    bufferevent_get_openssl_error(evhttp_connection_get_bufferevent(conn->evcon)),
 	    s->t.host, &c->err)) {
 		c->res.fail = FETCH_FAIL_TLS;
-		return -1;
-	}
-	if (conn != NULL && conn->host->tunnel != NULL &&
-	    fetch_tunnel_failure(conn->host->tunnel, &c->err)) {
-		c->res.fail = FETCH_FAIL_CONNECT;
 		return -1;
 	}
 	c->res.fail = s->have_ev_error && s->ev_error == EVREQ_HTTP_TIMEOUT ? FETCH_FAIL_STALL :

@@ -177,7 +177,8 @@ if command -v tinyproxy >/dev/null && start_tinyproxy "$NGX_HTTPS"; then
 	out=$("$PROBE" -x "http://127.0.0.1:$TP_PORT" -c "$WORK/ca/ca.pem" "$OUT" pw \
 	    "https://127.0.0.1:$NGX_WRONG/$B/f1.bin")
 	like "proxy https: a port the proxy refuses is an error naming the proxy's answer" \
-	    "$(printf '%s\n' "$out" | grep '^error:')" "proxy"
+	    "$(printf '%s\n' "$out" | grep '^error:')" \
+	    "proxy 127\.0\.0\.1:$TP_PORT answered \"HTTP/1\.[01] 403 .*\" to CONNECT 127\.0\.0\.1:$NGX_WRONG"
 else
 	diag "tinyproxy missing or not started: the proxy is not tested"
 fi
