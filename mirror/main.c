@@ -96,8 +96,11 @@ main(int argc, char **argv)
 		    mirror_settings_args_want_json(argc, argv));
 	else if (mirror_settings_check(&s, &err) == -1)
 		rc = main_usage_error(s.command, err.msg, s.json);
-	else
+	else {
+		if (s.verbose)
+			log_set_level(LOG_LEVEL_INFO);
 		rc = main_run(&s);
+	}
 	mirror_settings_free(&s);
 	return rc;
 }

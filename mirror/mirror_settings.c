@@ -884,6 +884,9 @@ mirror_settings_check(const struct mirror_settings *s, struct errbuf *err)
 	case MIRROR_CMD_EXPORT:
 		if (check_required(s->channels, "channels", cmd, err) == -1)
 			return -1;
+		if (s->nchannels > 1)
+			return errbuf_set(err, "--channels: a bundle holds one channel, not %zu",
+			    s->nchannels);
 		return check_required(s->output, "output", cmd, err);
 	case MIRROR_CMD_PUSH:
 		if (check_required(s->channels, "channels", cmd, err) == -1)
@@ -893,18 +896,6 @@ mirror_settings_check(const struct mirror_settings *s, struct errbuf *err)
 		break;
 	}
 	return -1;
-}
-
-char *
-mirror_settings_upstream_for(const struct mirror_settings *s, const char *channel)
-{
-	size_t len = strlen(s->upstream);
-
-	while (len > 1 && s->upstream[len - 1] == '/')
-		len--;
-	if (s->upstream_is_channel)
-		return xstrndup(s->upstream, len);
-	return xasprintf("%.*s/%s/%s", (int)len, s->upstream, channel, STORE_DOWNLOAD_DIR);
 }
 
 /* --- help --- */

@@ -138,14 +138,10 @@ int mirror_settings_from_args(struct mirror_settings *s, int argc, char **argv,
 
 /* The settings the command needs are present and consistent; -1 (err
  * names the flag) otherwise.  sync, plan: root, upstream, and channels
- * unless the upstream names one; export: root, channels, output; push:
- * root, channels, dav-url. */
+ * unless the upstream names one (then one local channel at most); export:
+ * root, one channel, output; push: root, channels, dav-url (one channel
+ * when it ends in /download), dav-user and dav-password-file together. */
 int mirror_settings_check(const struct mirror_settings *s, struct errbuf *err);
-
-/* The download/ URL (or folder) of the upstream for a local channel:
- * upstream itself when it names a channel (upstream_is_channel), else
- * "<upstream>/<channel>/download".  Newly allocated; the caller frees. */
-char *mirror_settings_upstream_for(const struct mirror_settings *s, const char *channel);
 
 /* The --help text: the commands and every option (cmd MIRROR_CMD_NONE), or
  * the options of one command.  Newly allocated; the caller frees. */

@@ -118,6 +118,8 @@ usage "sync needs --upstream" "^storemirror: --upstream: required by sync" sync 
 usage "sync needs channels for a base URL" "--channels: required by sync: the upstream names no channel" \
     sync -r "$ROOT" -u http://127.0.0.1:1/
 usage "export needs --output" "^storemirror: --output: required by export" export -r "$ROOT" --channels release
+usage "export takes one channel" "^storemirror: --channels: a bundle holds one channel, not 2" \
+    export -r "$ROOT" --channels release,beta -o "$WORK/b.tar"
 usage "push needs --dav-url" "^storemirror: --dav-url: required by push" push -r "$ROOT" --channels release
 
 # --- config files ---
