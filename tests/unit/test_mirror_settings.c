@@ -421,6 +421,31 @@ test_file(void)
 	expect_error(rc, &err, want, "file: an empty value names FILE:LINE: key");
 	mirror_settings_free(&s);
 
+	conf = write_file("crlf.conf", "# windows\r\nroot = /srv\r\nkeep = 5\r\n");
+	rc = parse(&s, &err, (const char *const[]){ "sync", "-c", conf, NULL });
+	tap_ok(rc == 0 && s.keep == 5 && strcmp(s.root, "/srv") == 0, "file: CRLF line ends");
+	mirror_settings_free(&s);
+
+	conf = write_file("nokey.conf", "root = /srv\n = 5\n");
+	rc = parse(&s, &err, (const char *const[]){ "sync", "-c", conf, NULL });
+	snprintf(want, sizeof(want), "%s:2: expected 'key = value', the key is missing", conf);
+	expect_error(rc, &err, want, "file: a line without key names FILE:LINE");
+	mirror_settings_free(&s);
+
+	{
+		char *text = xmalloc(5000);
+
+		memset(text, 'x', 4999);
+		memcpy(text, "root = ", 7);
+		text[4999] = '\0';
+		conf = write_file("long.conf", text);
+		free(text);
+	}
+	rc = parse(&s, &err, (const char *const[]){ "sync", "-c", conf, NULL });
+	snprintf(want, sizeof(want), "%s:1: line longer than 4094 bytes", conf);
+	expect_error(rc, &err, want, "file: an over-long line names FILE:LINE");
+	mirror_settings_free(&s);
+
 	snprintf(want, sizeof(want), "%s/missing.conf", tmpdir);
 	rc = parse(&s, &err, (const char *const[]){ "sync", "-c", want, NULL });
 	expect_error(rc, &err, "missing.conf: No such file or directory", "file: a missing one named");
@@ -566,9 +591,10 @@ main(void)
 	test_check();
 	test_set();
 	test_help();
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 11; i++) {
 		static const char *const names[] = { "good.conf", "bad1.conf", "bad2.conf",
-		    "bad3.conf", "bad4.conf", "bad5.conf", "bad6.conf", "bad7.conf" };
+		    "bad3.conf", "bad4.conf", "bad5.conf", "bad6.conf", "bad7.conf", "crlf.conf",
+		    "nokey.conf", "long.conf" };
 
 		snprintf(path, sizeof(path), "%s/%s", tmpdir, names[i]);
 		unlink(path);
