@@ -5,16 +5,12 @@
 # from 0, 404, 304, a stalled server (python3 on 127.0.0.1) and a refused
 # connection retried.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/transfer_servers.sh"
 PROBE="$top_builddir/tests/integration/fetch_probe"
 [ -x "$STORESRV" ] || skip_all "storesrv not built"
 [ -x "$PROBE" ] || skip_all "fetch_probe not built"
 command -v cmp >/dev/null || skip_all "cmp missing"
-ROOT="$WORK/root"
-OUT="$WORK/out"
-mkdir -p "$OUT"
-make_demo_store "$ROOT" || skip_all "store-demo failed"
-DL="$ROOT/release/download"
-B=130001
+make_fetch_store || skip_all "store-demo failed"
 head -c 3000000 /dev/urandom >"$DL/$B/mid.bin"
 truncate -s 256M "$DL/$B/big.bin"
 start_storesrv "$ROOT" || { not_ok "storesrv started"; done_testing; exit 1; }

@@ -14,12 +14,7 @@ PROBE="$top_builddir/tests/integration/fetch_probe"
 for t in nginx openssl python3 sha256sum; do
 	command -v "$t" >/dev/null || skip_all "$t missing"
 done
-ROOT="$WORK/root"
-OUT="$WORK/out"
-mkdir -p "$OUT"
-make_demo_store "$ROOT" || skip_all "store-demo failed"
-DL="$ROOT/release/download"
-B=130001
+make_fetch_store || skip_all "store-demo failed"
 for i in $(seq 1 12); do
 	head -c $((200000 + i * 150000)) /dev/urandom >"$DL/$B/f$i.bin"
 done

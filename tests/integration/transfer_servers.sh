@@ -1,7 +1,18 @@
-# Real servers for the mirror's transfer tests (sourced after lib.sh):
+# Real servers for the mirror's fetch and transfer tests (sourced after lib.sh):
 # nginx (plain and TLS) and tinyproxy on 127.0.0.1, with a test CA made by
 # the openssl command.  Everything lives below $WORK; stop_transfer_servers
 # stops what was started (called from the test's end).
+
+# make_fetch_store: the demo store in $ROOT, its release channel's files in
+# $DL, a build folder $DL/$B, an empty $OUT for the fetched files.
+make_fetch_store() {
+	ROOT="$WORK/root"
+	OUT="$WORK/out"
+	DL="$ROOT/release/download"
+	B=130001
+	mkdir -p "$OUT"
+	make_demo_store "$ROOT"
+}
 
 # free_port: a loopback port free at the time of asking.
 free_port() {
