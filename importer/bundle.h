@@ -93,8 +93,10 @@ int bundle_sign(const char *keyfile, const void *msg, size_t len,
 int bundle_verify(const char *pubfile, const void *msg, size_t len, const unsigned char *sig,
     size_t siglen, struct errbuf *err);
 
-/* Does the file look like a bundle (a tar whose first entry is the
- * manifest)? */
+/* Is the file meant as a bundle: a tar holding a manifest or signature
+ * entry anywhere (not only first: a bundle whose manifest was moved must be
+ * refused by the reader, not taken as a plain archive)?  Reads the headers
+ * only, skipping the data. */
 int bundle_probe(const char *path);
 
 struct bundle_read_opts {
@@ -120,11 +122,23 @@ const struct bundle_manifest *bundle_reader_manifest(const struct bundle_reader 
 size_t bundle_reader_new_units(const struct bundle_reader *br);
 /* Reads every file, checks it against the manifest and writes the new ones
  * below dstdir ("download/..."; dstdir -1: verify only), fsync'd, each
- * recorded in hl with the sha256 computed while writing.  Returns 0 (with
+ * recorded in hl with the sha256 computed while writing (not the indexes,
+ * which bundle_prune_indexes() may rewrite).  Returns 0 (with
  * errors in d when refused: stop there, nothing is to be published) or -1
  * (err) for an I/O failure.  Once per reader. */
 int bundle_reader_extract(struct bundle_reader *br, int dstdir, struct hashlist *hl,
     struct diag *d, struct errbuf *err);
 void bundle_reader_close(struct bundle_reader *br);
+
+/* Rewrites the indexes of the staged download/ folder dlfd to what it
+ * holds, so that adopting them takes over the metadata of what the bundle
+ * brings and nothing else: a bundle of a selection or of what is new since
+ * an export, or one whose folders the target has already (not staged),
+ * names builds and platform files that are not in the staged tree.  Taken
+ * out: versions of builds not staged, items left without one, firmware
+ * releases and devices left without a build, platform entries naming a
+ * file not staged, the devices' references to them.  The channel's indexes
+ * are computed anew on publishing, so the bytes of these are not kept. */
+int bundle_prune_indexes(int dlfd, struct errbuf *err);
 
 #endif

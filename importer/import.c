@@ -14,6 +14,7 @@
 #include "fs_open.h"
 #include "import.h"
 #include "source.h"
+#include "store_layout.h"
 #include "xmalloc.h"
 
 /* Publish only: shows the progress of copying folder sources and
@@ -95,7 +96,7 @@ import_bundle(struct import_session *s, const struct imp_opts *o,
 	size_t errors = r->diag->errors;
 	struct hashlist hl;
 	char *name = NULL;
-	int dst = -1, rc;
+	int dst = -1, dl = -1, rc;
 
 	hashlist_init(&hl);
 	if ((rc = bundle_reader_open(path, &ro, &br, r->diag, err)) != 0)
@@ -108,8 +109,13 @@ import_bundle(struct import_session *s, const struct imp_opts *o,
 	if ((rc = bundle_reader_extract(br, dst, &hl, r->diag, err)) != 0 ||
 	    r->diag->errors > errors)
 		goto out;
-	if (name != NULL)
-		rc = import_bundle_adopt(s, name, &hl, err);
+	if (name != NULL) {
+		if ((dl = fs_open_subdir(dst, STORE_DOWNLOAD_DIR, FS_SUBDIR_OPEN, err)) == -1 ||
+		    bundle_prune_indexes(dl, err) == -1)
+			rc = -1;
+		else
+			rc = import_bundle_adopt(s, name, &hl, err);
+	}
 	else if (o->dry_run)	/* check: the content validated as an archive */
 		rc = import_session_add_source(s, path, err);
 	else
@@ -121,6 +127,8 @@ out:
 	free(name);
 	if (dst != -1)
 		close(dst);
+	if (dl != -1)
+		close(dl);
 	if (ro.chanfd != -1)
 		close(ro.chanfd);
 	if (rc == -1)
@@ -141,6 +149,9 @@ import_sources(struct import_session *s, const struct imp_opts *o,
 	for (int i = 0; i < n && rc == 0; i++) {
 		if (source_is_file(sources[i]) == 1 && bundle_probe(sources[i]))
 			rc = import_bundle(s, o, b, sources[i], r, staged, err);
+		else if (b != NULL && b->verify_key != NULL)
+			diag_add(r->diag, DIAG_ERROR, sources[i], "not a bundle, and --verify-key "
+			    "accepts only signed bundles");
 		else if ((rc = import_session_add_source(s, sources[i], err)) == 0)
 			(*staged)++;
 	}

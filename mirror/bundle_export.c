@@ -288,7 +288,7 @@ export_unit(struct export *x, const char *unit, size_t ulen, size_t from, size_t
 	struct stat st;
 	size_t len;
 	json_t *seen;
-	int rc = 0;
+	int rc = 0, unchanged;
 
 	hashlist_init(&hl);
 	if (fs_read_at(x->chanfd, rec, O_NOFOLLOW, RECORD_READ_MAX, &text, &len, x->err) == -1) {
@@ -305,8 +305,9 @@ export_unit(struct export *x, const char *unit, size_t ulen, size_t from, size_t
 		goto out;
 	}
 	seen = json_object_get(x->state, unit);
+	unchanged = json_is_string(seen) && strcmp(json_string_value(seen), hex) == 0;
 	json_object_set_new(x->state, unit, json_string(hex));
-	if (json_is_string(seen) && strcmp(json_string_value(seen), hex) == 0) {
+	if (unchanged) {
 		x->res->unchanged++;
 		goto out;
 	}

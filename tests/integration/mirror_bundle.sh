@@ -1,0 +1,271 @@
+#!/bin/bash
+# Air-gap bundles: `storemirror export` writes a local published channel
+# (the demo store, published with storeimport) or a selection of it as one
+# tar with a manifest of every file's size and sha256; `storeimport publish
+# bundle.tar` on the other side verifies every entry while staging it and
+# publishes like a store copy: storesrv then serves the same indexes and
+# files as the source.  --since exports only what is new.  A tampered,
+# truncated, extended, shortened, reordered bundle or one with an edited
+# manifest is refused, naming the entry, with the target unchanged byte for
+# byte.  Ed25519: a good signature is accepted with --verify-key, a wrong
+# key or a stripped signature refused; a signed bundle without
+# --verify-key is accepted with a warning.  An export whose source file
+# changed on disk since publishing is refused and leaves no bundle.
+. "$(dirname "$0")/lib.sh"
+STOREMIRROR=${STOREMIRROR:-$top_builddir/mirror/storemirror}
+[ -x "$STOREMIRROR" ] || skip_all "storemirror not built"
+[ -x "$STOREIMPORT" ] || skip_all "storeimport not built"
+for t in curl openssl jq tar sha256sum; do
+	command -v $t >/dev/null || skip_all "$t missing"
+done
+
+SRC="$WORK/src"		# the connected side: published with storeimport
+DEMO="$WORK/demo"
+mkdir -p "$SRC"
+
+# imp ROOT ARGS...: storeimport -r ROOT ARGS; output in OUT, status in RC.
+imp() { _r=$1; shift; mkdir -p "$_r"; OUT=$("$STOREIMPORT" -r "$_r" "$@" 2>&1); RC=$?; }
+# exp ARGS...: storemirror export --root $SRC ARGS; output in OUT, status in RC.
+exp() { OUT=$("$STOREMIRROR" export --root "$SRC" --channels release "$@" 2>&1); RC=$?; }
+# need NAME COMMAND...: a step of the fixture; reported only when it fails.
+need() { _n=$1; shift; "$@" || { not_ok "$_n"; diag "$OUT"; }; }
+# snapshot ROOT: every path below ROOT with the sha256 of each file.
+snapshot() {
+	(cd "$1" && find . -printf '%y %p\n' | sort &&
+	    find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
+}
+# entries BUNDLE: the file entries below download/, one per line.
+entries() { tar -tf "$1" | grep '^download/'; }
+# same_indexes NAME ROOT: ROOT's release indexes equal $SRC's byte for byte.
+same_indexes() {
+	_bad=
+	for _i in apps firmware software linux phoneplatform; do
+		cmp -s "$2/release/download/$_i.json" "$SRC/release/download/$_i.json" || _bad="$_bad $_i"
+	done
+	is "$1" "$_bad" ""
+}
+
+make_demo_store "$DEMO" || { not_ok "demo store generated"; done_testing; exit 1; }
+rm -rf "$DEMO/release/download/132010"		# the demo's incomplete build
+imp "$SRC" publish "$DEMO/release/download"
+need "the demo channel is published in the source" test "$RC" = 0
+
+# --- a whole channel -----------------------------------------------------------
+B1="$WORK/b1.tar"
+exp --output "$B1" --state-out "$WORK/st1.json"
+is "export of the release channel succeeds" "$RC" 0
+is "the manifest is the bundle's first entry" "$(tar -tf "$B1" | head -n 1)" storesrv-bundle.json
+is "no temporary file is left beside the bundle" "$(ls -A "$WORK" | grep -c '^\.b1')" 0
+tar -xf "$B1" -C "$WORK" storesrv-bundle.json && mv "$WORK/storesrv-bundle.json" "$WORK/m1.json"
+is "the manifest lists every file of the bundle, in its order" \
+    "$(jq -r '.files[].path' "$WORK/m1.json")" "$(entries "$B1")"
+bad=0
+while read -r path size sum; do
+	f="$SRC/release/$path"
+	[ "$(stat -c %s "$f")" = "$size" ] && [ "$(sha256sum <"$f" | cut -d ' ' -f 1)" = "$sum" ] ||
+	    { bad=$((bad + 1)); diag "manifest disagrees with $f"; }
+done < <(jq -r '.files[] | "\(.path) \(.size) \(.sha256)"' "$WORK/m1.json")
+is "every manifest entry has the source file's size and sha256" "$bad" 0
+like "the bundle holds the five indexes" "$(entries "$B1" | grep -c '^download/[a-z]*\.json$')" '^5$'
+like "the bundle holds builds and platform versions" "$(entries "$B1" | cut -d / -f 2 | sort -u | tr '\n' ' ')" \
+    '130045 .*132001 .*app-platform .*phoneplatform'
+
+DST="$WORK/dst"
+imp "$DST" publish "$B1"
+is "the bundle is published into an empty root" "$RC" 0
+like "the report lists the published builds" "$OUT" 'published 132001 \(build'
+same_indexes "the target's indexes equal the source's byte for byte" "$DST"
+imp "$DST" verify
+is "storeimport verify: every published file matches its record" "$RC" 0
+
+need "storesrv started on the target" start_storesrv "$DST"
+bad=0; n=0
+for path in $(entries "$B1"); do
+	n=$((n + 1))
+	curl -sf -o "$WORK/got" "$BASE/release/$path" && cmp -s "$WORK/got" "$SRC/release/$path" ||
+	    { bad=$((bad + 1)); diag "served $path differs"; }
+done
+is "storesrv serves all $n files and indexes of the bundle as the source has them" "$bad" 0
+curl -sf -o "$WORK/got" "$BASE/release/sha256/132001"
+check "storesrv serves the target's sha256 record, equal to the source's" \
+    cmp -s "$WORK/got" "$SRC/release/hashes/132001.sha256"
+stop_storesrv 10
+is "storesrv stops cleanly" "$?" 0
+
+before=$(snapshot "$DST")
+imp "$DST" --json publish "$B1"
+is "the same bundle again: success" "$RC" 0
+is "the same bundle again: nothing published (already there, same files)" \
+    "$(printf '%s' "$OUT" | jq -c '.published')" '[]'
+is "the same bundle again: the target unchanged" "$(snapshot "$DST")" "$before"
+
+# --- a selection ---------------------------------------------------------------
+BS="$WORK/sel.tar"
+exp --output "$BS" --kinds app --ids apidemo
+is "export of a selection (apps: apidemo)" "$RC" 0
+is "the selection holds apidemo's files and the indexes only" \
+    "$(entries "$BS" | grep -Ev '^download/[a-z]+\.json$' | grep -Ev '/(apidemo_files|[a-z0-9_]+/apidemo/apidemo\.[a-z]+)$')" ""
+like "the selection holds apidemo of the latest 13r1 and 13r2 builds" "$(entries "$BS" | cut -d / -f 2 | sort -u | tr '\n' ' ')" \
+    '^130045 132001 apps'
+SEL="$WORK/sel-root"
+imp "$SEL" publish "$BS"
+is "the selection is published into an empty root" "$RC" 0
+is "... without a warning (the indexes name only what the bundle brings)" \
+    "$(printf '%s\n' "$OUT" | grep -c '^warning')" 0
+check "apidemo is published" test -s "$SEL/release/download/132001/arm/apidemo/apidemo.bin"
+check "clock (not selected) is not" test ! -e "$SEL/release/download/132001/arm/clock"
+check "firmware (not selected) is not" test ! -e "$SEL/release/download/128001"
+
+# --- only what is new since the last export ---------------------------------
+mkdir -p "$WORK/new/133001/arm/newapp"
+printf 'newapp.bin' >"$WORK/new/133001/newapp_files"
+echo "new app" >"$WORK/new/133001/arm/newapp/newapp.bin"
+imp "$SRC" --release 13r2 publish "$WORK/new/133001"
+need "a new build is published in the source" test "$RC" = 0
+B2="$WORK/b2.tar"
+exp --output "$B2" --since "$WORK/st1.json" --state-out "$WORK/st2.json"
+is "export --since the first export" "$RC" 0
+is "it holds only the new build and the indexes" \
+    "$(entries "$B2" | grep -Ev '^download/[a-z]+\.json$' | cut -d / -f 2 | sort -u)" 133001
+imp "$DST" publish "$B2"
+is "the incremental bundle is published" "$RC" 0
+is "... without a warning (no 'folder missing' for what the target has)" \
+    "$(printf '%s\n' "$OUT" | grep -c '^warning')" 0
+check "the new build is there" test -s "$DST/release/download/133001/arm/newapp/newapp.bin"
+same_indexes "the target's indexes equal the source's again" "$DST"
+B3="$WORK/b3.tar"
+exp --json --output "$B3" --since "$WORK/st2.json"
+is "export --since with nothing new: no folder" "$(printf '%s' "$OUT" | jq -c '[.folders, .files]')" '[0,5]'
+
+# --- refusals: the target unchanged, byte for byte -------------------------------
+# A bundle of the whole channel; the target has only the selection.
+BF="$WORK/full.tar"
+exp --output "$BF"
+need "a full bundle for the refusals" test "$RC" = 0
+X="$WORK/x"; mkdir -p "$X"; tar -xf "$BF" -C "$X"
+ORDER=$(tar -tf "$BF")
+TARGET_SNAP=$(snapshot "$SEL")
+# repack OUT NAMES...: a tar of $X's files in that order (GNU tar, pax).
+repack() { _o=$1; shift; printf '%s\n' "$@" | tar -cf "$_o" -C "$X" --no-recursion --format=pax -T -; }
+# refused NAME BUNDLE PATTERN [ARGS...]: publishing BUNDLE into $SEL fails
+# with exit 1, an error matching PATTERN, nothing changed.
+refused() {
+	_n=$1; _b=$2; _p=$3; shift 3
+	imp "$SEL" "$@" publish "$_b"
+	is "$_n: exit 1" "$RC" 1
+	like "$_n: the error names it" "$OUT" "$_p"
+	is "$_n: the target unchanged" "$(snapshot "$SEL")" "$TARGET_SNAP"
+}
+# patch_byte FILE OFFSET CHAR: overwrites one byte in place.
+patch_byte() { printf '%s' "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+# data_offset FILE TEXT: the byte offset of TEXT's first occurrence.
+data_offset() { grep -obaF "$2" "$1" | head -n 1 | cut -d : -f 1; }
+
+# shellcheck disable=SC2086
+repack "$WORK/same.tar" $ORDER
+imp "$SEL" check "$WORK/same.tar"
+is "control: the bundle repacked unchanged passes storeimport check" "$RC" 0
+
+V=download/130045/arm/apidemo/apidemo.png
+cp "$BF" "$WORK/t-byte.tar"
+patch_byte "$WORK/t-byte.tar" "$(data_offset "$WORK/t-byte.tar" "storesrv demo file release/$V")" S
+refused "one byte of a file changed" "$WORK/t-byte.tar" "$V: sha256 .* the manifest says"
+
+head -c $(($(stat -c %s "$BF") / 2)) "$BF" >"$WORK/t-trunc.tar"
+refused "the bundle cut in half" "$WORK/t-trunc.tar" 'truncated|missing: the bundle ends'
+
+echo "not in the manifest" >"$X/download/130045/evil.bin"
+# shellcheck disable=SC2086
+repack "$WORK/t-extra-end.tar" $ORDER download/130045/evil.bin
+refused "an extra file at the end" "$WORK/t-extra-end.tar" 'download/130045/evil.bin: an extra entry'
+# shellcheck disable=SC2086
+repack "$WORK/t-extra.tar" storesrv-bundle.json \
+    $(printf '%s\n' $ORDER download/130045/evil.bin | grep '^download/' | LC_ALL=C sort)
+refused "an extra file among the others" "$WORK/t-extra.tar" "download/130045/evil.bin: not the manifest's next file"
+# shellcheck disable=SC2086
+repack "$WORK/t-moved.tar" $(printf '%s\n' $ORDER | grep -v '^storesrv-bundle') storesrv-bundle.json
+refused "the manifest moved to the end (not taken for a plain archive)" "$WORK/t-moved.tar" \
+    'expected storesrv-bundle.json here'
+
+M=download/130045/arm/clock/clock.png
+# shellcheck disable=SC2086
+repack "$WORK/t-missing.tar" $(printf '%s\n' $ORDER | grep -vx "$M")
+refused "a file left out" "$WORK/t-missing.tar" "not the manifest's next file $M"
+
+A=download/130045/arm/clock/clock.bin
+# shellcheck disable=SC2086
+repack "$WORK/t-order.tar" $(printf '%s\n' $ORDER | sed "s|^$A\$|@|; s|^$M\$|$A|; s|^@\$|$M|")
+refused "two files swapped" "$WORK/t-order.tar" "$M: not the manifest's next file $A"
+
+sum=$(jq -r --arg p "$V" '.files[] | select(.path == $p) | .sha256' "$X/storesrv-bundle.json")
+forged=$(printf '%s' "$sum" | tr 0-9a-f 1-9a-f0)
+cp "$BF" "$WORK/t-manifest.tar"
+patch_byte "$WORK/t-manifest.tar" "$(data_offset "$WORK/t-manifest.tar" "$sum")" "$forged"
+refused "a sha256 of the manifest edited" "$WORK/t-manifest.tar" "$V: sha256 .* the manifest says $forged"
+
+cp "$BF" "$WORK/t-json.tar"
+patch_byte "$WORK/t-json.tar" "$(data_offset "$WORK/t-json.tar" '"files"')" '('
+refused "a manifest that is not JSON" "$WORK/t-json.tar" 'storesrv-bundle.json: line'
+
+# --- Ed25519 -------------------------------------------------------------------
+openssl genpkey -algorithm ed25519 -out "$WORK/key.pem" 2>/dev/null &&
+    openssl pkey -in "$WORK/key.pem" -pubout -out "$WORK/key.pub" 2>/dev/null &&
+    openssl genpkey -algorithm ed25519 -out "$WORK/other.pem" 2>/dev/null &&
+    openssl pkey -in "$WORK/other.pem" -pubout -out "$WORK/other.pub" 2>/dev/null
+need "two Ed25519 key pairs made with openssl" test -s "$WORK/other.pub"
+BK="$WORK/signed.tar"
+exp --output "$BK" --sign-key "$WORK/key.pem"
+is "a signed export" "$RC" 0
+is "the signature follows the manifest" "$(tar -tf "$BK" | sed -n 2p)" storesrv-bundle.sig
+S="$WORK/s"; mkdir -p "$S"; tar -xf "$BK" -C "$S" storesrv-bundle.json storesrv-bundle.sig
+check "openssl verifies the signature over the manifest (pkeyutl -rawin)" \
+    openssl pkeyutl -verify -pubin -inkey "$WORK/key.pub" -rawin -in "$S/storesrv-bundle.json" \
+    -sigfile "$S/storesrv-bundle.sig" -out /dev/null
+
+refused "a wrong public key" "$BK" 'storesrv-bundle.sig: does not match the manifest' \
+    --verify-key "$WORK/other.pub"
+tar -xf "$BK" -C "$X" storesrv-bundle.json storesrv-bundle.sig
+# shellcheck disable=SC2086
+repack "$WORK/t-nosig.tar" $(tar -tf "$BK" | grep -v '^storesrv-bundle.sig$')
+refused "the signature stripped" "$WORK/t-nosig.tar" 'storesrv-bundle.sig: missing: the bundle is not signed' \
+    --verify-key "$WORK/key.pub"
+refused "an unsigned bundle with --verify-key" "$BF" 'the bundle is not signed' \
+    --verify-key "$WORK/key.pub"
+# shellcheck disable=SC2086
+(cd "$X" && tar -cf "$WORK/plain.tar" download)
+refused "a plain archive (no manifest) with --verify-key" "$WORK/plain.tar" \
+    'plain.tar: not a bundle, and --verify-key accepts only signed bundles' --verify-key "$WORK/key.pub"
+# A forgery consistent without the key: a file changed and its sha256 in
+# the manifest with it.
+cp "$BK" "$WORK/t-forged.tar"
+patch_byte "$WORK/t-forged.tar" "$(data_offset "$WORK/t-forged.tar" "storesrv demo file release/$V")" S
+new=$(sed '0,/s/s//S/' "$SRC/release/$V" | sha256sum | cut -d ' ' -f 1)
+patch_byte "$WORK/t-forged.tar" "$(data_offset "$WORK/t-forged.tar" "$sum")" "$new"
+refused "a file and its manifest entry changed together" "$WORK/t-forged.tar" \
+    'storesrv-bundle.sig: does not match the manifest' --verify-key "$WORK/key.pub"
+
+SIG="$WORK/sig-root"
+imp "$SIG" --verify-key "$WORK/key.pub" publish "$BK"
+is "a good signature with --verify-key: published" "$RC" 0
+same_indexes "the signed bundle gives the source's indexes" "$SIG"
+NOKEY="$WORK/nokey-root"
+imp "$NOKEY" publish "$BK"
+is "a signed bundle without --verify-key: published" "$RC" 0
+like "... with a warning that the signature was not checked" "$OUT" \
+    'warning: .*its signature was not checked'
+exp --output "$WORK/bad-key.tar" --sign-key "$WORK/key.pub"
+is "a public key given as the signing key: an I/O error" "$RC" 3
+like "... naming the key file" "$OUT" 'key.pub: not a PEM private key'
+
+# --- the source changed on disk since publishing ---------------------------------
+C="$SRC/release/download/132001/arm/apidemo/apidemo.bin"
+cp "$C" "$WORK/saved"
+patch_byte "$C" 0 X
+exp --output "$WORK/changed.tar"
+is "export of a file changed since publishing: refused" "$RC" 1
+like "... naming the file" "$OUT" '132001/arm/apidemo/apidemo.bin: changed on disk since it was published'
+check "... and no bundle is written" test ! -e "$WORK/changed.tar"
+is "... nor a temporary file left" "$(ls -A "$WORK" | grep -c '^\.changed')" 0
+cp "$WORK/saved" "$C"
+
+done_testing
