@@ -34,6 +34,14 @@ snapshot() {
 	(cd "$1" && find . -printf '%y %p\n' | sort &&
 	    find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
 }
+# same_snapshot NAME ROOT SNAPSHOT: ROOT is as SNAPSHOT says (a short diff
+# when not).
+same_snapshot() {
+	_now=$(snapshot "$2")
+	if [ "$_now" = "$3" ]; then ok "$1"; else
+		not_ok "$1"; diff <(printf '%s\n' "$3") <(printf '%s\n' "$_now") | head -n 8 | sed 's/^/# /'
+	fi
+}
 # entries BUNDLE: the file entries below download/, one per line.
 entries() { tar -tf "$1" | grep '^download/'; }
 # same_indexes NAME ROOT: ROOT's release indexes equal $SRC's byte for byte.
@@ -97,7 +105,7 @@ imp "$DST" --json publish "$B1"
 is "the same bundle again: success" "$RC" 0
 is "the same bundle again: nothing published (already there, same files)" \
     "$(printf '%s' "$OUT" | jq -c '.published')" '[]'
-is "the same bundle again: the target unchanged" "$(snapshot "$DST")" "$before"
+same_snapshot "the same bundle again: the target unchanged" "$DST" "$before"
 
 # --- a selection ---------------------------------------------------------------
 BS="$WORK/sel.tar"
@@ -138,7 +146,9 @@ exp --json --output "$B3" --since "$WORK/st2.json"
 is "export --since with nothing new: no folder" "$(printf '%s' "$OUT" | jq -c '[.folders, .files]')" '[0,5]'
 
 # --- refusals: the target unchanged, byte for byte -------------------------------
-# A bundle of the whole channel; the target has only the selection.
+# A bundle of the whole channel, published into a new channel "other" of the
+# selection's root: the genuine bundle is accepted there (checked last), so
+# each refusal comes from what was done to the bundle.
 BF="$WORK/full.tar"
 exp --output "$BF"
 need "a full bundle for the refusals" test "$RC" = 0
@@ -151,10 +161,10 @@ repack() { _o=$1; shift; printf '%s\n' "$@" | tar -cf "$_o" -C "$X" --no-recursi
 # with exit 1, an error matching PATTERN, nothing changed.
 refused() {
 	_n=$1; _b=$2; _p=$3; shift 3
-	imp "$SEL" "$@" publish "$_b"
+	imp "$SEL" -c other --create-channel "$@" publish "$_b"
 	is "$_n: exit 1" "$RC" 1
 	like "$_n: the error names it" "$OUT" "$_p"
-	is "$_n: the target unchanged" "$(snapshot "$SEL")" "$TARGET_SNAP"
+	same_snapshot "$_n: the target unchanged" "$SEL" "$TARGET_SNAP"
 }
 # patch_byte FILE OFFSET CHAR: overwrites one byte in place.
 patch_byte() { printf '%s' "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
@@ -243,6 +253,11 @@ new=$(sed '0,/s/s//S/' "$SRC/release/$V" | sha256sum | cut -d ' ' -f 1)
 patch_byte "$WORK/t-forged.tar" "$(data_offset "$WORK/t-forged.tar" "$sum")" "$new"
 refused "a file and its manifest entry changed together" "$WORK/t-forged.tar" \
     'storesrv-bundle.sig: does not match the manifest' --verify-key "$WORK/key.pub"
+
+imp "$SEL" -c other --create-channel publish "$BF"
+is "control: the genuine bundle is published where the others were refused" "$RC" 0
+imp "$SEL" -c other2 --create-channel --verify-key "$WORK/key.pub" publish "$BK"
+is "control: the genuine signed bundle too, with --verify-key" "$RC" 0
 
 SIG="$WORK/sig-root"
 imp "$SIG" --verify-key "$WORK/key.pub" publish "$BK"
