@@ -1129,8 +1129,11 @@ fetch_attempt_outcome(struct fetch_state *s)
 	}
 	c->res.fail = s->have_ev_error && s->ev_error == EVREQ_HTTP_TIMEOUT ? FETCH_FAIL_STALL :
 	    FETCH_FAIL_CONNECT;
-	return errbuf_set(&c->err, "%s", s->have_ev_error ? fetch_ev_error_text(s->ev_error) :
+	errbuf_set(&c->err, "%s", s->have_ev_error ? fetch_ev_error_text(s->ev_error) :
 	    "connection failed (refused, reset or closed)");
+	if (s->f->proxy_host != NULL && !s->t.tls)
+		errbuf_prefix(&c->err, "through the proxy %s:%d", s->f->proxy_host, s->f->proxy_port);
+	return -1;
 }
 
 /* 0: a final answer in res.status; -1: failed, *again if transient. */

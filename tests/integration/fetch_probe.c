@@ -3,7 +3,8 @@
  * for tests/integration/mirror_fetch.sh.
  *
  *   fetch_probe [-e etag] [-r] [-s stall] [-n retries] [-b backoff_ms]
- *               [-c ca_file] [-x proxy] [-T [-p parallel] [-l bytes_per_s]]
+ *               [-c ca_file] [-x proxy] [-m max_hosts]
+ *               [-T [-p parallel] [-l bytes_per_s]]
  *               DIR TMPNAME URL [TMPNAME URL]...
  *   fetch_probe -j BASE REL
  *
@@ -130,7 +131,7 @@ main(int argc, char **argv)
 	struct rusage ru;
 	int c, dirfd, status = 0, transfer = 0;
 
-	while ((c = getopt(argc, argv, "e:rs:n:b:c:x:Tp:l:j")) != -1) {
+	while ((c = getopt(argc, argv, "e:rs:n:b:c:x:m:Tp:l:j")) != -1) {
 		switch (c) {
 		case 'e': o.etag = optarg; break;
 		case 'r': o.resume = 1; break;
@@ -139,6 +140,7 @@ main(int argc, char **argv)
 		case 'b': o.backoff_ms = (unsigned)atoi(optarg); break;
 		case 'c': cfg.ca_file = optarg; break;
 		case 'x': cfg.proxy = optarg; break;
+		case 'm': cfg.max_hosts = (unsigned)atoi(optarg); break;
 		case 'T': transfer = 1; break;
 		case 'p': tc.parallel = (unsigned)atoi(optarg); break;
 		case 'l': tc.rate_limit = strtoull(optarg, NULL, 10); break;

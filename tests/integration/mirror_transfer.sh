@@ -69,6 +69,30 @@ out=$("$PROBE" -T -p 1 "$OUT" $(jobs o "http://127.0.0.1:$NGX_HTTP"))
 is "parallel 1: 12 jobs succeed" "$?" 0
 is "parallel 1: exactly one connection for 12 requests" "$(connections):$(wc -l <"$NGX_LOG")" 1:12
 
+# max_hosts bounds the hosts kept: nginx, storesrv, nginx one after the
+# other keep nginx's connection with 2 hosts, not with 1
+for m in 2 1; do
+	: >"$NGX_LOG"
+	"$PROBE" -m $m "$OUT" m1 "http://127.0.0.1:$NGX_HTTP/$B/f1.bin" m2 "$BASE/release/download/$B/f2.bin" \
+	    m3 "http://127.0.0.1:$NGX_HTTP/$B/f3.bin" >/dev/null
+	is "max_hosts $m: three fetches succeed" "$?" 0
+	eval "conns_$m=\$(connections)"
+done
+is "max_hosts 2 keeps nginx's connection, max_hosts 1 drops it" "$conns_2:$conns_1" 1:2
+
+# One failing job (a closed port) among good ones: the run goes on
+FREE=$(free_port)
+out=$("$PROBE" -T -p 2 "$OUT" g1 "http://127.0.0.1:$NGX_HTTP/$B/f1.bin" \
+    g2 "http://127.0.0.1:$FREE/x" g3 "http://127.0.0.1:$NGX_HTTP/$B/f3.bin" \
+    g4 "http://127.0.0.1:$NGX_HTTP/$B/nosuch.bin")
+is "a failing job fails the run's status" "$?" 1
+is "each job has its own outcome (200, refused, 200, 404)" \
+    "$(printf '%s\n' "$out" | grep '^status=' | while read -r l; do printf '%s/%s ' "$(field status "$l")" "$(field fail "$l")"; done)" \
+    "200/0 0/1 200/0 404/0 "
+prog=$(printf '%s\n' "$out" | grep '^progress')
+is "progress counts 4 done, 1 failed" "$(field done "$prog"):$(field failed "$prog")" 4:1
+check "the good files are whole" cmp -s "$OUT/g3" "$DL/$B/f3.bin"
+
 # A resumed job hashes the part it kept first
 ETAG=$(curl -sI "http://127.0.0.1:$NGX_HTTP/$B/f5.bin" | header_of ETag /dev/stdin)
 head -c 100000 "$DL/$B/f5.bin" >"$OUT/r5"
@@ -120,6 +144,11 @@ is "rate-limited jobs succeed" "$rc" 0
 check "the limit holds: at least (bytes/rate - 0.5) s" \
     python3 -c "import sys; sys.exit(0 if $t1 - $t0 >= $bytes / 500000 - 0.5 else 1)"
 check "rate-limited files are whole" cmp -s "$OUT/l2" "$DL/$B/f5.bin"
+prog=$(printf '%s\n' "$out" | grep '^progress')
+diag "progress: $prog"
+check "progress was reported during the run, at most every 200 ms" python3 -c "
+import sys; calls, el = $(field calls "$prog"), $(field elapsed "$prog")
+sys.exit(0 if 2 <= calls <= el / 0.2 + 2 else 1)"
 
 # A 256 MiB sparse file with its sha256: the peak RSS stays small
 out=$(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4" \
@@ -174,6 +203,17 @@ if command -v tinyproxy >/dev/null && start_tinyproxy "$NGX_HTTPS"; then
 	like "proxy https: a port the proxy refuses is an error naming the proxy's answer" \
 	    "$(printf '%s\n' "$out" | grep '^error:')" \
 	    "proxy 127\.0\.0\.1:$TP_PORT answered \"HTTP/1\.[01] 403 .*\" to CONNECT 127\.0\.0\.1:$NGX_WRONG"
+	FREE=$(free_port)
+	out=$("$PROBE" -x "http://127.0.0.1:$FREE" "$OUT" px "http://127.0.0.1:$NGX_HTTP/$B/f1.bin")
+	like "a dead proxy (http): the error names it" "$(printf '%s\n' "$out" | grep '^error:')" \
+	    "through the proxy 127\.0\.0\.1:$FREE: connection failed"
+	out=$("$PROBE" -x "http://127.0.0.1:$FREE" -c "$WORK/ca/ca.pem" "$OUT" py \
+	    "https://127.0.0.1:$NGX_HTTPS/$B/f1.bin")
+	like "a dead proxy (https): the error names it" "$(printf '%s\n' "$out" | grep '^error:')" \
+	    "proxy 127\.0\.0\.1:$FREE: Connection refused"
+	like "a proxy that is not http://host:port is refused" \
+	    "$("$PROBE" -x "https://127.0.0.1:$TP_PORT" "$OUT" pz "http://127.0.0.1:$NGX_HTTP/x")" \
+	    "^error: https://127\.0\.0\.1:$TP_PORT: the proxy must be http://host:port"
 else
 	diag "tinyproxy missing or not started: the proxy is not tested"
 fi
