@@ -371,8 +371,9 @@ fetch_tunnel_failure(struct fetch_tunnel *t, struct errbuf *err)
 	return 1;
 }
 
-static const char *
-fetch_scheme_port(const char *url, const char *scheme, int *tls, int *port)
+/* http or https, and its default port; -1 for another scheme. */
+static int
+fetch_scheme_port(const char *scheme, int *tls, int *port)
 {
 	if (scheme != NULL && strcmp(scheme, "http") == 0) {
 		*tls = 0;
@@ -381,9 +382,9 @@ fetch_scheme_port(const char *url, const char *scheme, int *tls, int *port)
 		*tls = 1;
 		*port = 443;
 	} else {
-		return NULL;
+		return -1;
 	}
-	return url;
+	return 0;
 }
 
 static int
@@ -394,8 +395,8 @@ fetch_proxy_parse(struct fetcher *f, const char *proxy, struct errbuf *err)
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	int tls = 0, rc = -1;
 
-	if (uri == NULL || fetch_scheme_port(proxy, evhttp_uri_get_scheme(uri), &tls,
-	    &f->proxy_port) == NULL || tls || host == NULL || host[0] == '\0' ||
+	if (uri == NULL || fetch_scheme_port(evhttp_uri_get_scheme(uri), &tls,
+	    &f->proxy_port) != 0 || tls || host == NULL || host[0] == '\0' ||
 	    evhttp_uri_get_userinfo(uri) != NULL || evhttp_uri_get_query(uri) != NULL ||
 	    (path != NULL && path[0] != '\0' && strcmp(path, "/") != 0)) {
 		errbuf_set(err, "%s: the proxy must be http://host:port", proxy);
@@ -423,8 +424,13 @@ fetch_create(const struct fetch_config *cfg, struct errbuf *err)
 		errbuf_set(err, "fetch: cannot create an event base");
 		goto fail;
 	}
-	if (cfg != NULL && cfg->ca_file != NULL)
+	/* a bad ca_file is reported now; without one, OpenSSL's context waits
+	 * for the first https:// host (it costs memory) */
+	if (cfg != NULL && cfg->ca_file != NULL) {
 		f->ca_file = xstrdup(cfg->ca_file);
+		if ((f->tls = tls_client_ctx_new(f->ca_file, err)) == NULL)
+			goto fail;
+	}
 	if (cfg != NULL && cfg->proxy != NULL && cfg->proxy[0] != '\0' &&
 	    fetch_proxy_parse(f, cfg->proxy, err) != 0)
 		goto fail;
@@ -995,7 +1001,7 @@ fetch_target_parse(const struct fetcher *f, const char *url, struct evhttp_uri *
 	if (*uri == NULL)
 		return errbuf_set(err, "%s: not a URL", url);
 	t->host = evhttp_uri_get_host(*uri);
-	if (fetch_scheme_port(url, evhttp_uri_get_scheme(*uri), &t->tls, &dflt) == NULL ||
+	if (fetch_scheme_port(evhttp_uri_get_scheme(*uri), &t->tls, &dflt) != 0 ||
 	    t->host == NULL || t->host[0] == '\0')
 		return errbuf_set(err, "%s: only http[s]://host[:port]/path URLs are fetched", url);
 	t->port = evhttp_uri_get_port(*uri);

@@ -49,7 +49,8 @@ struct fetcher;
 struct fetch_config {
 	unsigned max_hosts;	/* hosts kept (FETCH_DEFAULT_MAX_HOSTS) */
 	const char *user_agent;	/* "storemirror" */
-	const char *ca_file;	/* PEM CAs trusted besides the system's */
+	const char *ca_file;	/* PEM CAs trusted besides the system's (checked by
+				   fetch_create()) */
 	const char *proxy;	/* "http://host:port"; NULL: direct */
 };
 #define FETCH_DEFAULT_MAX_HOSTS	8
