@@ -43,6 +43,7 @@
 #define FETCH_SIDECAR_SUFFIX	".etag"
 #define FETCH_HASH_BUFSIZE	(256 * 1024)
 #define FETCH_RATE_TICK_MS	100
+#define FETCH_HEADERS_MAX	(64 * 1024)	/* a response's status line and headers */
 
 /* One evhttp_connection; it carries one request at a time. */
 struct fetch_conn {
@@ -556,6 +557,7 @@ fetch_conn_new(struct fetcher *f, struct fetch_host *h, struct errbuf *err)
 		goto fail;
 	}
 	evhttp_connection_set_closecb(c->evcon, fetch_conn_closed_cb, c);
+	evhttp_connection_set_max_headers_size(c->evcon, FETCH_HEADERS_MAX);
 	if (f->rate_group != NULL)
 		bufferevent_add_to_rate_limit_group(evhttp_connection_get_bufferevent(c->evcon),
 		    f->rate_group);
@@ -980,7 +982,7 @@ fetch_ev_error_text(enum evhttp_request_error e)
 	case EVREQ_HTTP_EOF:
 		return "connection closed";
 	case EVREQ_HTTP_INVALID_HEADER:
-		return "invalid response header";
+		return "invalid or over-long response head (limit 64 KiB)";
 	case EVREQ_HTTP_BUFFER_ERROR:
 		return "connection error";
 	case EVREQ_HTTP_DATA_TOO_LONG:
@@ -1133,8 +1135,13 @@ fetch_attempt_outcome(struct fetch_state *s)
 		c->res.fail = FETCH_FAIL_TLS;
 		return -1;
 	}
-	c->res.fail = s->have_ev_error && s->ev_error == EVREQ_HTTP_TIMEOUT ? FETCH_FAIL_STALL :
-	    FETCH_FAIL_CONNECT;
+	if (s->have_ev_error && s->ev_error == EVREQ_HTTP_TIMEOUT)
+		c->res.fail = FETCH_FAIL_STALL;
+	else if (s->have_ev_error && (s->ev_error == EVREQ_HTTP_INVALID_HEADER ||
+	    s->ev_error == EVREQ_HTTP_DATA_TOO_LONG))
+		c->res.fail = FETCH_FAIL_PROTOCOL;	/* the same answer again: not retried */
+	else
+		c->res.fail = FETCH_FAIL_CONNECT;
 	errbuf_set(&c->err, "%s", s->have_ev_error ? fetch_ev_error_text(s->ev_error) :
 	    "connection failed (refused, reset or closed)");
 	if (s->f->proxy_host != NULL && !s->t.tls)

@@ -158,6 +158,23 @@ s.serve_forever()' "$WORK/flaky.port" &
 	is "5xx and a cut body retried to success" "$rc" 0
 	is "in 4 attempts, the last one a 206" "$(field attempts "$line"):$(field status "$line"):$(field resumed "$line")" 4:206:1
 	check "the file is whole" test "$(cat "$OUT/k.tmp")" = "$(python3 -c 'print("0123456789" * 1000, end="")')"
+	# A response head over the limit (64 KiB): a protocol failure, not retried
+	python3 -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+for i in range(3):
+    c, _ = s.accept(); c.recv(4096)
+    c.sendall(b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 100000 + b"\r\nContent-Length: 1\r\n\r\nx")
+    c.close()' "$WORK/big.port" &
+	PY=$!
+	i=0; while [ ! -s "$WORK/big.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	out=$("$PROBE" -n 2 -b 10 "$OUT" h.tmp "http://127.0.0.1:$(cat "$WORK/big.port")/h")
+	kill "$PY" 2>/dev/null; wait "$PY" 2>/dev/null
+	line=$(printf '%s\n' "$out" | head -n 1)
+	is "a 100 KB response head fails once, as a protocol failure" \
+	    "$(field fail "$line"):$(field attempts "$line")" 4:1
+	like "and says why" "$(printf '%s\n' "$out" | grep '^error:')" "over-long response head"
 else
 	diag "python3 missing: stall and refusal not tested"
 fi
