@@ -17,12 +17,12 @@
  *   - fails a transfer that receives no byte for o->stall_timeout seconds;
  *   - retries transient failures (connect refused or reset, a stall, a
  *     connection cut mid-body, 5xx) o->retries times, sleeping o->backoff_ms,
- *     doubled each time; a retry after a partial body resumes it.
+ *     doubled each time; a retry after a partial body resumes it;
+ *   - cancels the request at once when the file cannot be written (no further
+ *     body byte is read): FETCH_FAIL_LOCAL naming the file, not retried;
+ *   - refuses a response head over 64 KiB (FETCH_FAIL_PROTOCOL).
  * The sidecar is removed when the file is complete; the caller renames
  * <tmpname> (and may fsync it) itself.
- *
- *   - cancels the request at once when the file cannot be written (no further
- *     body byte is read): FETCH_FAIL_LOCAL naming the file.
  *
  * A struct fetcher owns an event_base and, per host (at most max_hosts kept;
  * the least recently used idle one is dropped), the keep-alive
@@ -32,7 +32,8 @@
  * over bufferevent_openssl (tls_client.h: TLS 1.2+, the certificate and host
  * name verified; a failure is FETCH_FAIL_TLS, not retried).  With a proxy,
  * http:// requests are sent to it in absolute form and https:// goes
- * through a CONNECT tunnel.  It is not thread safe.
+ * through a CONNECT tunnel (relayed by a listener on 127.0.0.1, TLS end to
+ * end with the origin).  It is not thread safe.
  *
  * Library code: never prints; 0/-1 with errbuf.
  */

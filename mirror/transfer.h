@@ -11,6 +11,12 @@
  * progress callback is called from the event loop at most every
  * 200 ms and once at the end.
  *
+ * Jobs start in array order; as one ends the next starts, on an idle kept
+ * connection to its host when there is one, so a run opens at most
+ * `parallel` connections per host (one, kept alive, for parallel = 1).  The
+ * rate limit covers the body bytes read by all connections together
+ * (tokens every 100 ms); it is set for the run and removed after it.
+ *
  * Library code: never prints; 0/-1 with errbuf.
  */
 #ifndef STORESRV_MIRROR_TRANSFER_H
