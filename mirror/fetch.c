@@ -398,9 +398,10 @@ fetch_proxy_parse(struct fetcher *f, const char *proxy, struct errbuf *err)
 
 	if (uri == NULL || fetch_scheme_port(evhttp_uri_get_scheme(uri), &tls,
 	    &f->proxy_port) != 0 || tls || host == NULL || host[0] == '\0' ||
-	    evhttp_uri_get_userinfo(uri) != NULL || evhttp_uri_get_query(uri) != NULL ||
+	    host[0] == '[' || evhttp_uri_get_userinfo(uri) != NULL ||
+	    evhttp_uri_get_query(uri) != NULL ||
 	    (path != NULL && path[0] != '\0' && strcmp(path, "/") != 0)) {
-		errbuf_set(err, "%s: the proxy must be http://host:port", proxy);
+		errbuf_set(err, "%s: the proxy must be http://host:port (a name or IPv4 address)", proxy);
 		goto out;
 	}
 	if (evhttp_uri_get_port(uri) > 0)
@@ -1006,6 +1007,9 @@ fetch_target_parse(const struct fetcher *f, const char *url, struct evhttp_uri *
 	if (fetch_scheme_port(evhttp_uri_get_scheme(*uri), &t->tls, &dflt) != 0 ||
 	    t->host == NULL || t->host[0] == '\0')
 		return errbuf_set(err, "%s: only http[s]://host[:port]/path URLs are fetched", url);
+	if (t->host[0] == '[')
+		return errbuf_set(err, "%s: IPv6 address literals are not supported, name the host",
+		    url);
 	t->port = evhttp_uri_get_port(*uri);
 	if (t->port < 0)
 		t->port = dflt;

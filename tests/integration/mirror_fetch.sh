@@ -26,6 +26,8 @@ is "join: an https base" "$("$PROBE" -j "https://h:8443/x/" "a")" "https://h:844
 for bad in "ftp://h/x" "http://u@h/x" "http://h/x?q=1" "http://h/x#f" "h/x" "http:///x"; do
 	like "join refuses $bad" "$("$PROBE" -j "$bad" "a")" "^error: "
 done
+like "an IPv6 address literal is refused clearly" "$("$PROBE" "$OUT" v6 "http://[::1]:1/x" | grep '^error:')" \
+    "IPv6 address literals are not supported"
 like "join refuses an absolute path" "$("$PROBE" -j "$U" "/etc/passwd")" "^error: "
 
 # Whole files, two over one fetcher (the kept connection)
