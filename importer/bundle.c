@@ -536,40 +536,35 @@ reader_signature(struct bundle_reader *br, const struct bundle_read_opts *o, str
 	return 0;
 }
 
-/* The sha256 record a unit of files [from, to) would have. */
-static char *
-unit_record_text(const struct bundle_manifest *m, size_t from, size_t to, size_t skip)
-{
-	size_t len = 0, off = 0;
-	char *text;
-
-	for (size_t i = from; i < to; i++)
-		len += SHA256_HEX_LEN + 3 + strlen(m->files[i].path + skip);
-	text = xmalloc(len + 1);
-	for (size_t i = from; i < to; i++)
-		off += (size_t)snprintf(text + off, len + 1 - off, "%s  %s\n", m->files[i].sha256,
-		    m->files[i].path + skip);
-	text[off] = '\0';
-	return text;
-}
-
-/* Whether the target publishes the unit with exactly these files. */
+/* Whether the target publishes the unit with every one of the bundle's
+ * files [from, to) in its record, with the same sha256 (the same folder,
+ * or one the bundle carries a selection of). */
 static int
-unit_published_same(int chanfd, const char *unit, const struct bundle_manifest *m,
+unit_published_has(int chanfd, const char *unit, const struct bundle_manifest *m,
     size_t from, size_t to, size_t skip)
 {
-	char *rec = bundle_unit_record(unit), *have = NULL, *want;
-	size_t len;
-	int same = 0;
+	char *rec = bundle_unit_record(unit), *text = NULL;
+	struct hashlist hl;
+	size_t len, i = from;
+	int have = 0;
 
-	if (fs_read_at(chanfd, rec, O_NOFOLLOW, RECORD_MAX, &have, &len, NULL) == 0) {
-		want = unit_record_text(m, from, to, skip);
-		same = strlen(want) == len && memcmp(want, have, len) == 0;
-		free(want);
+	hashlist_init(&hl);
+	if (fs_read_at(chanfd, rec, O_NOFOLLOW, RECORD_MAX, &text, &len, NULL) == 0 &&
+	    hashlist_parse(&hl, text, len, NULL) == 0) {
+		have = 1;
+		for (; i < to; i++) {
+			size_t j = 0;
+
+			while (j < hl.count && strcmp(hl.recs[j].path, m->files[i].path + skip) != 0)
+				j++;
+			if (j == hl.count || strcmp(hl.recs[j].hex, m->files[i].sha256) != 0)
+				break;
+		}
 	}
-	free(have);
+	hashlist_free(&hl);
+	free(text);
 	free(rec);
-	return same;
+	return have && i == to;
 }
 
 /* Marks the files of units the target already has; counts the new units. */
@@ -590,7 +585,7 @@ reader_skips(struct bundle_reader *br, int chanfd)
 				break;
 		}
 		if (unit[0] != '\0' && chanfd != -1 &&
-		    unit_published_same(chanfd, unit, &br->m, i, j, (size_t)len + 1))
+		    unit_published_has(chanfd, unit, &br->m, i, j, (size_t)len + 1))
 			memset(br->skip + i, 1, j - i);
 		else if (unit[0] != '\0')
 			br->new_units++;

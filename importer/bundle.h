@@ -101,8 +101,9 @@ int bundle_probe(const char *path);
 
 struct bundle_read_opts {
 	const char *verify_key;	/* PEM public key: a valid signature required */
-	int chanfd;		/* the target channel's folder, or -1: its folders
-				 * whose sha256 record equals the bundle's are
+	int chanfd;		/* the target channel's folder, or -1: a folder it
+				 * publishes whose sha256 record lists each of the
+				 * bundle's files of it with the same sha256 is
 				 * verified but not extracted */
 	uint64_t max_bytes;	/* the total of file sizes; 0: no bound */
 };

@@ -124,6 +124,10 @@ check "apidemo is published" test -s "$SEL/release/download/132001/arm/apidemo/a
 check "clock (not selected) is not" test ! -e "$SEL/release/download/132001/arm/clock"
 check "firmware (not selected) is not" test ! -e "$SEL/release/download/128001"
 
+imp "$DST" --json publish "$BS"
+is "the selection into the target that has the whole channel: nothing to publish" \
+    "$RC $(printf '%s' "$OUT" | jq -c '.published')" '0 []'
+
 # --- only what is new since the last export ---------------------------------
 mkdir -p "$WORK/new/133001/arm/newapp"
 printf 'newapp.bin' >"$WORK/new/133001/newapp_files"
