@@ -682,45 +682,50 @@ fetch_conn_release(struct fetch_conn *c, int failed)
 	fetch_host_reap(c->host);
 }
 
+/* Adds every connection's bufferevent to the rate-limit group, or removes it. */
+static void
+fetch_rate_group_join(struct fetcher *f, int join)
+{
+	for (size_t i = 0; i < f->nhosts; i++)
+		for (struct fetch_conn *c = f->hosts[i]->conns; c != NULL; c = c->next) {
+			struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+
+			if (join)
+				bufferevent_add_to_rate_limit_group(bev, f->rate_group);
+			else
+				bufferevent_remove_from_rate_limit_group(bev);
+		}
+}
+
 int
 fetch_set_rate_limit(struct fetcher *f, uint64_t bytes_per_sec, struct errbuf *err)
 {
 	struct timeval tick = { 0, FETCH_RATE_TICK_MS * 1000 };
 	struct ev_token_bucket_cfg *cfg;
-	uint64_t per_tick = bytes_per_sec * FETCH_RATE_TICK_MS / 1000;
+	uint64_t per_tick = bytes_per_sec / (1000 / FETCH_RATE_TICK_MS);
 	int rc = 0;
 
 	if (bytes_per_sec == 0) {
-		if (f->rate_group == NULL)
-			return 0;
-		for (size_t i = 0; i < f->nhosts; i++)
-			for (struct fetch_conn *c = f->hosts[i]->conns; c != NULL; c = c->next)
-				bufferevent_remove_from_rate_limit_group(
-				    evhttp_connection_get_bufferevent(c->evcon));
-		bufferevent_rate_limit_group_free(f->rate_group);
-		f->rate_group = NULL;
+		if (f->rate_group != NULL) {
+			fetch_rate_group_join(f, 0);
+			bufferevent_rate_limit_group_free(f->rate_group);	/* empty now */
+			f->rate_group = NULL;
+		}
 		return 0;
 	}
-	if (per_tick == 0)
-		per_tick = 1;
-	if (per_tick > EV_RATE_LIMIT_MAX)
-		per_tick = EV_RATE_LIMIT_MAX;
+	per_tick = per_tick == 0 ? 1 : per_tick > EV_RATE_LIMIT_MAX ? EV_RATE_LIMIT_MAX : per_tick;
 	cfg = ev_token_bucket_cfg_new((size_t)per_tick, (size_t)per_tick, EV_RATE_LIMIT_MAX,
 	    EV_RATE_LIMIT_MAX, &tick);
 	if (cfg == NULL)
-		return errbuf_set(err, "fetch: cannot set a rate limit of %" PRIu64 " bytes/s",
-		    bytes_per_sec);
-	if (f->rate_group != NULL) {
-		rc = bufferevent_rate_limit_group_set_cfg(f->rate_group, cfg);
-	} else if ((f->rate_group = bufferevent_rate_limit_group_new(f->base, cfg)) == NULL) {
 		rc = -1;
-	} else {
-		for (size_t i = 0; i < f->nhosts; i++)
-			for (struct fetch_conn *c = f->hosts[i]->conns; c != NULL; c = c->next)
-				bufferevent_add_to_rate_limit_group(
-				    evhttp_connection_get_bufferevent(c->evcon), f->rate_group);
-	}
-	ev_token_bucket_cfg_free(cfg);	/* the group keeps a copy */
+	else if (f->rate_group != NULL)
+		rc = bufferevent_rate_limit_group_set_cfg(f->rate_group, cfg);
+	else if ((f->rate_group = bufferevent_rate_limit_group_new(f->base, cfg)) == NULL)
+		rc = -1;
+	else
+		fetch_rate_group_join(f, 1);
+	if (cfg != NULL)
+		ev_token_bucket_cfg_free(cfg);	/* the group keeps a copy */
 	if (rc != 0)
 		errbuf_set(err, "fetch: cannot set a rate limit of %" PRIu64 " bytes/s",
 		    bytes_per_sec);
