@@ -184,8 +184,11 @@ import_steps(struct import_session *s, const struct imp_opts *o,
 		return IMP_EXIT_IO;
 	if (import_sources(s, o, b, sources, n, r, &staged, err) == -1)
 		return IMP_EXIT_IO;
-	if (staged == 0 && r->diag->errors == 0)
-		return IMP_EXIT_OK;	/* bundles holding nothing new */
+	if (staged == 0 && r->diag->errors == 0) {	/* bundles holding nothing new */
+		if (o->strict)
+			diag_promote_warnings(r->diag);
+		return r->diag->errors > 0 ? IMP_EXIT_INVALID : IMP_EXIT_OK;
+	}
 	if (import_session_validate(s, err) == -1)
 		return IMP_EXIT_IO;
 	if (r->diag->errors > 0)
