@@ -1,0 +1,141 @@
+/*
+ * dav_client: a small synchronous HTTP/1.1 client on one libevent
+ * bufferevent, for the WebDAV methods storemirror push needs (OPTIONS,
+ * PROPFIND, MKCOL, PUT, MOVE, GET, DELETE).  libevent's evhttp client takes
+ * its method from a fixed enum that has no MKCOL, PROPFIND or MOVE, so the
+ * request line and the response framing are done here.
+ *
+ * A struct dav_client talks to the one host:port of its base URL over one
+ * kept connection, opened on the first request and again after the server
+ * closed it (a request that fails on a reused connection before any byte of
+ * the response is sent once more on a fresh one).  dav_client_request()
+ * writes the request (head, then the body from memory or streamed from a
+ * file descriptor in 64 KiB pieces as the socket drains, so memory does not
+ * grow with the file), runs the event loop until the response has ended and
+ * returns its status.  Responses are parsed with limits: status line and
+ * header lines 8 KiB each, 100 header lines, 64 KiB of head, Content-Length
+ * or chunked bodies (or until close), a kept body up to a limit; a request
+ * fails when nothing moves in either direction for `timeout` seconds.
+ *
+ * dav_list() lists a collection (PROPFIND, Depth 1; see below).
+ *
+ * Basic authentication is sent with every request when a user is given.
+ * Only http:// is supported (no TLS client in this build yet): an https://
+ * base is refused with a message saying so.
+ *
+ * Library code: never prints; 0/-1 with errbuf, the message naming the URL.
+ * Not thread safe.
+ */
+#ifndef STORESRV_MIRROR_DAV_CLIENT_H
+#define STORESRV_MIRROR_DAV_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errbuf.h"
+
+#define DAV_DEFAULT_TIMEOUT	30		/* seconds without progress */
+#define DAV_DEFAULT_MAX_BODY	(8u << 20)	/* a kept response body */
+#define DAV_LINE_MAX		8192		/* status and header lines */
+#define DAV_HEADERS_MAX		100		/* header lines per response */
+#define DAV_HEAD_MAX		(64u << 10)	/* the whole head */
+
+struct dav_client;
+
+struct dav_client_config {
+	const char *user_agent;	/* NULL: "storemirror" */
+	const char *user;	/* Basic authentication; NULL: none */
+	const char *password;	/* with user */
+	unsigned timeout;	/* seconds without progress; 0: DAV_DEFAULT_TIMEOUT */
+};
+
+/* A client for base_url ("http://host[:port]/path", no user info, query or
+ * fragment).  Connects lazily.  Returns NULL with err set.  Free with
+ * dav_client_free() (NULL is a no-op). */
+struct dav_client *dav_client_create(const char *base_url, const struct dav_client_config *cfg,
+    struct errbuf *err);
+void dav_client_free(struct dav_client *c);
+
+/* The base URL's path, percent-encoded as given, without a final '/'
+ * ("/webdav/release/download"; "" for the server's root). */
+const char *dav_client_base_path(const struct dav_client *c);
+
+/* "http://host[:port]" + path, for a Destination header and for messages.
+ * The caller frees it. */
+char *dav_client_url(const struct dav_client *c, const char *path);
+
+/* dir_path (encoded, no final '/') + "/" + name percent-encoded (every
+ * byte outside RFC 3986's unreserved set).  The caller frees it. */
+char *dav_path_child(const char *dir_path, const char *name);
+
+struct dav_request {
+	const char *method;	/* "PUT", "PROPFIND", ... */
+	const char *path;	/* encoded absolute path ("/webdav/x") */
+	const char *headers;	/* extra header lines, each ending "\r\n"; NULL: none */
+	const char *body;	/* a body in memory (body_len bytes), or */
+	int body_fd;		/* >= 0: body_len bytes read from offset 0 of this fd */
+	uint64_t body_len;	/* sent as Content-Length (0: an empty body) */
+	int keep_body;		/* keep the response body; else it is discarded */
+	size_t max_body;	/* a longer kept body fails; 0: DAV_DEFAULT_MAX_BODY */
+};
+
+struct dav_response {
+	int status;		/* the final status (1xx are skipped) */
+	char reason[64];	/* its reason phrase, printable ASCII only */
+	char *body;		/* keep_body: NUL-terminated (never NULL), else NULL */
+	size_t body_len;
+	char *allow;		/* the Allow header, NULL if none */
+};
+
+/* Sends one request and waits for its response.  Returns 0 when a response
+ * was received, whatever its status; -1 (err: the URL and what happened:
+ * refused, closed early, timed out, a malformed or over-long response, the
+ * body file unreadable) otherwise.  res is cleared first; the caller frees it
+ * with dav_response_clear() in both cases. */
+int dav_client_request(struct dav_client *c, const struct dav_request *req,
+    struct dav_response *res, struct errbuf *err);
+void dav_response_clear(struct dav_response *res);
+
+/* Whether the response's Allow header lists `method`: 1 yes, 0 no, -1 the
+ * response has no Allow header. */
+int dav_response_allows(const struct dav_response *res, const char *method);
+
+/*
+ * Listing a collection: PROPFIND with Depth 1 asking for resourcetype,
+ * getcontentlength, getetag and getlastmodified.  The 207 body is parsed
+ * with libxml2 without network access or entity substitution, and refused
+ * when it holds a DOCTYPE (or an entity declaration), is over
+ * DAV_LIST_MAX_BODY bytes or lists over DAV_LIST_MAX_ENTRIES members.  A
+ * member's name is the last segment of its href (an absolute URL or path),
+ * percent-decoded and checked by url_path_canonicalize(); hrefs that are not
+ * direct members of the collection, or whose names are hidden or unsafe, are
+ * left out.  Only properties of a propstat with status 200 are used.
+ */
+#define DAV_LIST_MAX_BODY	(16u << 20)
+#define DAV_LIST_MAX_ENTRIES	100000
+
+struct dav_entry {
+	char *name;		/* decoded, one segment */
+	int is_collection;
+	int64_t size;		/* getcontentlength; -1 when not given */
+	char *etag;		/* getetag, NULL when not given */
+	char *last_modified;	/* getlastmodified as sent, NULL when not given */
+};
+
+struct dav_listing {
+	struct dav_entry *entries;	/* sorted by name, no duplicates */
+	size_t count;
+};
+
+/* Lists the collection at path (encoded, no final '/').  Returns 0 with
+ * *out filled, 1 when the collection does not exist (404), -1 (err names
+ * the URL and the status or the fault in the body) otherwise; *status gets
+ * the response's status (0: none).  Free *out with dav_listing_free() in
+ * every case. */
+int dav_list(struct dav_client *c, const char *path, struct dav_listing *out, int *status,
+    struct errbuf *err);
+void dav_listing_free(struct dav_listing *l);
+/* The member called name, or NULL. */
+const struct dav_entry *dav_listing_find(const struct dav_listing *l, const char *name);
+
+#endif
