@@ -557,7 +557,7 @@ export_write(struct export *x)
 	char *dir = dirname(dcopy), *tmp = xasprintf("%s/.%s.tmp-XXXXXX", dir, basename(bcopy));
 	int fd, dirfd = -1, rc = -1;
 
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1 || fchmod(fd, 0644) == -1) {
 		errbuf_set_errno(x->err, "%s", tmp);
 		goto out;
 	}

@@ -15,7 +15,7 @@
 STOREMIRROR=${STOREMIRROR:-$top_builddir/mirror/storemirror}
 [ -x "$STOREMIRROR" ] || skip_all "storemirror not built"
 [ -x "$STOREIMPORT" ] || skip_all "storeimport not built"
-for t in curl openssl jq tar sha256sum; do
+for t in curl openssl jq tar sha256sum truncate /usr/bin/time; do
 	command -v $t >/dev/null || skip_all "$t missing"
 done
 
@@ -286,5 +286,27 @@ like "... naming the file" "$OUT" '132001/arm/apidemo/apidemo.bin: changed on di
 check "... and no bundle is written" test ! -e "$WORK/changed.tar"
 is "... nor a temporary file left" "$(ls -A "$WORK" | grep -c '^\.changed')" 0
 cp "$WORK/saved" "$C"
+
+# --- memory does not grow with file size -----------------------------------------
+# A 128 MiB sparse file, exported and imported: the peak RSS stays far
+# below it (ASan's quarantine of freed blocks kept small, as it would count).
+mkdir -p "$WORK/big/140001"
+printf 'big.bin' >"$WORK/big/140001/bigsw_files"
+truncate -s 128M "$WORK/big/140001/big.bin"
+imp "$SRC" --release 13r2 -k software publish "$WORK/big/140001"
+need "a build with a 128 MiB file is published in the source" test "$RC" = 0
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1"
+/usr/bin/time -f '%M' -o "$WORK/rss" "$STOREMIRROR" export --root "$SRC" --channels release \
+    --kinds software --ids bigsw --output "$WORK/big.tar" >/dev/null 2>&1
+rss=$(tail -n 1 "$WORK/rss"); diag "peak RSS exporting 128 MiB: $rss KiB"
+check "export of a 128 MiB file: peak RSS under 40 MiB" test "${rss:-999999}" -lt 40960
+mkdir -p "$WORK/big-root"
+/usr/bin/time -f '%M' -o "$WORK/rss" "$STOREIMPORT" -r "$WORK/big-root" publish "$WORK/big.tar" \
+    >/dev/null 2>&1
+rss=$(tail -n 1 "$WORK/rss"); diag "peak RSS importing 128 MiB: $rss KiB"
+check "import of a 128 MiB file: peak RSS under 40 MiB" test "${rss:-999999}" -lt 40960
+check "... and the file is published whole" cmp -s "$WORK/big-root/release/download/140001/big.bin" \
+    "$WORK/big/140001/big.bin"
+is "the bundle is readable by its owner's group and others (0644)" "$(stat -c %a "$WORK/big.tar")" 644
 
 done_testing
