@@ -121,6 +121,8 @@ struct fetch_state {
  */
 #define FETCH_TUNNEL_HEAD_MAX	(16 * 1024)	/* the proxy's answer to CONNECT */
 #define FETCH_TUNNEL_BUFFER	(256 * 1024)	/* relayed bytes held per side */
+#define FETCH_TUNNEL_PIPES_MAX	64		/* connections through one tunnel */
+#define FETCH_TUNNEL_ANSWER_S	30		/* for the proxy's answer to CONNECT */
 
 struct fetch_pipe;
 
@@ -132,6 +134,7 @@ struct fetch_tunnel {
 	int proxy_port;
 	char *target;		/* host:port */
 	struct fetch_pipe *pipes;
+	unsigned npipes;
 	struct errbuf err;	/* the last CONNECT that failed, "" if none */
 };
 
@@ -152,6 +155,7 @@ fetch_pipe_free(struct fetch_pipe *p)
 	*p->prevp = p->next;
 	if (p->next != NULL)
 		p->next->prevp = p->prevp;
+	p->t->npipes--;
 	free(p);
 }
 
@@ -217,6 +221,7 @@ fetch_pipe_event_cb(struct bufferevent *bev, short what, void *arg)
 static void
 fetch_pipe_relay(struct fetch_pipe *p)
 {
+	bufferevent_set_timeouts(p->proxy, NULL, NULL);	/* evhttp's own timeout rules */
 	bufferevent_setcb(p->client, fetch_pipe_read_cb, fetch_pipe_drained_cb, fetch_pipe_event_cb, p);
 	bufferevent_setcb(p->proxy, fetch_pipe_read_cb, fetch_pipe_drained_cb, fetch_pipe_event_cb, p);
 	bufferevent_enable(p->client, EV_READ | EV_WRITE);
@@ -270,6 +275,7 @@ fetch_pipe_connect_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	errbuf_set(&p->t->err, "proxy %s:%d: %s", p->t->proxy_host, p->t->proxy_port,
 	    what & BEV_EVENT_EOF ? "closed the connection at CONNECT" :
+	    what & BEV_EVENT_TIMEOUT ? "no answer to CONNECT" :
 	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 	fetch_pipe_free(p);
 }
@@ -279,11 +285,18 @@ fetch_tunnel_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sock
     int salen, void *arg)
 {
 	struct fetch_tunnel *t = arg;
-	struct fetch_pipe *p = xcalloc(1, sizeof(*p));
+	struct timeval answer = { FETCH_TUNNEL_ANSWER_S, 0 };
+	struct fetch_pipe *p;
 
 	(void)l;
 	(void)sa;
 	(void)salen;
+	if (t->npipes >= FETCH_TUNNEL_PIPES_MAX) {
+		evutil_closesocket(fd);
+		return;
+	}
+	p = xcalloc(1, sizeof(*p));
+	t->npipes++;
 	p->t = t;
 	p->next = t->pipes;
 	p->prevp = &t->pipes;
@@ -300,6 +313,7 @@ fetch_tunnel_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sock
 	}
 	/* the client waits (its bytes stay in the socket) until the tunnel is up */
 	bufferevent_setcb(p->proxy, fetch_pipe_answer_cb, NULL, fetch_pipe_connect_cb, p);
+	bufferevent_set_timeouts(p->proxy, &answer, &answer);
 	bufferevent_enable(p->proxy, EV_READ | EV_WRITE);
 	if (bufferevent_socket_connect_hostname(p->proxy, NULL, AF_UNSPEC, t->proxy_host,
 	    t->proxy_port) != 0) {

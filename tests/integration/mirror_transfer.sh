@@ -211,6 +211,23 @@ if command -v tinyproxy >/dev/null && start_tinyproxy "$NGX_HTTPS"; then
 	    "https://127.0.0.1:$NGX_HTTPS/$B/f1.bin")
 	like "a dead proxy (https): the error names it" "$(printf '%s\n' "$out" | grep '^error:')" \
 	    "proxy 127\.0\.0\.1:$FREE: Connection refused"
+	python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+c, _ = s.accept(); time.sleep(20)' "$WORK/mute.port" &
+	PY=$!
+	i=0; while [ ! -s "$WORK/mute.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	t0=$(date +%s)
+	out=$("$PROBE" -s 1 -x "http://127.0.0.1:$(cat "$WORK/mute.port")" -c "$WORK/ca/ca.pem" "$OUT" pm \
+	    "https://127.0.0.1:$NGX_HTTPS/$B/f1.bin")
+	rc=$?
+	t1=$(date +%s)
+	kill "$PY" 2>/dev/null; wait "$PY" 2>/dev/null
+	# (libevent counts the TLS handshake as part of connecting: a connection failure)
+	is "a proxy that never answers CONNECT fails the fetch" \
+	    "$rc:$(field fail "$(printf '%s\n' "$out" | head -n 1)")" 1:1
+	check "by the 1 s stall timeout, not the tunnel's 30 s" test $((t1 - t0)) -le 10
 	like "a proxy that is not http://host:port is refused" \
 	    "$("$PROBE" -x "https://127.0.0.1:$TP_PORT" "$OUT" pz "http://127.0.0.1:$NGX_HTTP/x")" \
 	    "^error: https://127\.0\.0\.1:$TP_PORT: the proxy must be http://host:port"
