@@ -124,22 +124,11 @@ size_t bundle_reader_new_units(const struct bundle_reader *br);
 /* Reads every file, checks it against the manifest and writes the new ones
  * below dstdir ("download/..."; dstdir -1: verify only), fsync'd, each
  * recorded in hl with the sha256 computed while writing (not the indexes,
- * which bundle_prune_indexes() may rewrite).  Returns 0 (with
+ * which bundle_prune_indexes(), bundle_prune.h, may rewrite).  Returns 0 (with
  * errors in d when refused: stop there, nothing is to be published) or -1
  * (err) for an I/O failure.  Once per reader. */
 int bundle_reader_extract(struct bundle_reader *br, int dstdir, struct hashlist *hl,
     struct diag *d, struct errbuf *err);
 void bundle_reader_close(struct bundle_reader *br);
-
-/* Rewrites the indexes of the staged download/ folder dlfd to what it
- * holds, so that adopting them takes over the metadata of what the bundle
- * brings and nothing else: a bundle of a selection or of what is new since
- * an export, or one whose folders the target has already (not staged),
- * names builds and platform files that are not in the staged tree.  Taken
- * out: versions of builds not staged, items left without one, firmware
- * releases and devices left without a build, platform entries naming a
- * file not staged, the devices' references to them.  The channel's indexes
- * are computed anew on publishing, so the bytes of these are not kept. */
-int bundle_prune_indexes(int dlfd, struct errbuf *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "bundle_prune.h"
 #include "copy_hash.h"
 #include "fs_open.h"
 #include "import.h"
