@@ -558,7 +558,7 @@ export_write(struct export *x)
 	int fd, dirfd = -1, rc = -1;
 
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1 || fchmod(fd, 0644) == -1) {
-		errbuf_set_errno(x->err, "%s", tmp);
+		errbuf_set_errno(x->err, "%s: the temporary file beside it", x->o->output);
 		goto out;
 	}
 	if ((rc = export_archive(x, fd)) != 0)

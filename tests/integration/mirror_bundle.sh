@@ -276,6 +276,10 @@ exp --output "$WORK/bad-key.tar" --sign-key "$WORK/key.pub"
 is "a public key given as the signing key: an I/O error" "$RC" 3
 like "... naming the key file" "$OUT" 'key.pub: not a PEM private key'
 
+exp --output "$WORK/no/such/folder/x.tar"
+is "an output in a missing folder: an I/O error" "$RC" 3
+like "... naming the output" "$OUT" 'no/such/folder/x.tar: the temporary file beside it: No such file'
+
 # --- the source changed on disk since publishing ---------------------------------
 C="$SRC/release/download/132001/arm/apidemo/apidemo.bin"
 cp "$C" "$WORK/saved"
