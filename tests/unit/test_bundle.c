@@ -159,6 +159,42 @@ test_manifests(void)
 	}
 }
 
+/* The bounds of a manifest: its length, its number of files, a path's
+ * length. */
+static void
+test_manifest_limits(void)
+{
+	size_t n = BUNDLE_MAX_FILES + 1, len = 0;
+	char *text = xmalloc(strlen(HEAD) + n * 3 + 8), *path;
+	struct bundle_manifest m;
+	struct errbuf err;
+
+	len += (size_t)sprintf(text, "%s[", HEAD);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "%s{}", i ? "," : "");
+	len += (size_t)sprintf(text + len, "]}");
+	tap_ok(bundle_manifest_parse(text, len, &m, &err) == -1 &&
+	    strstr(err.msg, "files: not an array of at most") != NULL,
+	    "limits: one file more than BUNDLE_MAX_FILES refused");
+	tap_ok(bundle_manifest_parse(text, (size_t)BUNDLE_MAX_MANIFEST + 1, &m, &err) == -1 &&
+	    strstr(err.msg, "longer than") != NULL,
+	    "limits: a manifest longer than BUNDLE_MAX_MANIFEST refused before it is read");
+	free(text);
+	path = xmalloc(BUNDLE_PATH_MAX + 64);
+	memset(path, 'a', BUNDLE_PATH_MAX + 63);
+	memcpy(path, "download/130001/", 16);
+	for (size_t i = 100; i < BUNDLE_PATH_MAX + 63; i += 100)
+		path[i] = '/';
+	path[BUNDLE_PATH_MAX + 63] = '\0';
+	text = xasprintf("%s[{\"path\":\"%s\",\"size\":1,\"sha256\":\"%s\"}]}", HEAD, path,
+	    HEX_A);
+	tap_ok(bundle_manifest_parse(text, strlen(text), &m, &err) == -1 &&
+	    strstr(err.msg, "files[0]: not a path") != NULL,
+	    "limits: a path longer than BUNDLE_PATH_MAX refused");
+	free(text);
+	free(path);
+}
+
 static void
 test_manifest_round_trip(void)
 {
@@ -249,6 +285,7 @@ main(void)
 	test_paths();
 	test_records();
 	test_manifests();
+	test_manifest_limits();
 	test_manifest_round_trip();
 	test_signatures();
 	return tap_done();
