@@ -65,15 +65,23 @@ import_channel_fd(const struct imp_opts *o)
 	return fd;
 }
 
-/* The bundle's files written into the folder `name`, adopted with the
- * hashes computed while writing them. */
+/* The bundle's files written into the staged folder `name` (open in
+ * dst): its indexes reduced to what it holds, then adopted with the
+ * hashes computed while writing the files. */
 static int
-import_bundle_adopt(struct import_session *s, const char *name, const struct hashlist *hl,
-    struct errbuf *err)
+import_bundle_adopt(struct import_session *s, const char *name, int dst,
+    const struct hashlist *hl, struct errbuf *err)
 {
-	struct staged_hash *known = xcalloc(hl->count + 1, sizeof(*known));
-	int rc;
+	struct staged_hash *known;
+	int dl, rc;
 
+	if ((dl = fs_open_subdir(dst, STORE_DOWNLOAD_DIR, FS_SUBDIR_OPEN, err)) == -1)
+		return -1;
+	rc = bundle_prune_indexes(dl, err);
+	close(dl);
+	if (rc == -1)
+		return -1;
+	known = xcalloc(hl->count + 1, sizeof(*known));
 	for (size_t i = 0; i < hl->count; i++) {
 		known[i].rel = hl->recs[i].path;
 		known[i].sha256 = hl->recs[i].hex;
@@ -97,7 +105,7 @@ import_bundle(struct import_session *s, const struct imp_opts *o,
 	size_t errors = r->diag->errors;
 	struct hashlist hl;
 	char *name = NULL;
-	int dst = -1, dl = -1, rc;
+	int dst = -1, rc;
 
 	hashlist_init(&hl);
 	if ((rc = bundle_reader_open(path, &ro, &br, r->diag, err)) != 0)
@@ -110,26 +118,20 @@ import_bundle(struct import_session *s, const struct imp_opts *o,
 	if ((rc = bundle_reader_extract(br, dst, &hl, r->diag, err)) != 0 ||
 	    r->diag->errors > errors)
 		goto out;
-	if (name != NULL) {
-		if ((dl = fs_open_subdir(dst, STORE_DOWNLOAD_DIR, FS_SUBDIR_OPEN, err)) == -1 ||
-		    bundle_prune_indexes(dl, err) == -1)
-			rc = -1;
-		else
-			rc = import_bundle_adopt(s, name, &hl, err);
-	}
+	if (name != NULL)
+		rc = import_bundle_adopt(s, name, dst, &hl, err);
 	else if (o->dry_run)	/* check: the content validated as an archive */
 		rc = import_session_add_source(s, path, err);
 	else
 		goto out;	/* nothing new: verified, nothing staged */
-	(*staged)++;
+	if (rc == 0)
+		(*staged)++;
 out:
 	bundle_reader_close(br);
 	hashlist_free(&hl);
 	free(name);
 	if (dst != -1)
 		close(dst);
-	if (dl != -1)
-		close(dl);
 	if (ro.chanfd != -1)
 		close(ro.chanfd);
 	if (rc == -1)
