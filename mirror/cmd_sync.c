@@ -7,7 +7,7 @@
  *   {"command":"sync","status":"ok","exit":0,
  *    "channels":[{"channel":"release","upstream":"http://.../release/download",
  *      "status":"ok","exit":0,"error":null,"published":["130001"],"removed":[],
- *      "up_to_date":3,"failed":0,"files":12,"bytes":123456,"requests":20,
+ *      "up_to_date":3,"failed":0,"files":12,"kept":0,"bytes":123456,"requests":20,
  *      "not_modified":0,"seconds":0.4,
  *      "problems":[{"severity":"error","where":"<url>","message":"..."}],
  *      "plan":{"app":{"builds":1,"files":4,"bytes":1234,"unknown":0},...}}]}
@@ -164,11 +164,12 @@ sync_json_channel(const struct sync_target *t, const struct sync_result *r, int 
     int verbose)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s?, s:O, s:O, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:f}", "channel", t->channel, "upstream", t->download,
+	    "s:I, s:I, s:f}", "channel", t->channel, "upstream", t->download,
 	    "status", sync_status_names[r->status], "exit", r->status, "error", r->error,
 	    "published", r->published, "removed", r->removed,
 	    "up_to_date", (json_int_t)r->up_to_date, "failed", (json_int_t)r->failed,
-	    "files", (json_int_t)r->files, "bytes", (json_int_t)r->bytes,
+	    "files", (json_int_t)r->files, "kept", (json_int_t)r->kept,
+	    "bytes", (json_int_t)r->bytes,
 	    "requests", (json_int_t)r->requests, "not_modified", (json_int_t)r->not_modified,
 	    "seconds", r->seconds);
 
@@ -218,6 +219,9 @@ sync_print_channel(const struct sync_target *t, const struct sync_result *r, int
 	    plan ? "plan only, " : "", json_array_size(r->published), r->up_to_date, r->failed,
 	    json_array_size(r->removed), r->files, bytes, r->seconds, r->requests,
 	    r->not_modified);
+	if (r->kept > 0)
+		printf("%s: %zu complete files of an interrupted run kept (their sha256 as the "
+		    "upstream's records say)\n", t->channel, r->kept);
 }
 
 /* --- the command --- */

@@ -15,7 +15,8 @@
  *   4. per folder: the upstream's sha256 record (a 404: none), the
  *      manifests, then every file, all in parallel (transfer.h), each
  *      written once to .mirror/<channel>/files/ and hashed as it arrives;
- *      a partial file of an earlier run is resumed
+ *      a partial file of an earlier run is resumed, a complete one kept
+ *      when the record vouches for it
  *   5. verify each folder: every listed file present (apps: one whole
  *      architecture at least, a 404 for a whole one is normal), sha256 as
  *      the record says when there is one; a folder failing is fetched once
@@ -75,6 +76,7 @@ struct sync_result {
 	size_t up_to_date;	/* folders already published locally */
 	size_t failed;		/* folders left out */
 	size_t files;		/* files fetched */
+	size_t kept;		/* complete files of an interrupted run, kept */
 	uint64_t bytes;		/* body bytes received */
 	size_t not_modified;	/* indexes answered 304 */
 	size_t requests;

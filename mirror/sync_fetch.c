@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs_open.h"
@@ -206,6 +207,34 @@ sync_unit_add_build_files(struct sync_unit *u, const struct mirror_build *b)
 		sync_unit_add_file(u, b->files[i].path, b, b->files[i].arch, 0);
 }
 
+/* A complete file that an interrupted run left in files/ (the fetcher's
+ * resume sidecar is gone) is kept instead of fetched again when the
+ * upstream's record vouches for it; without a record it is fetched. */
+static int
+sync_file_kept(struct sync_run *run, const struct sync_unit *u, struct sync_file *f)
+{
+	char *sidecar = xasprintf("%s.etag", f->rel);
+	const struct hash_rec *rec;
+	struct stat sb;
+	int fd = -1, kept = 0;
+
+	if (!u->have_record || (rec = sync_record_find(u, f)) == NULL ||
+	    fstatat(run->st->filesfd, sidecar, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		goto out;
+	fd = openat(run->st->filesfd, f->rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd != -1 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    hash_fd(fd, f->sha256, &f->size, NULL) == 0 && strcmp(f->sha256, rec->hex) == 0) {
+		f->status = 200;
+		run->r->kept++;
+		kept = 1;
+	}
+out:
+	if (fd != -1)
+		close(fd);
+	free(sidecar);
+	return kept;
+}
+
 /* A batch of the files of units being fetched that have not run yet
  * (only manifests: `manifests_only`). */
 static int
@@ -226,7 +255,8 @@ sync_batch_collect(struct sync_run *run, struct sync_batch *b, int manifests_onl
 				errbuf_prefix(err, "%s/files", run->st->path);
 				return -1;
 			}
-			sync_batch_add(b, u, k, f->url, run->st->filesfd, xstrdup(f->rel));
+			if (!sync_file_kept(run, u, f))
+				sync_batch_add(b, u, k, f->url, run->st->filesfd, xstrdup(f->rel));
 		}
 	}
 	return 0;
@@ -247,7 +277,8 @@ sync_batch_take(struct sync_run *run, struct sync_batch *b)
 			sync_unit_fail(run, b->units[i], f->url, "%s", j->err.msg);
 			continue;
 		}
-		f->status = j->res.status;
+		/* a file resumed (206) is as complete as one fetched whole */
+		f->status = j->res.status == 206 ? 200 : j->res.status;
 		if (f->status != 200)
 			continue;
 		run->r->files++;
@@ -322,10 +353,14 @@ sync_fetch_batch(struct sync_run *run, int manifests_only, struct errbuf *err)
 	    1, err) == -1)
 		goto out;
 	sync_batch_take(run, &b);
-	for (size_t i = 0; i < b.n; i++)
-		if (BATCH_FILE(&b, i)->manifest && BATCH_FILE(&b, i)->status != -1 &&
-		    !b.units[i]->failed)
-			sync_manifest_take(run, b.units[i], b.files[i]);
+	for (size_t i = 0; i < run->nunits; i++) {
+		struct sync_unit *u = &run->units[i];
+
+		for (size_t k = 0; !u->fetched && !u->failed && k < u->nfiles; k++)
+			if (u->files[k].manifest && u->files[k].build->manifest_pending &&
+			    (u->files[k].status == 200 || u->files[k].status == 404))
+				sync_manifest_take(run, u, k);
+	}
 	rc = 0;
 out:
 	sync_batch_free(&b);

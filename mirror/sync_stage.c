@@ -107,10 +107,49 @@ sync_stage_problems(struct sync_run *run, const struct report *rep)
 	}
 }
 
-/* Stages, adopts, validates and commits; 0 or an exit status. */
+#define SYNC_STAGE_AGAIN	(-2)	/* the importer refused some folders: again without */
+
+/* Folders the importer's validation refused (each error names a path in
+ * one of them) are left out with its errors, and 1 returned; 0 when an
+ * error concerns no single folder (the publish is refused as a whole). */
 static int
-sync_stage_commit(struct sync_run *run, struct import_session *s, struct sync_stage *sg,
-    struct errbuf *err)
+sync_stage_refuse_units(struct sync_run *run, const struct report *rep)
+{
+	const struct diag *d = rep->diag;
+	struct sync_unit **hit = xcalloc(d->count + 1, sizeof(*hit));
+	int all = 1;
+
+	for (size_t i = 0; i < d->count && all; i++) {
+		const char *where = d->entries[i].where;
+
+		if (d->entries[i].severity != DIAG_ERROR)
+			continue;
+		for (size_t k = 0; k < run->nunits && hit[i] == NULL; k++) {
+			size_t n = strlen(run->units[k].dir);
+
+			if (!run->units[k].failed && strncmp(where, run->units[k].dir, n) == 0 &&
+			    (where[n] == '/' || where[n] == '\0'))
+				hit[i] = &run->units[k];
+		}
+		all = hit[i] != NULL;
+	}
+	for (size_t i = 0; i < d->count && all; i++)
+		if (hit[i] != NULL) {
+			if (!hit[i]->failed)
+				run->r->failed++;
+			hit[i]->failed = 1;
+			sync_problem(run, DIAG_ERROR, d->entries[i].where, "%s left out, the importer "
+			    "refused it: %s", hit[i]->dir, d->entries[i].message);
+		}
+	free(hit);
+	return all;
+}
+
+/* Stages, adopts, validates and commits; 0, an exit status, or
+ * SYNC_STAGE_AGAIN. */
+static int
+sync_stage_commit(struct sync_run *run, struct import_session *s, const struct report *rep,
+    struct sync_stage *sg, struct errbuf *err)
 {
 	char *name = NULL;
 	int rc;
@@ -129,9 +168,11 @@ sync_stage_commit(struct sync_run *run, struct import_session *s, struct sync_st
 		rc = import_session_adopt_hashed(s, name, sg->known, sg->nknown, err);
 	if (rc == 0)
 		rc = import_session_validate(s, err);
+	free(name);
+	if (rc == 0 && rep->diag->errors > 0 && sync_stage_refuse_units(run, rep))
+		return SYNC_STAGE_AGAIN;
 	if (rc == 0)
 		rc = import_session_commit(s, err);
-	free(name);
 	return rc == 0 ? 0 : rc == 1 ? IMP_EXIT_INVALID : IMP_EXIT_IO;
 }
 
@@ -149,8 +190,10 @@ sync_stage_forget(struct sync_run *run)
 	}
 }
 
-int
-sync_stage_publish(struct sync_run *run, struct errbuf *err)
+/* One publish of the folders not failed; 0, an exit status or
+ * SYNC_STAGE_AGAIN. */
+static int
+sync_stage_once(struct sync_run *run, struct errbuf *err)
 {
 	struct sync_stage sg = { .stagefd = -1 };
 	struct report *rep = report_create("publish");
@@ -168,8 +211,9 @@ sync_stage_publish(struct sync_run *run, struct errbuf *err)
 		status = IMP_EXIT_IO;
 		goto out;
 	}
-	status = sync_stage_commit(run, s, &sg, err);
-	sync_stage_problems(run, rep);
+	status = sync_stage_commit(run, s, rep, &sg, err);
+	if (status != SYNC_STAGE_AGAIN)
+		sync_stage_problems(run, rep);
 	if (status == 0)
 		sync_stage_forget(run);
 	else {
@@ -185,6 +229,16 @@ out:
 	free(sg.known);
 	report_free(rep);
 	return status;
+}
+
+int
+sync_stage_publish(struct sync_run *run, struct errbuf *err)
+{
+	int status = sync_stage_once(run, err);
+
+	if (status == SYNC_STAGE_AGAIN)
+		status = sync_stage_once(run, err);
+	return status == SYNC_STAGE_AGAIN ? IMP_EXIT_INVALID : status;
 }
 
 int

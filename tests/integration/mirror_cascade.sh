@@ -68,6 +68,33 @@ is "B asked A for the sha256 record of every folder it published, and got it" \
     "$(grep -c '"GET /[a-z]*/sha256/[^ ]* HTTP/1.1" 200 ' "$WORK/a-access.log")" \
     "$(jget 'sum(len(c["published"]) for c in d["channels"])')"
 
+# --- an interrupted run resumes ---------------------------------------------------
+# SIGKILL in the middle of a slow run; the next run resumes partial files
+# with Range and keeps the complete ones A's records vouch for: A sends each
+# byte of beta's files about once over both runs (a little more for what
+# was in flight when the first run died), never a complete file twice.
+D="$WORK/d"; mkdir -p "$D"
+sleep 1.2	# storesrv writes its access log every second
+KMARK=$(wc -l <"$WORK/a-access.log")
+"$SM" sync -q -r "$D" -u "$ABASE/beta/download" --rate-limit 20000 --parallel 2 >/dev/null 2>&1 &
+KPID=$!
+sleep 1.2
+kill -KILL $KPID; wait $KPID 2>/dev/null
+check "the killed run left partial or complete files in its state" \
+    test -n "$(find "$D/.mirror/beta/files" -type f ! -name '*.etag' | head -n 1)"
+check "... and published nothing" test ! -e "$D/beta/download/apps.json"
+sm sync -r "$D" -u "$ABASE/beta/download"
+is "the next run completes: exit 0" "$RC" 0
+check "... beta mirrored exactly" diff -r "$A/beta/download" "$D/beta/download"
+is "... complete files of the killed run were kept, not fetched again" "$(jget 'd["channels"][0]["kept"] > 0')" True
+sleep 1.2
+TOTAL=$(cd "$A/beta/download" && find . -type f ! -name '*.json' -printf '%s\n' | awk '{s += $1} END {print s}')
+SENT=$(tail -n +$((KMARK + 1)) "$WORK/a-access.log" |
+    awk '$7 ~ "^/beta/download/[0-9a-z]" && $7 !~ "json$" && $6 == "\"GET" {s += $10} END {print s}')
+diag "beta's files: $TOTAL bytes; A sent $SENT over both runs"
+check "A sent beta's files about once over both runs (at most 8 KiB more)" \
+    test "$SENT" -ge "$TOTAL" -a "$SENT" -le $((TOTAL + 8192))
+
 # --- a file of A that its record refutes ------------------------------------------
 REL=$(cd "$A/release/download" && find . -path './*/arm/*' -type f | sed 's|^\./||' | sort | head -n 1)
 BUILD=${REL%%/*}

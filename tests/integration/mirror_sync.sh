@@ -191,6 +191,17 @@ L1="$WORK/l1"; mkdir -p "$L1"
 sm sync -r "$L1" -u "$UPDL" --channels local
 is "sync from a local download/ folder into channel 'local': exit 0" "$RC" 0
 check "the local mirror equals the HTTP one" diff -r "$L1/local/download" "$M1/release/download"
+# A build the importer refuses (an empty file its manifest lists) is left
+# out with the importer's error; the other folders are still published.
+mkdir -p "$WORK/bad" && cp -a "$UPDL" "$WORK/bad/download"
+EMPTY=$(grep -m1 -E '^[0-9]+/arm/' "$WORK/listed")
+: >"$WORK/bad/download/$EMPTY"
+L2="$WORK/l2"; mkdir -p "$L2"
+sm sync -r "$L2" -u "$WORK/bad/download" --channels bad --json
+is "a build with an empty listed file: exit 1, ${EMPTY%%/*} left out, the others published" \
+    "$RC $(jget "c['failed'], '${EMPTY%%/*}' in c['published'], len(c['published'])")" "1 (1, False, $((UNITS - 1)))"
+like "... the error is the importer's, naming the build" \
+    "$(jget '[p["where"] + ": " + p["message"] for p in c["problems"]]')" "${EMPTY%%/*}/[a-z]+_files: ${EMPTY%%/*} left out, the importer refused it: item [a-z]+ is incomplete"
 make_test_ca "$WORK/ca" || not_ok "test CA made"
 if start_nginx "$UP" "$WORK/ca"; then
 	N1="$WORK/n1"; mkdir -p "$N1"
