@@ -55,6 +55,16 @@ sync_problem(struct sync_run *run, enum diag_severity sev, const char *where,
 	diag_add(run->r->diag, sev, where, "%s", msg);
 }
 
+const char *
+sync_job_error(const struct transfer_job *j)
+{
+	size_t n = strlen(j->url);
+
+	if (strncmp(j->err.msg, j->url, n) == 0 && strncmp(j->err.msg + n, ": ", 2) == 0)
+		return j->err.msg + n + 2;
+	return j->err.msg;
+}
+
 /* The channel failed as a whole: records why; returns status. */
 static int
 sync_fail(struct sync_run *run, int status, const struct errbuf *err)
@@ -157,7 +167,7 @@ sync_indexes(struct sync_run *run, struct errbuf *err)
 		run->r->requests += jobs[k].res.attempts;
 		run->r->bytes += jobs[k].res.received;
 		if (jobs[k].rc != 0) {
-			errbuf_set(err, "%s: %s", jobs[k].url, jobs[k].err.msg);
+			errbuf_set(err, "%s: %s", jobs[k].url, sync_job_error(&jobs[k]));
 			goto out;
 		}
 		run->r->not_modified += jobs[k].res.status == 304;

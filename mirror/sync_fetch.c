@@ -130,7 +130,7 @@ sync_record_take(struct sync_run *run, struct sync_unit *u, const struct transfe
 	if (j->rc != 0) {
 		if (j->res.fail != FETCH_FAIL_HTTP || j->res.status >= 500)
 			sync_problem(run, DIAG_WARNING, j->url, "no sha256 record: %s; files "
-			    "checked against the manifests only", j->err.msg);
+			    "checked against the manifests only", sync_job_error(j));
 		return;
 	}
 	if (j->res.status != 200)
@@ -274,7 +274,7 @@ sync_batch_take(struct sync_run *run, struct sync_batch *b)
 
 		if (j->rc != 0) {
 			f->status = -1;
-			sync_unit_fail(run, b->units[i], f->url, "%s", j->err.msg);
+			sync_unit_fail(run, b->units[i], f->url, "%s", sync_job_error(j));
 			continue;
 		}
 		/* a file resumed (206) is as complete as one fetched whole */

@@ -68,6 +68,9 @@ int sync_stage_publish(struct sync_run *run, struct errbuf *err);
 /* Applies --keep. */
 int sync_stage_retain(struct sync_run *run, struct errbuf *err);
 
+/* A job's error without the URL it starts with (the caller names it). */
+const char *sync_job_error(const struct transfer_job *j);
+
 /* Records a problem of the run in r->diag. */
 void sync_problem(struct sync_run *run, enum diag_severity sev, const char *where,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));

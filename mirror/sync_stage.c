@@ -180,6 +180,8 @@ sync_stage_commit(struct sync_run *run, struct import_session *s, const struct r
 static void
 sync_stage_forget(struct sync_run *run)
 {
+	const char *slash;
+
 	for (size_t i = 0; i < run->nunits; i++) {
 		const struct sync_unit *u = &run->units[i];
 
@@ -187,6 +189,12 @@ sync_stage_forget(struct sync_run *run)
 			continue;
 		json_array_append_new(run->r->published, json_string(u->dir));
 		tree_remove(run->st->filesfd, u->dir, NULL);
+		if ((slash = strchr(u->dir, '/')) != NULL) {	/* "app-platform", once empty */
+			char *parent = xstrndup(u->dir, (size_t)(slash - u->dir));
+
+			unlinkat(run->st->filesfd, parent, AT_REMOVEDIR);
+			free(parent);
+		}
 	}
 }
 

@@ -91,6 +91,15 @@ M1="$WORK/m1"; mkdir -p "$M1"
 sm sync -r "$M1" -u "$BASE/release/download" --json
 is "sync from storesrv: exit 0" "$RC" 0
 check "--json output parses" sh -c "python3 -m json.tool '$WORK/sm.out' >/dev/null"
+is "--json progress on stderr: JSON lines, files and bytes never backwards, the last complete" \
+    "$(python3 - "$WORK/sm.err" <<'PY'
+import json, sys
+p = [json.loads(l)["progress"] for l in open(sys.argv[1])]
+keys = all(set(x) == {"files", "files_total", "bytes", "total_bytes", "rate", "eta"} for x in p)
+mono = all(a["files"] <= b["files"] and a["bytes"] <= b["bytes"] for a, b in zip(p, p[1:]))
+print(len(p) >= 2, keys, mono, p[-1]["files"] == p[-1]["files_total"] > 0)
+PY
+)" "True True True True"
 is "JSON: command, status, channel" "$(jget 'd["command"], d["status"], c["channel"], c["failed"]')" "('sync', 'ok', 'release', 0)"
 for i in apps software firmware linux phoneplatform; do
 	check "$i.json mirrored byte for byte" cmp -s "$UPDL/$i.json" "$M1/release/download/$i.json"
