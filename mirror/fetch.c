@@ -2,7 +2,8 @@
  * fetch: files over HTTP(S) on libevent's client (fetch.h).
  *
  * The core is asynchronous.  A fetch_state runs one attempt after the other
- * on a connection taken from its host's pool; the header callback decides
+ * on a connection taken from its host's pool (fetch_conn.h, which relays
+ * https through a proxy with fetch_tunnel.h); the header callback decides
  * what the body is for (the file, or discarded), the chunked callback hashes
  * and writes each piece as it arrives.  Every step that follows a libevent
  * callback (the end of an attempt, the next one after a backoff) runs from
@@ -12,28 +13,23 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
 
 #include "copy_hash.h"
 #include "fetch.h"
+#include "fetch_conn.h"
 #include "fs_open.h"
 #include "tls_client.h"
 #include "xmalloc.h"
@@ -42,41 +38,13 @@
 #define FETCH_DEFAULT_BACKOFF	500
 #define FETCH_SIDECAR_SUFFIX	".etag"
 #define FETCH_HASH_BUFSIZE	(256 * 1024)
-#define FETCH_RATE_TICK_MS	100
-#define FETCH_HEADERS_MAX	(64 * 1024)	/* a response's status line and headers */
-
-/* One evhttp_connection; it carries one request at a time. */
-struct fetch_conn {
-	struct fetch_host *host;
-	struct evhttp_connection *evcon;
-	SSL *ssl;		/* https: owned by the bufferevent */
-	int busy;		/* a request is on it */
-	int dead;		/* closed or failed: freed once idle */
-	struct fetch_conn *next;
-};
-
-/* Where connections go: an origin, or the proxy for plain http. */
-struct fetch_host {
-	char *name;
-	int port;
-	int tls;
-	struct fetch_tunnel *tunnel;	/* https through the proxy */
-	struct fetch_conn *conns;
-	unsigned busy;
-	uint64_t last_used;
-};
 
 struct fetcher {
 	struct event_base *base;
-	struct fetch_host **hosts;
-	size_t nhosts, max_hosts;
-	uint64_t clock;
+	struct fetch_conn_pool *pool;	/* per host, the connections (fetch_conn.h) */
 	char *user_agent;
-	SSL_CTX *tls;		/* made for the first https:// host */
-	char *ca_file;
 	char *proxy_host;	/* NULL: direct */
 	int proxy_port;
-	struct bufferevent_rate_limit_group *rate_group;
 };
 
 struct fetch_target {
@@ -109,282 +77,6 @@ struct fetch_state {
 	int have_ev_error;
 	enum evhttp_request_error ev_error;
 };
-
-/*
- * https:// through the proxy.  libevent 2.1's evhttp connects its own
- * bufferevent and cannot be handed one already connected, so the tunnel is
- * a relay on 127.0.0.1: the https connections of a host connect to the
- * relay's port (TLS with the origin's name, end to end), and each accepted
- * connection opens one to the proxy, sends "CONNECT host:port" (RFC 9110
- * section 9.3.6) and, once answered 2xx, copies bytes both ways.  The
- * relay's buffers are bounded (watermarks); it ends with either side.
- */
-#define FETCH_TUNNEL_HEAD_MAX	(16 * 1024)	/* the proxy's answer to CONNECT */
-#define FETCH_TUNNEL_BUFFER	(256 * 1024)	/* relayed bytes held per side */
-#define FETCH_TUNNEL_PIPES_MAX	64		/* connections through one tunnel */
-#define FETCH_TUNNEL_ANSWER_S	30		/* for the proxy's answer to CONNECT */
-
-struct fetch_pipe;
-
-struct fetch_tunnel {
-	struct event_base *base;
-	struct evconnlistener *listener;
-	int port;
-	char *proxy_host;
-	int proxy_port;
-	char *target;		/* host:port */
-	struct fetch_pipe *pipes;
-	unsigned npipes;
-	struct errbuf err;	/* the last CONNECT that failed, "" if none */
-};
-
-struct fetch_pipe {
-	struct fetch_tunnel *t;
-	struct bufferevent *client;	/* from evhttp */
-	struct bufferevent *proxy;
-	struct fetch_pipe *next, **prevp;
-};
-
-static void
-fetch_pipe_free(struct fetch_pipe *p)
-{
-	if (p->client != NULL)
-		bufferevent_free(p->client);
-	if (p->proxy != NULL)
-		bufferevent_free(p->proxy);
-	*p->prevp = p->next;
-	if (p->next != NULL)
-		p->next->prevp = p->prevp;
-	p->t->npipes--;
-	free(p);
-}
-
-static struct bufferevent *
-fetch_pipe_other(struct fetch_pipe *p, struct bufferevent *bev)
-{
-	return bev == p->client ? p->proxy : p->client;
-}
-
-/* Both sides relay: what one reads goes to the other's output, reading
- * paused while that output holds FETCH_TUNNEL_BUFFER bytes. */
-static void
-fetch_pipe_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct fetch_pipe *p = arg;
-	struct bufferevent *other = fetch_pipe_other(p, bev);
-
-	if (other == NULL) {
-		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
-		return;
-	}
-	evbuffer_add_buffer(bufferevent_get_output(other), bufferevent_get_input(bev));
-	if (evbuffer_get_length(bufferevent_get_output(other)) >= FETCH_TUNNEL_BUFFER) {
-		bufferevent_disable(bev, EV_READ);
-		bufferevent_setwatermark(other, EV_WRITE, FETCH_TUNNEL_BUFFER / 2, 0);
-	}
-}
-
-static void
-fetch_pipe_drained_cb(struct bufferevent *bev, void *arg)
-{
-	struct fetch_pipe *p = arg;
-	struct bufferevent *other = fetch_pipe_other(p, bev);
-
-	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-	if (other != NULL)
-		bufferevent_enable(other, EV_READ);
-	else if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		fetch_pipe_free(p);	/* the other side ended and all is sent */
-}
-
-static void
-fetch_pipe_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct fetch_pipe *p = arg;
-	struct bufferevent *other = fetch_pipe_other(p, bev);
-
-	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
-		return;
-	if (bev == p->client)
-		p->client = NULL;
-	else
-		p->proxy = NULL;
-	bufferevent_free(bev);
-	if (other == NULL || evbuffer_get_length(bufferevent_get_output(other)) == 0) {
-		fetch_pipe_free(p);
-		return;
-	}
-	bufferevent_disable(other, EV_READ);	/* flush what is left, then end */
-	bufferevent_setwatermark(other, EV_WRITE, 0, 0);
-}
-
-static void
-fetch_pipe_relay(struct fetch_pipe *p)
-{
-	bufferevent_set_timeouts(p->proxy, NULL, NULL);	/* evhttp's own timeout rules */
-	bufferevent_setcb(p->client, fetch_pipe_read_cb, fetch_pipe_drained_cb, fetch_pipe_event_cb, p);
-	bufferevent_setcb(p->proxy, fetch_pipe_read_cb, fetch_pipe_drained_cb, fetch_pipe_event_cb, p);
-	bufferevent_enable(p->client, EV_READ | EV_WRITE);
-	bufferevent_enable(p->proxy, EV_READ | EV_WRITE);
-	if (evbuffer_get_length(bufferevent_get_input(p->proxy)) > 0)
-		fetch_pipe_read_cb(p->proxy, p);
-}
-
-/* The proxy's answer to CONNECT: a 2xx status line, then headers up to an
- * empty line (a CONNECT 2xx has no body, RFC 9110 section 9.3.6). */
-static void
-fetch_pipe_answer_cb(struct bufferevent *bev, void *arg)
-{
-	struct fetch_pipe *p = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-	char line[128];
-	size_t n;
-	int status = 0;
-
-	if (end.pos < 0) {
-		if (evbuffer_get_length(in) > FETCH_TUNNEL_HEAD_MAX) {
-			errbuf_set(&p->t->err, "proxy %s:%d: an answer to CONNECT %s over %d bytes",
-			    p->t->proxy_host, p->t->proxy_port, p->t->target, FETCH_TUNNEL_HEAD_MAX);
-			fetch_pipe_free(p);
-		}
-		return;
-	}
-	n = evbuffer_copyout(in, line, sizeof(line) - 1);
-	line[n] = '\0';
-	line[strcspn(line, "\r\n")] = '\0';
-	if (sscanf(line, "HTTP/1.%*1[01] %3d", &status) != 1 || status < 200 || status > 299) {
-		errbuf_set(&p->t->err, "proxy %s:%d answered \"%s\" to CONNECT %s", p->t->proxy_host,
-		    p->t->proxy_port, line, p->t->target);
-		fetch_pipe_free(p);
-		return;
-	}
-	evbuffer_drain(in, (size_t)end.pos + 4);
-	fetch_pipe_relay(p);
-}
-
-static void
-fetch_pipe_connect_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct fetch_pipe *p = arg;
-
-	if (what & BEV_EVENT_CONNECTED) {
-		evbuffer_add_printf(bufferevent_get_output(bev),
-		    "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", p->t->target, p->t->target);
-		return;
-	}
-	errbuf_set(&p->t->err, "proxy %s:%d: %s", p->t->proxy_host, p->t->proxy_port,
-	    what & BEV_EVENT_EOF ? "closed the connection at CONNECT" :
-	    what & BEV_EVENT_TIMEOUT ? "no answer to CONNECT" :
-	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-	fetch_pipe_free(p);
-}
-
-static void
-fetch_tunnel_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
-{
-	struct fetch_tunnel *t = arg;
-	struct timeval answer = { FETCH_TUNNEL_ANSWER_S, 0 };
-	struct fetch_pipe *p;
-
-	(void)l;
-	(void)sa;
-	(void)salen;
-	if (t->npipes >= FETCH_TUNNEL_PIPES_MAX) {
-		evutil_closesocket(fd);
-		return;
-	}
-	p = xcalloc(1, sizeof(*p));
-	t->npipes++;
-	p->t = t;
-	p->next = t->pipes;
-	p->prevp = &t->pipes;
-	if (t->pipes != NULL)
-		t->pipes->prevp = &p->next;
-	t->pipes = p;
-	p->client = bufferevent_socket_new(t->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	p->proxy = bufferevent_socket_new(t->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (p->client == NULL || p->proxy == NULL) {
-		if (p->client == NULL)
-			evutil_closesocket(fd);
-		fetch_pipe_free(p);
-		return;
-	}
-	/* the client waits (its bytes stay in the socket) until the tunnel is up */
-	bufferevent_setcb(p->proxy, fetch_pipe_answer_cb, NULL, fetch_pipe_connect_cb, p);
-	bufferevent_set_timeouts(p->proxy, &answer, &answer);
-	bufferevent_enable(p->proxy, EV_READ | EV_WRITE);
-	if (bufferevent_socket_connect_hostname(p->proxy, NULL, AF_UNSPEC, t->proxy_host,
-	    t->proxy_port) != 0) {
-		errbuf_set(&t->err, "proxy %s:%d: cannot connect", t->proxy_host, t->proxy_port);
-		fetch_pipe_free(p);
-	}
-}
-
-static void fetch_tunnel_free(struct fetch_tunnel *t);
-
-static struct fetch_tunnel *
-fetch_tunnel_new(struct event_base *base, const char *proxy_host, int proxy_port,
-    const char *host, int port, struct errbuf *err)
-{
-	struct fetch_tunnel *t = xcalloc(1, sizeof(*t));
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sin);
-
-	t->base = base;
-	t->proxy_host = xstrdup(proxy_host);
-	t->proxy_port = proxy_port;
-	t->target = xasprintf("%s:%d", host, port);
-	t->listener = evconnlistener_new_bind(base, fetch_tunnel_accept_cb, t,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16, (struct sockaddr *)&sin, sizeof(sin));
-	if (t->listener == NULL ||
-	    getsockname(evconnlistener_get_fd(t->listener), (struct sockaddr *)&sin, &len) != 0) {
-		errbuf_set_errno(err, "%s: cannot open the local end of the proxy tunnel", t->target);
-		fetch_tunnel_free(t);
-		return NULL;
-	}
-	t->port = ntohs(sin.sin_port);
-	return t;
-}
-
-static void
-fetch_tunnel_free(struct fetch_tunnel *t)
-{
-	if (t == NULL)
-		return;
-	while (t->pipes != NULL)
-		fetch_pipe_free(t->pipes);
-	if (t->listener != NULL)
-		evconnlistener_free(t->listener);
-	free(t->proxy_host);
-	free(t->target);
-	free(t);
-}
-
-static const char *
-fetch_tunnel_address(const struct fetch_tunnel *t)
-{
-	(void)t;
-	return "127.0.0.1";
-}
-
-static int
-fetch_tunnel_port(const struct fetch_tunnel *t)
-{
-	return t->port;
-}
-
-/* 1 with err when a CONNECT failed since the last call. */
-static int
-fetch_tunnel_failure(struct fetch_tunnel *t, struct errbuf *err)
-{
-	if (t->err.msg[0] == '\0')
-		return 0;
-	errbuf_set(err, "%s", t->err.msg);
-	t->err.msg[0] = '\0';
-	return 1;
-}
 
 /* http or https, and its default port; -1 for another scheme. */
 static int
@@ -432,8 +124,10 @@ struct fetcher *
 fetch_create(const struct fetch_config *cfg, struct errbuf *err)
 {
 	struct fetcher *f = xcalloc(1, sizeof(*f));
+	struct fetch_conn_config pool = { 0 };
 
-	f->max_hosts = cfg != NULL && cfg->max_hosts > 0 ? cfg->max_hosts : FETCH_DEFAULT_MAX_HOSTS;
+	pool.max_hosts = cfg != NULL && cfg->max_hosts > 0 ? cfg->max_hosts :
+	    FETCH_DEFAULT_MAX_HOSTS;
 	f->user_agent = xstrdup(cfg != NULL && cfg->user_agent != NULL ? cfg->user_agent :
 	    "storemirror");
 	if ((f->base = event_base_new()) == NULL) {
@@ -443,15 +137,20 @@ fetch_create(const struct fetch_config *cfg, struct errbuf *err)
 	/* a bad ca_file is reported now; without one, OpenSSL's context waits
 	 * for the first https:// host (it costs memory) */
 	if (cfg != NULL && cfg->ca_file != NULL) {
-		f->ca_file = xstrdup(cfg->ca_file);
-		if ((f->tls = tls_client_ctx_new(f->ca_file, err)) == NULL)
+		pool.ca_file = cfg->ca_file;
+		if ((pool.tls = tls_client_ctx_new(pool.ca_file, err)) == NULL)
 			goto fail;
 	}
 	if (cfg != NULL && cfg->proxy != NULL && cfg->proxy[0] != '\0' &&
 	    fetch_proxy_parse(f, cfg->proxy, err) != 0)
 		goto fail;
+	pool.base = f->base;
+	pool.proxy_host = f->proxy_host;
+	pool.proxy_port = f->proxy_port;
+	f->pool = fetch_conn_pool_new(&pool);	/* owns pool.tls now */
 	return f;
 fail:
+	SSL_CTX_free(pool.tls);
 	fetch_free(f);
 	return NULL;
 }
@@ -462,288 +161,23 @@ fetch_event_base(struct fetcher *f)
 	return f->base;
 }
 
-static void
-fetch_conn_free(struct fetch_conn *c)
-{
-	if (c->evcon != NULL)
-		evhttp_connection_free(c->evcon);	/* frees the bufferevent and SSL */
-	free(c);
-}
-
-static void
-fetch_host_free(struct fetch_host *h)
-{
-	struct fetch_conn *c, *next;
-
-	if (h == NULL)
-		return;
-	for (c = h->conns; c != NULL; c = next) {
-		next = c->next;
-		fetch_conn_free(c);
-	}
-	fetch_tunnel_free(h->tunnel);
-	free(h->name);
-	free(h);
-}
-
 void
 fetch_free(struct fetcher *f)
 {
 	if (f == NULL)
 		return;
-	for (size_t i = 0; i < f->nhosts; i++)
-		fetch_host_free(f->hosts[i]);
-	free(f->hosts);
-	if (f->rate_group != NULL)	/* after its members (the connections) */
-		bufferevent_rate_limit_group_free(f->rate_group);
-	SSL_CTX_free(f->tls);
+	fetch_conn_pool_free(f->pool);	/* before the event base it runs on */
 	if (f->base != NULL)
 		event_base_free(f->base);
 	free(f->proxy_host);
-	free(f->ca_file);
 	free(f->user_agent);
 	free(f);
-}
-
-/* Frees the host's idle connections that closed or failed. */
-static void
-fetch_host_reap(struct fetch_host *h)
-{
-	struct fetch_conn **pp = &h->conns, *c;
-
-	while ((c = *pp) != NULL) {
-		if (c->dead && !c->busy) {
-			*pp = c->next;
-			fetch_conn_free(c);
-		} else {
-			pp = &c->next;
-		}
-	}
-}
-
-static void
-fetch_conn_closed_cb(struct evhttp_connection *evcon, void *arg)
-{
-	struct fetch_conn *c = arg;
-
-	(void)evcon;
-	c->dead = 1;	/* a TLS session is not resumed on a new socket */
-}
-
-static struct bufferevent *
-fetch_conn_tls_bev(struct fetcher *f, struct fetch_conn *c, const char *host, struct errbuf *err)
-{
-	struct bufferevent *bev;
-
-	if ((c->ssl = tls_client_ssl_new(f->tls, host, err)) == NULL)
-		return NULL;
-	bev = bufferevent_openssl_socket_new(f->base, -1, c->ssl, BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (bev == NULL) {
-		SSL_free(c->ssl);
-		c->ssl = NULL;
-		errbuf_set(err, "%s: cannot create a TLS connection", host);
-		return NULL;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
-}
-
-static struct fetch_conn *
-fetch_conn_new(struct fetcher *f, struct fetch_host *h, struct errbuf *err)
-{
-	struct fetch_conn *c = xcalloc(1, sizeof(*c));
-	struct bufferevent *bev = NULL;
-	const char *addr = h->name;
-	int port = h->port;
-
-	if (h->tls && (bev = fetch_conn_tls_bev(f, c, h->name, err)) == NULL)
-		goto fail;
-	if (h->tunnel != NULL) {
-		addr = fetch_tunnel_address(h->tunnel);
-		port = fetch_tunnel_port(h->tunnel);
-	}
-	c->evcon = evhttp_connection_base_bufferevent_new(f->base, NULL, bev, addr,
-	    (unsigned short)port);
-	if (c->evcon == NULL) {
-		if (bev != NULL)
-			bufferevent_free(bev);
-		errbuf_set(err, "%s:%d: cannot create a connection", h->name, h->port);
-		goto fail;
-	}
-	evhttp_connection_set_closecb(c->evcon, fetch_conn_closed_cb, c);
-	evhttp_connection_set_max_headers_size(c->evcon, FETCH_HEADERS_MAX);
-	if (f->rate_group != NULL)
-		bufferevent_add_to_rate_limit_group(evhttp_connection_get_bufferevent(c->evcon),
-		    f->rate_group);
-	c->host = h;
-	return c;
-fail:
-	free(c);
-	return NULL;
-}
-
-/* Where t's connections go: the origin, or the proxy (plain http). */
-static void
-fetch_endpoint(const struct fetcher *f, const struct fetch_target *t, const char **name,
-    int *port)
-{
-	int proxied = f->proxy_host != NULL && !t->tls;
-
-	*name = proxied ? f->proxy_host : t->host;
-	*port = proxied ? f->proxy_port : t->port;
-}
-
-static struct fetch_host *
-fetch_host_new(struct fetcher *f, const struct fetch_target *t, struct errbuf *err)
-{
-	struct fetch_host *h = xcalloc(1, sizeof(*h));
-	const char *name;
-
-	fetch_endpoint(f, t, &name, &h->port);
-	h->name = xstrdup(name);
-	h->tls = t->tls;
-	if (t->tls && f->tls == NULL && (f->tls = tls_client_ctx_new(f->ca_file, err)) == NULL) {
-		fetch_host_free(h);
-		return NULL;
-	}
-	if (t->tls && f->proxy_host != NULL &&
-	    (h->tunnel = fetch_tunnel_new(f->base, f->proxy_host, f->proxy_port, t->host, t->port,
-	    err)) == NULL) {
-		fetch_host_free(h);
-		return NULL;
-	}
-	return h;
-}
-
-/* The slot for a new host: a free one, else the least recently used host
- * without a request (freed), else a new one beyond max_hosts. */
-static size_t
-fetch_host_slot(struct fetcher *f)
-{
-	size_t lru = f->nhosts;
-
-	if (f->nhosts < f->max_hosts) {
-		f->hosts = xreallocarray(f->hosts, f->nhosts + 1, sizeof(*f->hosts));
-		return f->nhosts++;
-	}
-	for (size_t i = 0; i < f->nhosts; i++)
-		if (f->hosts[i]->busy == 0 &&
-		    (lru == f->nhosts || f->hosts[i]->last_used < f->hosts[lru]->last_used))
-			lru = i;
-	if (lru < f->nhosts) {
-		fetch_host_free(f->hosts[lru]);
-		f->hosts[lru] = NULL;
-		return lru;
-	}
-	f->hosts = xreallocarray(f->hosts, f->nhosts + 1, sizeof(*f->hosts));
-	return f->nhosts++;
-}
-
-static struct fetch_host *
-fetch_host_get(struct fetcher *f, const struct fetch_target *t, struct errbuf *err)
-{
-	const char *name;
-	size_t slot;
-	int port;
-
-	fetch_endpoint(f, t, &name, &port);
-	for (size_t i = 0; i < f->nhosts; i++)
-		if (f->hosts[i]->port == port && f->hosts[i]->tls == t->tls &&
-		    strcmp(f->hosts[i]->name, name) == 0)
-			return f->hosts[i];
-	slot = fetch_host_slot(f);
-	if ((f->hosts[slot] = fetch_host_new(f, t, err)) == NULL) {
-		/* the slot is the last one or was freed: fill it from the end */
-		f->hosts[slot] = f->hosts[--f->nhosts];
-		return NULL;
-	}
-	return f->hosts[slot];
-}
-
-/* An idle connection to t's endpoint, made when all are busy. */
-static struct fetch_conn *
-fetch_conn_acquire(struct fetcher *f, const struct fetch_target *t, struct errbuf *err)
-{
-	struct fetch_host *h = fetch_host_get(f, t, err);
-	struct fetch_conn *c;
-
-	if (h == NULL)
-		return NULL;
-	fetch_host_reap(h);
-	for (c = h->conns; c != NULL && (c->busy || c->dead); c = c->next)
-		;
-	if (c == NULL) {
-		if ((c = fetch_conn_new(f, h, err)) == NULL)
-			return NULL;
-		c->next = h->conns;
-		h->conns = c;
-	}
-	c->busy = 1;
-	h->busy++;
-	h->last_used = ++f->clock;
-	return c;
-}
-
-/* Returns c to its host; a connection that failed is freed. */
-static void
-fetch_conn_release(struct fetch_conn *c, int failed)
-{
-	c->busy = 0;
-	c->host->busy--;
-	if (failed)
-		c->dead = 1;
-	fetch_host_reap(c->host);
-}
-
-/* Adds every connection's bufferevent to the rate-limit group, or removes it. */
-static void
-fetch_rate_group_join(struct fetcher *f, int join)
-{
-	for (size_t i = 0; i < f->nhosts; i++)
-		for (struct fetch_conn *c = f->hosts[i]->conns; c != NULL; c = c->next) {
-			struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
-
-			if (join)
-				bufferevent_add_to_rate_limit_group(bev, f->rate_group);
-			else
-				bufferevent_remove_from_rate_limit_group(bev);
-		}
 }
 
 int
 fetch_set_rate_limit(struct fetcher *f, uint64_t bytes_per_sec, struct errbuf *err)
 {
-	struct timeval tick = { 0, FETCH_RATE_TICK_MS * 1000 };
-	struct ev_token_bucket_cfg *cfg;
-	uint64_t per_tick = bytes_per_sec / (1000 / FETCH_RATE_TICK_MS);
-	int rc = 0;
-
-	if (bytes_per_sec == 0) {
-		if (f->rate_group != NULL) {
-			fetch_rate_group_join(f, 0);
-			bufferevent_rate_limit_group_free(f->rate_group);	/* empty now */
-			f->rate_group = NULL;
-		}
-		return 0;
-	}
-	per_tick = per_tick == 0 ? 1 : per_tick > EV_RATE_LIMIT_MAX ? EV_RATE_LIMIT_MAX : per_tick;
-	cfg = ev_token_bucket_cfg_new((size_t)per_tick, (size_t)per_tick, EV_RATE_LIMIT_MAX,
-	    EV_RATE_LIMIT_MAX, &tick);
-	if (cfg == NULL)
-		rc = -1;
-	else if (f->rate_group != NULL)
-		rc = bufferevent_rate_limit_group_set_cfg(f->rate_group, cfg);
-	else if ((f->rate_group = bufferevent_rate_limit_group_new(f->base, cfg)) == NULL)
-		rc = -1;
-	else
-		fetch_rate_group_join(f, 1);
-	if (cfg != NULL)
-		ev_token_bucket_cfg_free(cfg);	/* the group keeps a copy */
-	if (rc != 0)
-		errbuf_set(err, "fetch: cannot set a rate limit of %" PRIu64 " bytes/s",
-		    bytes_per_sec);
-	return rc;
+	return fetch_conn_pool_set_rate_limit(f->pool, bytes_per_sec, err);
 }
 
 /* The strong ETag saved beside tmpname, or "" when absent or unreadable. */
@@ -1098,6 +532,7 @@ static void
 fetch_attempt_begin(struct fetch_state *s)
 {
 	struct fetch_call *c = s->c;
+	struct fetch_origin origin = { s->t.host, s->t.port, s->t.tls };
 	struct evhttp_request *req;
 	char if_range[FETCH_ETAG_MAX];
 	unsigned stall = s->o->stall_timeout > 0 ? s->o->stall_timeout : FETCH_DEFAULT_STALL;
@@ -1106,7 +541,7 @@ fetch_attempt_begin(struct fetch_state *s)
 	s->failed = s->ended = s->have_ev_error = 0;
 	c->res.status = 0;
 	c->res.etag[0] = '\0';
-	if ((s->conn = fetch_conn_acquire(s->f, &s->t, &c->err)) == NULL) {
+	if ((s->conn = fetch_conn_acquire(s->f->pool, &origin, &c->err)) == NULL) {
 		c->res.fail = FETCH_FAIL_CONNECT;
 		s->failed = 1;
 		fetch_end_schedule(s);
@@ -1118,9 +553,9 @@ fetch_attempt_begin(struct fetch_state *s)
 	evhttp_request_set_chunked_cb(req, fetch_chunk_cb);
 	evhttp_request_set_error_cb(req, fetch_error_cb);
 	fetch_add_headers(s, req, if_range[0] != '\0' ? if_range : NULL);
-	evhttp_connection_set_timeout(s->conn->evcon, (int)stall);
+	evhttp_connection_set_timeout(fetch_conn_evcon(s->conn), (int)stall);
 	c->res.attempts++;
-	if (evhttp_make_request(s->conn->evcon, req, EVHTTP_REQ_GET, s->t.path) != 0) {
+	if (evhttp_make_request(fetch_conn_evcon(s->conn), req, EVHTTP_REQ_GET, s->t.path) != 0) {
 		/* libevent has freed req */
 		c->res.fail = FETCH_FAIL_CONNECT;
 		errbuf_set(&c->err, "cannot send the request");
@@ -1147,17 +582,8 @@ fetch_attempt_outcome(struct fetch_state *s)
 		return -1;
 	if (c->res.status != 0)
 		return 0;
-	if (conn != NULL && conn->host->tunnel != NULL &&
-	    fetch_tunnel_failure(conn->host->tunnel, &c->err)) {
-		c->res.fail = FETCH_FAIL_CONNECT;
+	if (conn != NULL && (c->res.fail = fetch_conn_failure(conn, &c->err)) != FETCH_FAIL_NONE)
 		return -1;
-	}
-	if (conn != NULL && conn->ssl != NULL && tls_client_describe_failure(conn->ssl,
-	    bufferevent_get_openssl_error(evhttp_connection_get_bufferevent(conn->evcon)),
-	    s->t.host, &c->err)) {
-		c->res.fail = FETCH_FAIL_TLS;
-		return -1;
-	}
 	if (s->have_ev_error && s->ev_error == EVREQ_HTTP_TIMEOUT)
 		c->res.fail = FETCH_FAIL_STALL;
 	else if (s->have_ev_error && (s->ev_error == EVREQ_HTTP_INVALID_HEADER ||
