@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf_file.h"
 #include "descriptor.h"
 #include "errbuf.h"
 #include "housekeeping.h"
@@ -179,39 +179,13 @@ cli_usage(struct cli *c, const char *msg, const char *arg)
 		snprintf(c->usage, sizeof(c->usage), "%s%s%s", msg, arg ? ": " : "", arg ? arg : "");
 }
 
-/* "4096", "64k", "10M", "2G" -> bytes; -1 when malformed or above 2^64 - 1. */
-static int
-parse_bytes(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	default: break;
-	}
-	if (*end != '\0' || v > (UINT64_MAX >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
 /* An option taking a size; a bad one is a usage error naming it. */
 static void
 parse_size_option(struct cli *c, const char *name, const char *arg, uint64_t *out)
 {
 	char msg[80];
 
-	if (parse_bytes(arg, out) == 0)
+	if (conf_parse_size(arg, out) == 0)
 		return;
 	snprintf(msg, sizeof(msg), "invalid %s (bytes, k, M or G, below 16 EiB)", name);
 	cli_usage(c, msg, arg);
@@ -262,7 +236,7 @@ parse_option(struct cli *c, int ch, const char *arg)
 		parse_size_option(c, "--max-archive-bytes", arg, &o->limits.max_bytes);
 		break;
 	case OPT_MAX_RATIO:
-		if (parse_bytes(arg, &o->limits.max_ratio) == -1 || o->limits.max_ratio == 0)
+		if (conf_parse_size(arg, &o->limits.max_ratio) == -1 || o->limits.max_ratio == 0)
 			cli_usage(c, "invalid --max-ratio", arg);
 		break;
 	default:
