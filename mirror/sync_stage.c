@@ -37,6 +37,10 @@ sync_stage_opts(const struct sync_run *run, struct imp_opts *o)
 	o->channel = run->t->channel;
 	o->kind = KIND_NONE;
 	o->create_channel = 1;
+	/* Only folders not published here are staged; one marked removed
+	 * (retention, storeimport remove) that the upstream still lists is
+	 * brought back in its place. */
+	o->replace = 1;
 	o->limits.max_bytes = ARCHIVE_DEFAULT_MAX_BYTES;
 	o->limits.max_ratio = ARCHIVE_DEFAULT_MAX_RATIO;
 	o->limits.max_entries = ARCHIVE_DEFAULT_MAX_ENTRIES;

@@ -253,6 +253,14 @@ is "--keep 1: 140002 published, 140001 removed by the retention" \
 check "... 140001 is marked removed in the mirror" test -e "$M1/release/download/140001/.removed"
 check "... and out of its apps.json" sh -c "! grep -q 140001 '$M1/release/download/apps.json'"
 
+si remove 140002
+is "upstream: storeimport removes 140002 (its apps.json names 140001 again)" "$RC" 0
+sleep 1.1
+sm sync -r "$M1" -u "$BASE/release/download" --json
+is "a build removed upstream stays in the mirror; 140001, removed here but listed upstream, comes back" \
+    "$RC $(jget 'c["published"], c["removed"]') $(ls -a "$M1/release/download/140001" "$M1/release/download/140002" | grep -c removed)" \
+    "0 (['140001'], []) 0"
+
 # --- one run per channel ---------------------------------------------------------------
 flock "$M1/.mirror/release/lock" sleep 3 &
 FL=$!
