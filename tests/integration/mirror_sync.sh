@@ -211,6 +211,18 @@ is "a build with an empty listed file: exit 1, ${EMPTY%%/*} left out, the others
     "$RC $(jget "c['failed'], '${EMPTY%%/*}' in c['published'], len(c['published'])")" "1 (1, False, $((UNITS - 1)))"
 like "... the error is the importer's, naming the build" \
     "$(jget '[p["where"] + ": " + p["message"] for p in c["problems"]]')" "${EMPTY%%/*}/[a-z]+_files: ${EMPTY%%/*} left out, the importer refused it: item [a-z]+ is incomplete"
+# A local channel with sha256 records (hashes/ beside download/): each file
+# is checked against them; one that differs leaves its build out.
+mkdir -p "$WORK/lc" && cp -a "$M1/release/download" "$M1/release/hashes" "$WORK/lc/"
+BADF=$(grep -m1 -E '^[0-9]+/arm/' "$WORK/listed")
+printf 'X' | dd of="$WORK/lc/download/$BADF" bs=1 seek=0 conv=notrunc 2>/dev/null
+L3="$WORK/l3"; mkdir -p "$L3"
+sm sync -r "$L3" -u "$WORK/lc/download" --json
+is "a local channel's records: the build of a changed file is left out (exit 1), the rest published" \
+    "$RC $(jget "c['channel'], c['failed'], '${BADF%%/*}' in c['published'], len(c['published'])")" \
+    "1 ('lc', 1, False, $((UNITS - 1)))"
+like "... the error names the file and the record" "$(jget '[p["where"] + " " + p["message"] for p in c["problems"] if p["severity"] == "error"]')" \
+    "$WORK/lc/download/$BADF ${BADF%%/*} left out: sha256 [0-9a-f]+ differs from the upstream's record"
 make_test_ca "$WORK/ca" || not_ok "test CA made"
 if start_nginx "$UP" "$WORK/ca"; then
 	N1="$WORK/n1"; mkdir -p "$N1"
