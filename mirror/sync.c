@@ -168,6 +168,8 @@ sync_indexes(struct sync_run *run, struct errbuf *err)
 		run->r->bytes += jobs[k].res.received;
 		if (jobs[k].rc != 0) {
 			errbuf_set(err, "%s: %s", jobs[k].url, sync_job_error(&jobs[k]));
+			if (jobs[k].res.fail == FETCH_FAIL_LOCAL)
+				status = IMP_EXIT_IO;
 			goto out;
 		}
 		run->r->not_modified += jobs[k].res.status == 304;
@@ -417,6 +419,8 @@ sync_steps(struct sync_run *run, struct errbuf *err)
 		return status;
 	if (run->c->keep > 0 && sync_stage_retain(run, err) == -1)
 		return IMP_EXIT_IO;
+	if (run->r->failed > 0 && run->local_failures > 0)
+		return IMP_EXIT_IO;	/* a full disk, not a bad upstream */
 	return run->r->failed > 0 ? IMP_EXIT_INVALID : 0;
 }
 

@@ -273,6 +273,7 @@ sync_batch_take(struct sync_run *run, struct sync_batch *b)
 		int fd;
 
 		if (j->rc != 0) {
+			run->local_failures += j->res.fail == FETCH_FAIL_LOCAL;
 			f->status = -1;
 			sync_unit_fail(run, b->units[i], f->url, "%s", sync_job_error(j));
 			continue;

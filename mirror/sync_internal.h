@@ -48,6 +48,7 @@ struct sync_run {
 	struct mirror_plan *plan;
 	struct sync_unit *units;	/* to fetch (not published locally) */
 	size_t nunits;
+	size_t local_failures;		/* transfers that failed writing here */
 };
 
 /* sync_fetch.c */
