@@ -240,6 +240,16 @@ if start_nginx "$UP" "$WORK/ca"; then
 	sm sync -r "$N3" -u "https://127.0.0.1:$NGX_HTTPS/release/download"
 	is "HTTPS without the test CA: exit 1, nothing published" "$RC $(ls "$N3")" "1 "
 	like "... the error names the URL" "$OUT" "https://127.0.0.1:$NGX_HTTPS/release/download/[a-z]+\.json"
+	if start_tinyproxy "$NGX_HTTPS"; then
+		N4="$WORK/n4"; mkdir -p "$N4"
+		sm sync -r "$N4" -u "https://127.0.0.1:$NGX_HTTPS/release/download" \
+		    --ca-file "$WORK/ca/ca.pem" --proxy "http://127.0.0.1:$TP_PORT"
+		is "sync over HTTPS through tinyproxy (CONNECT): exit 0" "$RC" 0
+		check "... the mirror equals the storesrv one" diff -r "$N4/release/download" "$M1/release/download"
+		like "... tinyproxy tunnelled it" "$(grep -c CONNECT "$TP_LOG")" '^[1-9]'
+	else
+		not_ok "tinyproxy started"
+	fi
 else
 	not_ok "nginx started"
 fi
