@@ -246,7 +246,7 @@ if start_nginx "$UP" "$WORK/ca"; then
 		    --ca-file "$WORK/ca/ca.pem" --proxy "http://127.0.0.1:$TP_PORT"
 		is "sync over HTTPS through tinyproxy (CONNECT): exit 0" "$RC" 0
 		check "... the mirror equals the storesrv one" diff -r "$N4/release/download" "$M1/release/download"
-		like "... tinyproxy tunnelled it" "$(grep -c CONNECT "$TP_LOG")" '^[1-9]'
+		like "... tinyproxy tunnelled it" "$(grep -c "Request (file descriptor [0-9]*): CONNECT 127.0.0.1:$NGX_HTTPS " "$TP_LOG")" '^[1-9]'
 	else
 		not_ok "tinyproxy started"
 	fi
