@@ -83,11 +83,11 @@ sync_index_parse(struct sync_run *run, enum index_kind k, const struct transfer_
     struct errbuf *err)
 {
 	const char *name = index_kind_file(k);
-	char *tmp = j->tmpname ? xstrdup(j->tmpname) : NULL, *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	int rc = -1;
 
-	if (fs_read_at(run->st->indexfd, j->res.status == 304 ? name : tmp, O_NOFOLLOW,
+	if (fs_read_at(run->st->indexfd, j->res.status == 304 ? name : j->tmpname, O_NOFOLLOW,
 	    INDEX_DEFAULT_MAX_BYTES, &buf, &len, err) == -1) {
 		errbuf_prefix(err, "%s (%s)", j->url, j->res.status == 304 ? "stored copy" :
 		    "downloaded");
@@ -102,7 +102,6 @@ sync_index_parse(struct sync_run *run, enum index_kind k, const struct transfer_
 	rc = 0;
 out:
 	free(buf);
-	free(tmp);
 	return rc;
 }
 
