@@ -1,8 +1,9 @@
 /*
  * cmd_sync: storemirror sync and plan (sync --dry-run): each channel of
  * the upstream mirrored by sync_channel() (sync.h), its outcome printed as
- * one summary line per channel (problems first), or as one JSON object
- * with --json:
+ * one summary line per channel on stdout (its problems before it, on
+ * stderr: "<channel>: error: <URL>: <message>"; warnings with --verbose),
+ * or as one JSON object with --json:
  *
  *   {"command":"sync","status":"ok","exit":0,
  *    "channels":[{"channel":"release","upstream":"http://.../release/download",
@@ -206,11 +207,11 @@ sync_print_channel(const struct sync_target *t, const struct sync_result *r, int
 		const struct diag_entry *e = &r->diag->entries[i];
 
 		if (e->severity == DIAG_ERROR || verbose)
-			printf("%s: %s: %s: %s\n", t->channel, e->severity == DIAG_ERROR ? "error" :
-			    "warning", e->where, e->message);
+			fprintf(stderr, "%s: %s: %s: %s\n", t->channel, e->severity == DIAG_ERROR ?
+			    "error" : "warning", e->where, e->message);
 	}
 	if (r->error != NULL)
-		printf("%s: error: %s\n", t->channel, r->error);
+		fprintf(stderr, "%s: error: %s\n", t->channel, r->error);
 	if (plan && r->status == 0)
 		sync_print_plan(t, r);
 	report_format_bytes(bytes, sizeof(bytes), (double)r->bytes);

@@ -24,6 +24,7 @@ sm() {
 	"$SM" "$@" >"$WORK/sm.out" 2>"$WORK/sm.err"
 	RC=$?
 	OUT=$(cat "$WORK/sm.out")
+	ERR=$(cat "$WORK/sm.err")
 }
 # jget EXPR: evaluates EXPR on the JSON of the last sm (`d`, `c` = its
 # first channel).
@@ -239,7 +240,7 @@ if start_nginx "$UP" "$WORK/ca"; then
 	N3="$WORK/n3"; mkdir -p "$N3"
 	sm sync -r "$N3" -u "https://127.0.0.1:$NGX_HTTPS/release/download"
 	is "HTTPS without the test CA: exit 1, nothing published" "$RC $(ls "$N3")" "1 "
-	like "... the error names the URL" "$OUT" "https://127.0.0.1:$NGX_HTTPS/release/download/[a-z]+\.json"
+	like "... the error names the URL, on stderr" "$ERR" "^release: error: https://127.0.0.1:$NGX_HTTPS/release/download/[a-z]+\.json"
 	if start_tinyproxy "$NGX_HTTPS"; then
 		N4="$WORK/n4"; mkdir -p "$N4"
 		sm sync -r "$N4" -u "https://127.0.0.1:$NGX_HTTPS/release/download" \
@@ -289,7 +290,7 @@ FL=$!
 sleep 0.5
 sm sync -r "$M1" -u "$BASE/release/download"
 is "a run while another holds the channel's lock: exit 1" "$RC" 1
-like "... saying so, naming the lock" "$OUT" 'release/lock: another storemirror run is mirroring this channel'
+like "... saying so on stderr, naming the lock" "$ERR" 'release/lock: another storemirror run is mirroring this channel'
 wait $FL
 C1="$WORK/c1"; mkdir -p "$C1"
 "$SM" sync -q -r "$C1" -u "$BASE/release/download" --rate-limit 20000 >"$WORK/slow.out" 2>&1 &
