@@ -1,0 +1,183 @@
+#!/bin/bash
+# storemirror push (mirror/push.h, mirror/dav_client.h) through push_probe
+# against a real WebDAV server: lighttpd with mod_webdav on 127.0.0.1,
+# started here, with mod_auth (a plain password file) below /auth/.
+# The demo store is pushed and compared file by file; a second push sends
+# nothing; a build published with storeimport is pushed alone, the indexes
+# after it; changed files on the share are sent again; a wrong password
+# fails naming the URL and 401; a share killed mid-push keeps its old
+# indexes and a later push completes it.
+. "$(dirname "$0")/lib.sh"
+PROBE="$top_builddir/tests/integration/push_probe"
+[ -x "$PROBE" ] || skip_all "push_probe not built"
+[ -x "$STOREIMPORT" ] || skip_all "storeimport not built"
+command -v lighttpd >/dev/null || skip_all "lighttpd missing"
+[ -e /usr/lib/lighttpd/mod_webdav.so ] || skip_all "lighttpd-mod-webdav missing"
+command -v python3 >/dev/null || skip_all "python3 missing"
+
+ROOT="$WORK/root"
+SHARE="$WORK/share"
+ALOG="$WORK/access.log"
+mkdir -p "$SHARE"
+make_demo_store "$ROOT" || skip_all "store-demo failed"
+DL="$ROOT/release/download"
+printf 'storemirror:s3cret\n' >"$WORK/users"
+printf 's3cret\n' >"$WORK/password"
+printf 'wrong\n' >"$WORK/bad-password"
+LPID=
+
+# share_start: lighttpd on a free loopback port, a fresh access log.
+share_start() {
+	LPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat >"$WORK/lighttpd.conf" <<-EOF
+	server.document-root = "$SHARE"
+	server.bind = "127.0.0.1"
+	server.port = $LPORT
+	server.errorlog = "$WORK/lighttpd.err"
+	server.modules += ("mod_webdav", "mod_auth", "mod_authn_file", "mod_accesslog")
+	accesslog.filename = "$ALOG"
+	webdav.activate = "enable"
+	webdav.is-readonly = "disable"
+	auth.backend = "plain"
+	auth.backend.plain.userfile = "$WORK/users"
+	\$HTTP["url"] =~ "^/auth/" {
+		auth.require = ("" => ("method" => "basic", "realm" => "store", "require" => "valid-user"))
+	}
+	EOF
+	rm -f "$ALOG"
+	lighttpd -D -f "$WORK/lighttpd.conf" 2>>"$WORK/lighttpd.err" &
+	LPID=$!
+	for _i in $(seq 50); do
+		curl -s -o /dev/null "http://127.0.0.1:$LPORT/" && break
+		sleep 0.1
+	done
+	URL="http://127.0.0.1:$LPORT/open/release/download"
+}
+
+# share_stop: SIGTERM (lighttpd writes its access log out), then wait.
+share_stop() {
+	[ -n "$LPID" ] || return 0
+	kill -TERM "$LPID" 2>/dev/null
+	wait "$LPID" 2>/dev/null
+	LPID=
+}
+
+# requests METHOD: the access log's request lines of that method, in order.
+requests() { grep -o "\"$1 [^ ]*" "$ALOG" 2>/dev/null | sed "s/^\"$1 //"; }
+
+# push ARGS...: push_probe, output in $OUT, status in $RC.
+push() { OUT=$("$PROBE" "$@" 2>&1); RC=$?; }
+
+trap 'share_stop; cleanup' EXIT
+trap 'exit 1' INT TERM
+share_start
+TARGET="$SHARE/open/release/download"
+
+# 1. The whole channel onto an empty share (its parents made with MKCOL)
+push "$ROOT" release "$URL"
+is "push to an empty share exits 0" "$RC" 0
+like "the summary counts the uploads" "$OUT" "files uploaded .*indexes: 5 uploaded \(PUT \+ MOVE\)"
+share_stop
+check "every file on the share equals the source, nothing else there" diff -r "$DL" "$TARGET"
+nfiles=$(find "$DL" -type f | wc -l)
+is "one PUT per file (a temporary name for each index)" "$(requests PUT | wc -l)" "$nfiles"
+is "five MOVEs, one per index" "$(requests MOVE | wc -l)" 5
+is "no temporary index is left on the share" "$(find "$TARGET" -name '.*' | wc -l)" 0
+last_file=$(requests PUT | grep -n -v '/\.storemirror-' | tail -n 1 | cut -d: -f1)
+first_index=$(requests PUT | grep -n '/\.storemirror-' | head -n 1 | cut -d: -f1)
+check "the indexes are uploaded after every other file" test "${last_file:-99999}" -lt "${first_index:-0}"
+check "MKCOL made the share's parent collections" test -n "$(requests MKCOL | grep -x /open/)"
+
+# 2. A second push sends nothing
+share_start
+push "$ROOT" release "$URL"
+is "a second push exits 0" "$RC" 0
+share_stop
+is "a second push makes no PUT" "$(requests PUT | wc -l)" 0
+is "a second push makes no MKCOL or MOVE" "$(requests MKCOL | wc -l) $(requests MOVE | wc -l)" "0 0"
+like "a second push finds everything present" "$OUT" " 0 files uploaded .*5 unchanged"
+
+# 3. A build published with storeimport is pushed alone, the indexes after it
+mkdir -p "$WORK/b/134001/arm/pushdemo"
+printf 'pushdemo.bin,pushdemo.png' >"$WORK/b/134001/pushdemo_files"
+head -c 3000000 /dev/urandom >"$WORK/b/134001/arm/pushdemo/pushdemo.bin"
+echo icon >"$WORK/b/134001/arm/pushdemo/pushdemo.png"
+"$STOREIMPORT" -r "$ROOT" --release 13r1 --label sr09 publish "$WORK/b/134001" >"$WORK/si.log" 2>&1
+is "storeimport published build 134001" "$?" 0
+share_start
+push -j "$ROOT" release "$URL"
+is "pushing the new build exits 0" "$RC" 0
+like "--json: one object, ok" "$OUT" '^\{"command":"push","ok":true,'
+like "--json: three files put" "$OUT" '"files_put":3,'
+share_stop
+check "the share equals the source again" diff -r "$DL" "$TARGET"
+is "only the new build's files are PUT before the indexes" \
+    "$(requests PUT | grep -v '/\.storemirror-' | grep -v '/134001/' | wc -l)" 0
+is "the new build's three files are PUT" "$(requests PUT | grep -c '/134001/')" 3
+last_file=$(requests PUT | grep -n '/134001/' | tail -n 1 | cut -d: -f1)
+first_index=$(requests PUT | grep -n '/\.storemirror-' | head -n 1 | cut -d: -f1)
+check "the changed indexes follow the build" test "${last_file:-99999}" -lt "${first_index:-0}"
+check "apps.json is among them" test -n "$(requests MOVE | grep '\.storemirror-apps\.json')"
+
+# 4. Changed on the share: a shorter file, an index of the same size
+truncate -s 10 "$TARGET/134001/arm/pushdemo/pushdemo.bin"
+printf 'X' | dd of="$TARGET/firmware.json" bs=1 seek=3 conv=notrunc 2>/dev/null
+share_start
+push "$ROOT" release "$URL"
+share_stop
+is "a push after changes on the share exits 0" "$RC" 0
+is "the truncated file and the altered index are sent again" \
+    "$(requests PUT | sort | tr '\n' ' ')" \
+    "/open/release/download/.storemirror-firmware.json.tmp /open/release/download/134001/arm/pushdemo/pushdemo.bin "
+check "the share equals the source after the repair" diff -r "$DL" "$TARGET"
+
+# 5. Basic authentication: the right password pushes, a wrong one is refused
+share_start
+AURL="http://127.0.0.1:$LPORT/auth/release/download"
+push -u storemirror -p "$WORK/password" "$ROOT" release "$AURL"
+is "a push with the right password exits 0" "$RC" 0
+push -u storemirror -p "$WORK/bad-password" "$ROOT" release "$AURL"
+is "a wrong password exits 1 (refused)" "$RC" 1
+like "the error names the URL and 401" "$OUT" "storemirror: push: $AURL/: PROPFIND: 401 "
+push "$ROOT" release "$AURL"
+is "no credentials at all exits 1" "$RC" 1
+share_stop
+check "the authenticated share equals the source" diff -r "$DL" "$SHARE/auth/release/download"
+
+# 6. The share goes away mid-push: the old indexes stay, a later push completes
+mkdir -p "$WORK/b/134002/arm/pushkill"
+printf 'pushkill.bin,pushkill.png' >"$WORK/b/134002/pushkill_files"
+for f in pushkill.bin pushkill.png; do head -c 200000 /dev/urandom >"$WORK/b/134002/arm/pushkill/$f"; done
+"$STOREIMPORT" -r "$ROOT" --release 13r1 --label sr10 publish "$WORK/b/134002" >>"$WORK/si.log" 2>&1
+is "storeimport published build 134002" "$?" 0
+cp -a "$TARGET" "$WORK/before"
+share_start
+push -k "1:$LPID" "$ROOT" release "$URL"
+is "a push whose share is killed fails (I/O)" "$RC" 3
+like "the error names the share" "$OUT" "error: http://127.0.0.1:$LPORT/open/release/download/134002/"
+kill -KILL "$LPID" 2>/dev/null	# in case the probe did not
+wait "$LPID" 2>/dev/null
+LPID=
+for i in apps.json firmware.json software.json linux.json phoneplatform.json; do
+	check "the share's $i is the old one" cmp -s "$TARGET/$i" "$WORK/before/$i"
+done
+check "the old indexes do not list the half-pushed build" \
+    test -z "$(grep -l 134002 "$TARGET"/*.json)"
+share_start
+push "$ROOT" release "$URL"
+share_stop
+is "the push after the restart exits 0" "$RC" 0
+check "the share then equals the source" diff -r "$DL" "$TARGET"
+check "the new indexes list the build" grep -q 134002 "$TARGET/apps.json"
+
+# 7. Refusals before any request
+push "$ROOT" release "https://127.0.0.1:1/x/download"
+like "https is refused with a clear message" "$OUT" "https://127.0.0.1:1/x/download: https is not supported"
+push "$ROOT" nosuch "$URL"
+is "a missing channel exits 3" "$RC" 3
+like "a missing channel is named" "$OUT" "root/nosuch/download: "
+push "$ROOT" release "http://127.0.0.1:1/release/download"
+is "a refused connection exits 3" "$RC" 3
+like "a refused connection names the URL" "$OUT" "http://127.0.0.1:1/release/download/: PROPFIND: Connection refused"
+
+done_testing
