@@ -121,7 +121,7 @@ push_one(const struct mirror_settings *s, const char *channel, const char *passw
     json_t *results, const int *json)
 {
 	struct push_config cfg = { .root = s->root, .channel = channel, .user = s->dav_user,
-	    .password = password, .timeout = s->stall_timeout };
+	    .password = password, .timeout = s->stall_timeout, .ca_file = s->ca_file };
 	struct push_stats st;
 	struct errbuf err = { "" };
 	char *url = push_url_for(s->dav_url, channel);

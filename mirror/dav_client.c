@@ -21,14 +21,17 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/util.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 #include "dav_client.h"
+#include "tls_client.h"
 #include "url_path.h"
 #include "xmalloc.h"
 
@@ -70,7 +73,9 @@ struct dav_client {
 	struct bufferevent *bev;	/* NULL: not connected */
 	char *host;			/* for getaddrinfo (no brackets) */
 	char *host_header;		/* host[:port] as in the URL */
-	char *origin;			/* "http://host[:port]" */
+	char *origin;			/* "http[s]://host[:port]" */
+	SSL_CTX *tls;			/* https: the verifying client context */
+	SSL *ssl;			/* https: the connection's, freed with bev */
 	char *base_path;
 	char port[16];
 	char *auth;			/* "Basic ..." or NULL */
@@ -112,32 +117,29 @@ dav_client_parse_base(struct dav_client *c, const char *base_url, struct errbuf 
 	struct evhttp_uri *uri = evhttp_uri_parse(base_url);
 	const char *scheme, *host, *path;
 	size_t hlen, plen;
-	int port, rc = -1;
+	int port, https, rc = -1;
 
 	scheme = uri != NULL ? evhttp_uri_get_scheme(uri) : NULL;
-	if (scheme != NULL && strcasecmp(scheme, "https") == 0) {
-		errbuf_set(err, "%s: https is not supported by this build of storemirror push "
-		    "(no TLS client yet); use http:// on a trusted network", base_url);
-		goto out;
-	}
+	https = scheme != NULL && strcasecmp(scheme, "https") == 0;
 	host = uri != NULL ? evhttp_uri_get_host(uri) : NULL;
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	if (scheme == NULL || strcasecmp(scheme, "http") != 0 || host == NULL || host[0] == '\0' ||
-	    evhttp_uri_get_userinfo(uri) != NULL || evhttp_uri_get_query(uri) != NULL ||
-	    evhttp_uri_get_fragment(uri) != NULL || (path != NULL && path[0] != '\0' &&
-	    path[0] != '/') || strpbrk(base_url, " \r\n\t") != NULL) {
-		errbuf_set(err, "%s: the WebDAV URL must be http://host[:port]/path", base_url);
+	if (scheme == NULL || (strcasecmp(scheme, "http") != 0 && !https) || host == NULL ||
+	    host[0] == '\0' || evhttp_uri_get_userinfo(uri) != NULL ||
+	    evhttp_uri_get_query(uri) != NULL || evhttp_uri_get_fragment(uri) != NULL ||
+	    (path != NULL && path[0] != '\0' && path[0] != '/') ||
+	    strpbrk(base_url, " \r\n\t") != NULL) {
+		errbuf_set(err, "%s: the WebDAV URL must be http[s]://host[:port]/path", base_url);
 		goto out;
 	}
 	port = evhttp_uri_get_port(uri);
-	snprintf(c->port, sizeof(c->port), "%d", port > 0 ? port : 80);
+	snprintf(c->port, sizeof(c->port), "%d", port > 0 ? port : https ? 443 : 80);
 	hlen = strlen(host);
 	if (hlen > 2 && host[0] == '[' && host[hlen - 1] == ']')
 		c->host = xstrndup(host + 1, hlen - 2);
 	else
 		c->host = xstrdup(host);
 	c->host_header = port > 0 ? xasprintf("%s:%d", host, port) : xstrdup(host);
-	c->origin = xasprintf("http://%s", c->host_header);
+	c->origin = xasprintf("%s://%s", https ? "https" : "http", c->host_header);
 	path = path != NULL ? path : "";
 	plen = strlen(path);
 	while (plen > 0 && path[plen - 1] == '/')
@@ -165,6 +167,11 @@ dav_client_create(const char *base_url, const struct dav_client_config *cfg, str
 		if (c->auth == NULL)
 			goto fail;
 	}
+	if (strncmp(c->origin, "https:", 6) == 0 &&
+	    (c->tls = tls_client_ctx_new(cfg != NULL ? cfg->ca_file : NULL, err)) == NULL) {
+		errbuf_prefix(err, "%s", base_url);
+		goto fail;
+	}
 	c->base = event_base_new();
 	if (c->base == NULL) {
 		errbuf_set(err, "%s: event_base_new failed", base_url);
@@ -182,6 +189,7 @@ dav_disconnect(struct dav_client *c)
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	c->bev = NULL;
+	c->ssl = NULL;
 }
 
 void
@@ -192,6 +200,8 @@ dav_client_free(struct dav_client *c)
 	dav_disconnect(c);
 	if (c->base != NULL)
 		event_base_free(c->base);
+	if (c->tls != NULL)
+		SSL_CTX_free(c->tls);
 	if (c->auth != NULL)
 		OPENSSL_cleanse(c->auth, strlen(c->auth));
 	free(c->auth);
@@ -262,6 +272,30 @@ dav_done(struct dav_client *c)
 	event_base_loopbreak(c->base);
 }
 
+/* A plain socket bufferevent, or a TLS one (tls_client.h: the peer's
+ * certificate and name verified). */
+static int
+dav_new_bufferevent(struct dav_client *c, struct errbuf *err)
+{
+	if (c->tls == NULL) {
+		c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	} else {
+		if ((c->ssl = tls_client_ssl_new(c->tls, c->host, err)) == NULL)
+			return -1;
+		c->bev = bufferevent_openssl_socket_new(c->base, -1, c->ssl,
+		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL)
+			SSL_free(c->ssl);
+		else	/* servers often close without close_notify */
+			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	}
+	if (c->bev == NULL) {
+		c->ssl = NULL;
+		return errbuf_set(err, "%s: cannot make a bufferevent", c->origin);
+	}
+	return 0;
+}
+
 static int
 dav_connect(struct dav_client *c, struct errbuf *err)
 {
@@ -277,10 +311,9 @@ dav_connect(struct dav_client *c, struct errbuf *err)
 		errbuf_set(err, "%s: %s", c->origin, gai_strerror(rc));
 		return -1;
 	}
-	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
+	if (dav_new_bufferevent(c, err) < 0) {
 		freeaddrinfo(ai);
-		return errbuf_set(err, "%s: bufferevent_socket_new failed", c->origin);
+		return -1;
 	}
 	bufferevent_setcb(c->bev, dav_readcb, dav_writecb, dav_eventcb, c);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
@@ -646,7 +679,13 @@ dav_eventcb(struct bufferevent *bev, short what, void *arg)
 		dav_fail(c, "no progress for %u s", c->timeout);
 		c->x.retryable = 0;
 	} else if (what & BEV_EVENT_ERROR) {
-		dav_fail(c, "%s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		struct errbuf tls = { "" };
+
+		if (c->ssl != NULL && tls_client_describe_failure(c->ssl,
+		    bufferevent_get_openssl_error(bev), c->host, &tls))
+			dav_fail(c, "%s", tls.msg);
+		else
+			dav_fail(c, "%s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 	} else if (what & BEV_EVENT_EOF) {
 		if (c->x.phase == DAV_PH_BODY_CLOSE)
 			dav_done(c);

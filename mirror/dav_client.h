@@ -20,8 +20,8 @@
  * dav_list() lists a collection (PROPFIND, Depth 1; see below).
  *
  * Basic authentication is sent with every request when a user is given.
- * Only http:// is supported (no TLS client in this build yet): an https://
- * base is refused with a message saying so.
+ * https:// goes through tls_client.h: TLS 1.2 or newer, the certificate
+ * verified against the system CAs and ca_file, and the host name checked.
  *
  * Library code: never prints; 0/-1 with errbuf, the message naming the URL.
  * Not thread safe.
@@ -47,9 +47,10 @@ struct dav_client_config {
 	const char *user;	/* Basic authentication; NULL: none */
 	const char *password;	/* with user */
 	unsigned timeout;	/* seconds without progress; 0: DAV_DEFAULT_TIMEOUT */
+	const char *ca_file;	/* https: extra CA certificates (PEM); NULL: system CAs */
 };
 
-/* A client for base_url ("http://host[:port]/path", no user info, query or
+/* A client for base_url ("http[s]://host[:port]/path", no user info, query or
  * fragment).  Connects lazily.  Returns NULL with err set.  Free with
  * dav_client_free() (NULL is a no-op). */
 struct dav_client *dav_client_create(const char *base_url, const struct dav_client_config *cfg,
@@ -60,7 +61,7 @@ void dav_client_free(struct dav_client *c);
  * ("/webdav/release/download"; "" for the server's root). */
 const char *dav_client_base_path(const struct dav_client *c);
 
-/* "http://host[:port]" + path, for a Destination header and for messages.
+/* "http[s]://host[:port]" + path, for a Destination header and for messages.
  * The caller frees it. */
 char *dav_client_url(const struct dav_client *c, const char *path);
 

@@ -514,7 +514,7 @@ push_channel(const struct push_config *cfg, struct push_stats *st, struct errbuf
 	struct push_ctx p = { .cfg = cfg, .st = st, .err = err,
 	    .move = PUSH_MOVE_UNASKED };
 	struct dav_client_config dc = { .user = cfg->user, .password = cfg->password,
-	    .timeout = cfg->timeout };
+	    .timeout = cfg->timeout, .ca_file = cfg->ca_file };
 	int dlfd, rc = -1;
 
 	memset(st, 0, sizeof(*st));

@@ -72,6 +72,7 @@ struct push_config {
 	const char *user;		/* Basic authentication; NULL: none */
 	const char *password;
 	unsigned timeout;		/* seconds without progress; 0: the client's default */
+	const char *ca_file;		/* https: extra CA certificates; NULL: system CAs */
 	/* called after each change made on the share (may be NULL) */
 	void (*progress)(const struct push_event *ev, const struct push_stats *st, void *arg);
 	void *progress_arg;

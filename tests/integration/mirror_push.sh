@@ -68,7 +68,7 @@ requests() { grep -o "\"$1 [^ ]*" "$ALOG" 2>/dev/null | sed "s/^\"$1 //"; }
 # push ARGS...: push_probe, output in $OUT, status in $RC.
 push() { OUT=$("$PROBE" "$@" 2>&1); RC=$?; }
 
-trap 'share_stop; cleanup' EXIT
+trap 'share_stop; stop_transfer_servers 2>/dev/null; cleanup' EXIT
 trap 'exit 1' INT TERM
 share_start
 TARGET="$SHARE/open/release/download"
@@ -171,13 +171,77 @@ check "the share then equals the source" diff -r "$DL" "$TARGET"
 check "the new indexes list the build" grep -q 134002 "$TARGET/apps.json"
 
 # 7. Refusals before any request
-push "$ROOT" release "https://127.0.0.1:1/x/download"
-like "https is refused with a clear message" "$OUT" "https://127.0.0.1:1/x/download: https is not supported"
+push "$ROOT" release "http://user@127.0.0.1:1/x/download"
+like "a URL with user info is refused" "$OUT" "user@127.0.0.1:1/x/download: the WebDAV URL must be"
 push "$ROOT" nosuch "$URL"
 is "a missing channel exits 3" "$RC" 3
 like "a missing channel is named" "$OUT" "root/nosuch/download: "
 push "$ROOT" release "http://127.0.0.1:1/release/download"
 is "a refused connection exits 3" "$RC" 3
 like "a refused connection names the URL" "$OUT" "http://127.0.0.1:1/release/download/: PROPFIND: Connection refused"
+
+# 8. https: nginx with a test CA's certificate in front of lighttpd (the
+# usual way to put a WebDAV share behind TLS: Destination rewritten to http)
+start_tls_proxy() {
+	TLS_PORT=$(free_port); WRONG_PORT=$(free_port)
+	mkdir -p "$WORK/nginx"
+	cat >"$WORK/nginx/nginx.conf" <<-EOC
+	daemon off;
+	user root;
+	worker_processes 1;
+	pid $WORK/nginx/nginx.pid;
+	error_log $WORK/nginx/error.log;
+	events { worker_connections 64; }
+	http {
+		access_log off;
+		client_body_temp_path $WORK/nginx/body;
+		proxy_temp_path $WORK/nginx/proxy;
+		fastcgi_temp_path $WORK/nginx/fastcgi;
+		uwsgi_temp_path $WORK/nginx/uwsgi;
+		scgi_temp_path $WORK/nginx/scgi;
+		client_max_body_size 0;
+		server {
+			listen 127.0.0.1:$TLS_PORT ssl;
+			ssl_certificate $WORK/ca/good.pem; ssl_certificate_key $WORK/ca/good.key;
+			location / {
+				set \$dest \$http_destination;
+				if (\$http_destination ~ "^https://(.*)\$") { set \$dest http://\$1; }
+				proxy_set_header Destination \$dest;
+				proxy_set_header Host \$http_host;
+				proxy_http_version 1.1;
+				proxy_pass http://127.0.0.1:$LPORT;
+			}
+		}
+		server {
+			listen 127.0.0.1:$WRONG_PORT ssl;
+			ssl_certificate $WORK/ca/wrong.pem; ssl_certificate_key $WORK/ca/wrong.key;
+		}
+	}
+	EOC
+	nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" 2>>"$WORK/nginx/stderr" &
+	NGX_PID=$!
+	wait_port "$TLS_PORT" && wait_port "$WRONG_PORT"
+}
+
+. "$(dirname "$0")/transfer_servers.sh"
+if command -v nginx >/dev/null && command -v openssl >/dev/null && make_test_ca "$WORK/ca"; then
+	share_start
+	start_tls_proxy
+	TURL="https://localhost:$TLS_PORT/tls/release/download"
+	push -c "$WORK/ca/ca.pem" "$ROOT" release "$TURL"
+	is "a push over https (certificate of the test CA) exits 0" "$RC" 0
+	push "$ROOT" release "$TURL"
+	is "https without the test CA fails (I/O)" "$RC" 3
+	like "the error says the certificate did not verify" "$OUT" "certificate verification failed"
+	push -c "$WORK/ca/ca.pem" "$ROOT" release "https://localhost:$WRONG_PORT/tls/release/download"
+	is "https to a server whose certificate names another host fails" "$RC" 3
+	like "the error names the host and the verification" "$OUT" "localhost: certificate verification failed"
+	kill -TERM "$NGX_PID"; wait "$NGX_PID" 2>/dev/null; NGX_PID=
+	share_stop
+	check "the share pushed over https equals the source" diff -r "$DL" "$SHARE/tls/release/download"
+	is "over https too the indexes are MOVEd into place" "$(requests MOVE | grep -c '^/tls/')" 5
+else
+	diag "nginx or openssl missing: https not tested"
+fi
 
 done_testing

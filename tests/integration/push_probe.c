@@ -2,7 +2,7 @@
  * push_probe: storemirror push from the command line for mirror_push.sh,
  * independent of storemirror's option parser.
  *
- *   push_probe [-j] [-v] [-u USER -p PASSWORD_FILE] ROOT CHANNELS DAV_URL
+ *   push_probe [-j] [-v] [-u USER -p PASSWORD_FILE] [-c CA_FILE] ROOT CHANNELS DAV_URL
  *       runs mirror_cmd_push() (cmd_push.c) and exits with its status;
  *   push_probe -k N:PID ROOT CHANNEL DAV_URL
  *       runs push_channel() and sends SIGKILL to PID (the WebDAV server)
@@ -65,18 +65,19 @@ main(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	s.command = MIRROR_CMD_PUSH;
-	while ((opt = getopt(argc, argv, "jvu:p:k:")) != -1) {
+	while ((opt = getopt(argc, argv, "jvu:p:k:c:")) != -1) {
 		switch (opt) {
 		case 'j': s.json = 1; break;
 		case 'v': s.verbose = 1; break;
 		case 'u': s.dav_user = optarg; break;
 		case 'p': s.dav_password_file = optarg; break;
 		case 'k': kill_plan = optarg; break;
+		case 'c': s.ca_file = optarg; break;
 		default: return 2;
 		}
 	}
 	if (argc - optind != 3) {
-		fprintf(stderr, "usage: push_probe [-j] [-v] [-u USER -p PWFILE] [-k N:PID] "
+		fprintf(stderr, "usage: push_probe [-j] [-v] [-u USER -p PWFILE] [-c CA] [-k N:PID] "
 		    "ROOT CHANNELS DAV_URL\n");
 		return 2;
 	}
