@@ -3,7 +3,8 @@
  * WebDAV share (push.h).  --dav-url is one channel's download collection
  * ("http://gw/webdav/release/download", one channel only) or a base to
  * which "<channel>/download" is appended per channel.  Basic authentication
- * with --dav-user and the first line of --dav-password-file.
+ * with --dav-user and the first line of --dav-password-file; --ca-file and
+ * --stall-timeout apply; --proxy is refused (the share is reached directly).
  *
  * Prints one summary line per channel (or one JSON object with --json) to
  * stdout; with --verbose each change on the share to stderr (JSON lines with
@@ -158,6 +159,11 @@ mirror_cmd_push(const struct mirror_settings *s)
 
 	if (s->root == NULL || s->channels == NULL || s->dav_url == NULL) {
 		errbuf_set(&err, "push needs --root, --channels and --dav-url");
+		status = IMP_EXIT_USAGE;
+		goto out;
+	}
+	if (s->proxy != NULL) {
+		errbuf_set(&err, "--proxy: push reaches the share directly, not through a proxy");
 		status = IMP_EXIT_USAGE;
 		goto out;
 	}

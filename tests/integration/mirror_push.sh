@@ -180,7 +180,29 @@ push "$ROOT" release "http://127.0.0.1:1/release/download"
 is "a refused connection exits 3" "$RC" 3
 like "a refused connection names the URL" "$OUT" "http://127.0.0.1:1/release/download/: PROPFIND: Connection refused"
 
-# 8. https: nginx with a test CA's certificate in front of lighttpd (the
+# 8. The storemirror command itself (its options, its config file)
+SM="$top_builddir/mirror/storemirror"
+if [ -x "$SM" ]; then
+	share_start
+	AURL="http://127.0.0.1:$LPORT/auth/release/download"
+	OUT=$("$SM" push -r "$ROOT" --channels release --dav-url "$AURL" --dav-user storemirror \
+	    --dav-password-file "$WORK/password" 2>&1); RC=$?
+	is "storemirror push exits 0" "$RC" 0
+	like "storemirror push prints its summary" "$OUT" "^release: pushed to $AURL: .* files uploaded"
+	check "storemirror push brought the share up to date" diff -r "$DL" "$SHARE/auth/release/download"
+	printf 'root = %s\nchannels = release\ndav-url = %s\ndav-user = storemirror\ndav-password-file = %s\n' \
+	    "$ROOT" "$AURL" "$WORK/bad-password" >"$WORK/mirror.conf"
+	OUT=$("$SM" push -c "$WORK/mirror.conf" --json 2>/dev/null); RC=$?
+	is "storemirror push with a wrong password from its config file exits 1" "$RC" 1
+	like "--json: the error names the URL and 401" "$OUT" '"ok":false,.*"error":"http://[^"]*/auth/release/download/: PROPFIND: 401 '
+	OUT=$("$SM" push -r "$ROOT" --channels release --dav-url "$AURL" --proxy http://127.0.0.1:1 2>&1)
+	is "storemirror push refuses --proxy" "$?" 2
+	share_stop
+else
+	diag "storemirror not built: the command is tested through push_probe only"
+fi
+
+# 9. https: nginx with a test CA's certificate in front of lighttpd (the
 # usual way to put a WebDAV share behind TLS: Destination rewritten to http)
 start_tls_proxy() {
 	TLS_PORT=$(free_port); WRONG_PORT=$(free_port)
