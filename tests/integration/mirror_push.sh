@@ -180,6 +180,23 @@ push "$ROOT" release "http://127.0.0.1:1/release/download"
 is "a refused connection exits 3" "$RC" 3
 like "a refused connection names the URL" "$OUT" "http://127.0.0.1:1/release/download/: PROPFIND: Connection refused"
 
+# 7b. A 256 MiB file is streamed: the peak RSS stays small (ASan's
+# quarantine of freed blocks would count toward the RSS: kept small)
+BIG="$WORK/bigroot/release/download/900001"
+mkdir -p "$BIG"
+truncate -s 256M "$BIG/big.bin"
+share_start
+OUT=$(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4" \
+    "$PROBE" -m "$WORK/bigroot" release "http://127.0.0.1:$LPORT/big/release/download" 2>&1)
+is "a 256 MiB file pushed" "$?" 0
+share_stop
+rss=$(printf '%s\n' "$OUT" | sed -n 's/^maxrss_kb=//p')
+diag "peak RSS pushing 256 MiB: $rss KiB"
+check "peak RSS under 32 MiB while pushing 256 MiB" test "${rss:-999999}" -lt 32768
+check "the 256 MiB file on the share equals the source" \
+    cmp -s "$BIG/big.bin" "$SHARE/big/release/download/900001/big.bin"
+rm -rf "$WORK/bigroot" "$SHARE/big"
+
 # 8. The storemirror command itself (its options, its config file)
 SM="$top_builddir/mirror/storemirror"
 if [ -x "$SM" ]; then

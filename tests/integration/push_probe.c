@@ -8,6 +8,7 @@
  *       runs push_channel() and sends SIGKILL to PID (the WebDAV server)
  *       after the N-th uploaded file, so that the share goes away mid-push;
  *       prints "rc=R files_put=F indexes_put=I" and the error on stdout.
+ * -m: prints "maxrss_kb=N" (the peak RSS) to stderr at the end.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -61,13 +63,15 @@ main(int argc, char **argv)
 {
 	struct mirror_settings s;
 	const char *kill_plan = NULL;
-	int opt;
+	struct rusage ru;
+	int opt, rss = 0, rc;
 
 	memset(&s, 0, sizeof(s));
 	s.command = MIRROR_CMD_PUSH;
-	while ((opt = getopt(argc, argv, "jvu:p:k:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "jmvu:p:k:c:")) != -1) {
 		switch (opt) {
 		case 'j': s.json = 1; break;
+		case 'm': rss = 1; break;
 		case 'v': s.verbose = 1; break;
 		case 'u': s.dav_user = optarg; break;
 		case 'p': s.dav_password_file = optarg; break;
@@ -77,7 +81,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 3) {
-		fprintf(stderr, "usage: push_probe [-j] [-v] [-u USER -p PWFILE] [-c CA] [-k N:PID] "
+		fprintf(stderr, "usage: push_probe [-j] [-m] [-v] [-u USER -p PWFILE] [-c CA] [-k N:PID] "
 		    "ROOT CHANNELS DAV_URL\n");
 		return 2;
 	}
@@ -87,5 +91,8 @@ main(int argc, char **argv)
 	s.channels = argv[optind + 1];
 	s.dav_url = argv[optind + 2];
 	s.stall_timeout = 10;
-	return mirror_cmd_push(&s);
+	rc = mirror_cmd_push(&s);
+	if (rss && getrusage(RUSAGE_SELF, &ru) == 0)
+		fprintf(stderr, "maxrss_kb=%ld\n", ru.ru_maxrss);
+	return rc;
 }
