@@ -283,4 +283,32 @@ else
 	diag "nginx or openssl missing: https not tested"
 fi
 
+# 10. A broken or hostile share: chunked answers after a 100 Continue and
+# no MOVE (the indexes fall back to a direct PUT), then refusals, each
+# naming the URL: a DOCTYPE, not XML, a huge header line, a huge body, no
+# answer at all
+TINY="$WORK/tiny/release/download"
+mkdir -p "$TINY/130001"
+echo '{"apps":[]}' >"$TINY/apps.json"
+echo data >"$TINY/130001/a.bin"
+python3 "$(dirname "$0")/push_hostile_dav.py" "$WORK/hport" "$WORK/hostile.log" &
+HPID=$!
+for _i in $(seq 50); do [ -s "$WORK/hport" ] && break; sleep 0.1; done
+H="http://127.0.0.1:$(cat "$WORK/hport")"
+push -j -t 5 "$WORK/tiny" release "$H/chunked/release/download"
+is "a chunked listing after a 100 Continue: the push exits 0" "$RC" 0
+like "without MOVE the index is PUT directly" "$OUT" '"files_put":1,.*"indexes_put":1,.*"index_replace":"put"'
+is "MOVE refused: the temporary index deleted, then a direct PUT" \
+    "$(grep -A2 '^MOVE ' "$WORK/hostile.log" | cut -d' ' -f1 | tr '\n' ' ')" "MOVE DELETE PUT "
+for m in "doctype:holds a DOCTYPE, refused" "notxml:is not a DAV:multistatus document" \
+    "bighead:a response line is longer than 8192 bytes" \
+    "bigbody:a response body longer than 16777216 bytes" "stall:no progress for 1 s"; do
+	push -t 1 "$WORK/tiny" release "$H/${m%%:*}/release/download"
+	check "${m%%:*}: the push fails" test "$RC" -ne 0
+	like "${m%%:*}: the error names the URL and the fault" "$OUT" \
+	    "storemirror: push: $H/${m%%:*}/release/download/: PROPFIND: (the response )?${m#*:}"
+done
+kill "$HPID" 2>/dev/null
+wait "$HPID" 2>/dev/null
+
 done_testing

@@ -8,7 +8,8 @@
  *       runs push_channel() and sends SIGKILL to PID (the WebDAV server)
  *       after the N-th uploaded file, so that the share goes away mid-push;
  *       prints "rc=R files_put=F indexes_put=I" and the error on stdout.
- * -m: prints "maxrss_kb=N" (the peak RSS) to stderr at the end.
+ * -m: prints "maxrss_kb=N" (the peak RSS) to stderr at the end; -t: the
+ * timeout in seconds (10); -c: a CA file for https.
  */
 #include "config.h"
 
@@ -64,11 +65,12 @@ main(int argc, char **argv)
 	struct mirror_settings s;
 	const char *kill_plan = NULL;
 	struct rusage ru;
+	unsigned timeout = 10;
 	int opt, rss = 0, rc;
 
 	memset(&s, 0, sizeof(s));
 	s.command = MIRROR_CMD_PUSH;
-	while ((opt = getopt(argc, argv, "jmvu:p:k:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "jmvu:p:k:c:t:")) != -1) {
 		switch (opt) {
 		case 'j': s.json = 1; break;
 		case 'm': rss = 1; break;
@@ -77,11 +79,12 @@ main(int argc, char **argv)
 		case 'p': s.dav_password_file = optarg; break;
 		case 'k': kill_plan = optarg; break;
 		case 'c': s.ca_file = optarg; break;
+		case 't': timeout = (unsigned)atoi(optarg); break;
 		default: return 2;
 		}
 	}
 	if (argc - optind != 3) {
-		fprintf(stderr, "usage: push_probe [-j] [-m] [-v] [-u USER -p PWFILE] [-c CA] [-k N:PID] "
+		fprintf(stderr, "usage: push_probe [-j] [-m] [-v] [-t SECONDS] [-u USER -p PWFILE] [-c CA] [-k N:PID] "
 		    "ROOT CHANNELS DAV_URL\n");
 		return 2;
 	}
@@ -90,7 +93,7 @@ main(int argc, char **argv)
 	s.root = argv[optind];
 	s.channels = argv[optind + 1];
 	s.dav_url = argv[optind + 2];
-	s.stall_timeout = 10;
+	s.stall_timeout = timeout;
 	rc = mirror_cmd_push(&s);
 	if (rss && getrusage(RUSAGE_SELF, &ru) == 0)
 		fprintf(stderr, "maxrss_kb=%ld\n", ru.ru_maxrss);
