@@ -727,6 +727,7 @@ dav_exchange_run(struct dav_client *c, const struct dav_request *req, struct dav
     struct errbuf *err)
 {
 	struct dav_exchange *x = &c->x;
+	struct timeval tv = { (time_t)c->timeout, 0 };
 	char *url = x->url;
 
 	memset(x, 0, sizeof(*x));
@@ -736,6 +737,7 @@ dav_exchange_run(struct dav_client *c, const struct dav_request *req, struct dav
 	x->err = err;
 	x->phase = DAV_PH_HEAD;
 	x->max_body = req->max_body > 0 ? req->max_body : DAV_DEFAULT_MAX_BODY;
+	bufferevent_set_timeouts(c->bev, &tv, &tv);	/* not counting the idle time before */
 	dav_send_head(c, req);
 	if (dav_fill_body(c) == 0)
 		event_base_loop(c->base, 0);

@@ -21,6 +21,7 @@ ALOG="$WORK/access.log"
 mkdir -p "$SHARE"
 make_demo_store "$ROOT" || skip_all "store-demo failed"
 DL="$ROOT/release/download"
+echo odd >"$DL/130001/odd name & 100%.txt"	# percent-encoded on the way, decoded back
 printf 'storemirror:s3cret\n' >"$WORK/users"
 printf 's3cret\n' >"$WORK/password"
 printf 'wrong\n' >"$WORK/bad-password"
