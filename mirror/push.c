@@ -212,31 +212,29 @@ push_mkcol(struct push_ctx *p, const char *path, unsigned levels)
 	return rc;
 }
 
-/* PUT dirfd/name to path; *status gets the answer, *sent the size. */
+static const int push_put_ok[] = { 200, 201, 204, 0 };
+
+/* PUT dirfd/name to path: 0 with the response in *res (the caller clears
+ * it) and the size sent in *sent, -1 when no response came. */
 static int
 push_put_status(struct push_ctx *p, int dirfd, const char *name, const char *rel,
-    const char *path, int *status, uint64_t *sent)
+    const char *path, struct dav_response *res, uint64_t *sent)
 {
-	struct dav_response res;
 	struct stat sb;
 	int fd, rc = -1;
 
-	memset(&res, 0, sizeof(res));
+	memset(res, 0, sizeof(*res));
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		errbuf_set_errno(p->err, "%s/%s", p->local_base, rel);
 		goto out;
 	}
-	if (push_request(p, "PUT", path, "Content-Type: application/octet-stream\r\n", fd,
-	    (uint64_t)sb.st_size, &res) < 0)
-		goto out;
-	*status = res.status;
+	rc = push_request(p, "PUT", path, "Content-Type: application/octet-stream\r\n", fd,
+	    (uint64_t)sb.st_size, res);
 	*sent = (uint64_t)sb.st_size;
-	rc = 0;
 out:
 	if (fd >= 0)
 		close(fd);
-	dav_response_clear(&res);
 	return rc;
 }
 
@@ -244,17 +242,15 @@ static int
 push_put(struct push_ctx *p, int dirfd, const char *name, const char *rel, const char *path,
     uint64_t *sent)
 {
-	static const int ok[] = { 200, 201, 204, 0 };
-	struct dav_response res = { .status = 0 };
+	struct dav_response res;
+	int rc = push_put_status(p, dirfd, name, rel, path, &res, sent);
 
-	if (push_put_status(p, dirfd, name, rel, path, &res.status, sent) < 0)
-		return -1;
-	if (!push_status_is(res.status, ok)) {
-		snprintf(res.reason, sizeof(res.reason), "(upload of %s refused)", rel);
-		return push_status_error(p, "PUT", path, &res);
-	}
-	p->st->bytes_put += *sent;
-	return 0;
+	if (rc == 0 && !push_status_is(res.status, push_put_ok))
+		rc = push_status_error(p, "PUT", path, &res);
+	else if (rc == 0)
+		p->st->bytes_put += *sent;
+	dav_response_clear(&res);
+	return rc;
 }
 
 /* Whether the share's copy of a top-level file holds the local bytes:
@@ -333,20 +329,20 @@ push_index_move(struct push_ctx *p, int dirfd, const char *name, const char *rpa
 	char *tmp = dav_path_child(rpath, tmpname), *dest = dav_client_url(p->dav, path);
 	char *headers = xasprintf("Destination: %s\r\nOverwrite: T\r\n", dest);
 	struct dav_response res;
-	int status = 0, rc = -1;
+	int rc = push_put_status(p, dirfd, name, name, tmp, &res, sent);
 
-	memset(&res, 0, sizeof(res));
-	if (push_put_status(p, dirfd, name, name, tmp, &status, sent) < 0)
+	if (rc < 0)
 		goto out;
-	if (status == 403 || status == 405) {
-		rc = 0;
-		goto out;
-	}
-	if (!push_status_is(status, (const int[]){ 200, 201, 204, 0 })) {
-		res.status = status;
-		rc = push_status_error(p, "PUT", tmp, &res);
+	rc = -1;
+	if (res.status == 403 || res.status == 405) {
+		rc = 0;		/* the temporary name refused: a direct PUT */
 		goto out;
 	}
+	if (!push_status_is(res.status, push_put_ok)) {
+		push_status_error(p, "PUT", tmp, &res);
+		goto out;
+	}
+	dav_response_clear(&res);
 	if (push_request(p, "MOVE", tmp, headers, -1, 0, &res) < 0)
 		goto out;
 	if (res.status == 405 || res.status == 501) {
