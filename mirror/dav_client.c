@@ -11,12 +11,15 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -753,11 +756,41 @@ dav_exchange_run(struct dav_client *c, const struct dav_request *req, struct dav
 	return -1;
 }
 
+/* SIGPIPE is blocked while a request runs: a share that resets the
+ * connection in the middle of a body must give EPIPE, not end the program
+ * (libevent writes with writev, which has no MSG_NOSIGNAL), and a library
+ * must not change the program's signal handlers.  A SIGPIPE raised
+ * meanwhile is taken off before the mask is restored. */
+static void
+dav_sigpipe_block(sigset_t *old, int *was_pending)
+{
+	sigset_t pipe_set, pending;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	*was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, old);
+}
+
+static void
+dav_sigpipe_restore(const sigset_t *old, int was_pending)
+{
+	static const struct timespec now = { 0, 0 };
+	sigset_t pipe_set, pending;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	if (!was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+		sigtimedwait(&pipe_set, NULL, &now);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 int
 dav_client_request(struct dav_client *c, const struct dav_request *req,
     struct dav_response *res, struct errbuf *err)
 {
-	int rc = -1;
+	sigset_t old_mask;
+	int rc = -1, pipe_pending;
 
 	memset(res, 0, sizeof(*res));
 	c->x.url = dav_client_url(c, req->path);
@@ -765,16 +798,18 @@ dav_client_request(struct dav_client *c, const struct dav_request *req,
 		errbuf_set(err, "%s: an invalid request (method, path or body)", c->x.url);
 		goto out;
 	}
+	dav_sigpipe_block(&old_mask, &pipe_pending);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int reused = c->bev != NULL;
 
 		if (!reused && dav_connect(c, err) < 0)
-			goto out;
+			break;
 		dav_response_clear(res);
 		rc = dav_exchange_run(c, req, res, err);
 		if (rc == 0 || !reused || !c->x.retryable)
 			break;
 	}
+	dav_sigpipe_restore(&old_mask, pipe_pending);
 	if (rc == 0 && req->keep_body && res->body == NULL)
 		res->body = xcalloc(1, 1);
 out:

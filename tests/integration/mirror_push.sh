@@ -287,7 +287,7 @@ fi
 # 10. A broken or hostile share: chunked answers after a 100 Continue and
 # no MOVE (the indexes fall back to a direct PUT), then refusals, each
 # naming the URL: a DOCTYPE, not XML, a huge header line, a huge body, no
-# answer at all
+# answer at all, a full disk (507), a connection reset mid-body
 TINY="$WORK/tiny/release/download"
 mkdir -p "$TINY/130001"
 echo '{"apps":[]}' >"$TINY/apps.json"
@@ -309,6 +309,17 @@ for m in "doctype:holds a DOCTYPE, refused" "notxml:is not a DAV:multistatus doc
 	like "${m%%:*}: the error names the URL and the fault" "$OUT" \
 	    "storemirror: push: $H/${m%%:*}/release/download/: PROPFIND: (the response )?${m#*:}"
 done
+push -t 5 "$WORK/tiny" release "$H/full/release/download"
+is "a share out of space (507): the push exits 1" "$RC" 1
+like "507: the error names the file's URL and the status" "$OUT" \
+    "storemirror: push: $H/full/release/download/130001/a.bin: PUT: 507 Insufficient Storage"
+is "507: no index is sent after the failure" "$(grep -c '^PUT /full/.*json' "$WORK/hostile.log")" 0
+mkdir -p "$WORK/cut/release/download/130001"
+truncate -s 64M "$WORK/cut/release/download/130001/big.bin"
+push -t 5 "$WORK/cut" release "$H/cut/release/download"
+is "a connection reset in the middle of a body: the push exits 3 (no SIGPIPE)" "$RC" 3
+like "reset: the error names the file's URL" "$OUT" \
+    "storemirror: push: $H/cut/release/download/130001/big.bin: PUT: (Broken pipe|Connection reset by peer)"
 kill "$HPID" 2>/dev/null
 wait "$HPID" 2>/dev/null
 

@@ -14,9 +14,14 @@ per request to LOG_FILE and answers by the first path segment:
   /bighead/  PROPFIND: a 10,000-byte header line
   /bigbody/  PROPFIND: a 17 MiB body
   /stall/    reads the request, never answers
+  /cut/      a working share whose PUT reads 64 KiB of the body, then resets
+             the connection
+  /full/     a working share whose PUT answers 507 Insufficient Storage
 Stops by itself after 120 s.
 """
+import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
@@ -78,9 +83,17 @@ class Handler(BaseHTTPRequestHandler):
             LOG.write("%s %s\n" % (self.command, self.path))
             LOG.flush()
         mode = self.path.split("/")[1]
+        if mode == "cut" and self.command == "PUT":
+            self.rfile.read(65536)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
         self.read_body()
         if self.command == "PROPFIND":
-            self.propfind(mode)
+            self.propfind("chunked" if mode in ("cut", "full") else mode)
+        elif self.command == "PUT" and mode == "full":
+            self.reply(507)
         elif self.command in ("MKCOL", "PUT"):
             self.reply(201)
         elif self.command == "MOVE":
