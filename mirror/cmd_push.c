@@ -7,8 +7,8 @@
  * --stall-timeout apply; --proxy is refused (the share is reached directly).
  *
  * Prints one summary line per channel (or one JSON object with --json) to
- * stdout; with --verbose each change on the share to stderr (JSON lines with
- * --json).  Exit status: 0 pushed, 1 the share refused a request (e.g. 401),
+ * stdout; each change on the share to stderr: a line with --verbose, a JSON
+ * line with --json (unless --quiet).  Exit status: 0 pushed, 1 the share refused a request (e.g. 401),
  * 2 usage, 3 I/O (the connection, a local file).
  */
 #include "config.h"
@@ -130,7 +130,7 @@ push_one(const struct mirror_settings *s, const char *channel, const char *passw
 	int rc;
 
 	cfg.dav_url = url;
-	if (s->verbose) {
+	if (s->verbose || (*json && !s->quiet)) {
 		cfg.progress = push_progress;
 		cfg.progress_arg = (void *)json;
 	}

@@ -66,6 +66,10 @@ share_stop() {
 # requests METHOD: the access log's request lines of that method, in order.
 requests() { grep -o "\"$1 [^ ]*" "$ALOG" 2>/dev/null | sed "s/^\"$1 //"; }
 
+# same_as_source DIR: DIR holds the channel's files, byte for byte, and
+# nothing else (build 128001, removed below, left out on both sides).
+same_as_source() { diff -r -x .removed -x 128001 "$DL" "$1"; }
+
 # push ARGS...: push_probe, output in $OUT, status in $RC.
 push() { OUT=$("$PROBE" "$@" 2>&1); RC=$?; }
 
@@ -111,7 +115,7 @@ is "pushing the new build exits 0" "$RC" 0
 like "--json: one object, ok" "$OUT" '^\{"command":"push","ok":true,'
 like "--json: three files put" "$OUT" '"files_put":3,'
 share_stop
-check "the share equals the source again" diff -r "$DL" "$TARGET"
+check "the share equals the source again" same_as_source "$TARGET"
 is "only the new build's files are PUT before the indexes" \
     "$(requests PUT | grep -v '/\.storemirror-' | grep -v '/134001/' | wc -l)" 0
 is "the new build's three files are PUT" "$(requests PUT | grep -c '/134001/')" 3
@@ -119,6 +123,20 @@ last_file=$(requests PUT | grep -n '/134001/' | tail -n 1 | cut -d: -f1)
 first_index=$(requests PUT | grep -n '/\.storemirror-' | head -n 1 | cut -d: -f1)
 check "the changed indexes follow the build" test "${last_file:-99999}" -lt "${first_index:-0}"
 check "apps.json is among them" test -n "$(requests MOVE | grep '\.storemirror-apps\.json')"
+
+# 3b. A removed build (storeimport remove: .removed, out of the indexes) is
+# not pushed and not deleted from the share; the indexes follow the removal
+"$STOREIMPORT" -r "$ROOT" remove 128001 >>"$WORK/si.log" 2>&1
+is "storeimport removed build 128001" "$?" 0
+share_start
+push -j "$ROOT" release "$URL"
+share_stop
+is "pushing after a removal exits 0" "$RC" 0
+like "the removed build is skipped" "$OUT" '"folders_removed_skipped":1,'
+like "--json: progress lines name what changed" "$OUT" '\{"event":"index","path":"firmware.json","size":[0-9]+\}'
+is "no file of the removed build is sent" "$(requests PUT | grep -c /128001/)" 0
+check "the share keeps the removed build's files" test -s "$TARGET/128001/ip0013.bin"
+check "the share's firmware.json is the local one" cmp -s "$DL/firmware.json" "$TARGET/firmware.json"
 
 # 4. Changed on the share: a shorter file, an index of the same size
 truncate -s 10 "$TARGET/134001/arm/pushdemo/pushdemo.bin"
@@ -130,7 +148,7 @@ is "a push after changes on the share exits 0" "$RC" 0
 is "the truncated file and the altered index are sent again" \
     "$(requests PUT | sort | tr '\n' ' ')" \
     "/open/release/download/.storemirror-firmware.json.tmp /open/release/download/134001/arm/pushdemo/pushdemo.bin "
-check "the share equals the source after the repair" diff -r "$DL" "$TARGET"
+check "the share equals the source after the repair" same_as_source "$TARGET"
 
 # 5. Basic authentication: the right password pushes, a wrong one is refused
 share_start
@@ -143,7 +161,7 @@ like "the error names the URL and 401" "$OUT" "storemirror: push: $AURL/: PROPFI
 push "$ROOT" release "$AURL"
 is "no credentials at all exits 1" "$RC" 1
 share_stop
-check "the authenticated share equals the source" diff -r "$DL" "$SHARE/auth/release/download"
+check "the authenticated share equals the source" same_as_source "$SHARE/auth/release/download"
 
 # 6. The share goes away mid-push: the old indexes stay, a later push completes
 mkdir -p "$WORK/b/134002/arm/pushkill"
@@ -168,7 +186,7 @@ share_start
 push "$ROOT" release "$URL"
 share_stop
 is "the push after the restart exits 0" "$RC" 0
-check "the share then equals the source" diff -r "$DL" "$TARGET"
+check "the share then equals the source" same_as_source "$TARGET"
 check "the new indexes list the build" grep -q 134002 "$TARGET/apps.json"
 
 # 7. Refusals before any request
@@ -207,7 +225,7 @@ if [ -x "$SM" ]; then
 	    --dav-password-file "$WORK/password" 2>&1); RC=$?
 	is "storemirror push exits 0" "$RC" 0
 	like "storemirror push prints its summary" "$OUT" "^release: pushed to $AURL: .* files uploaded"
-	check "storemirror push brought the share up to date" diff -r "$DL" "$SHARE/auth/release/download"
+	check "storemirror push brought the share up to date" same_as_source "$SHARE/auth/release/download"
 	printf 'root = %s\nchannels = release\ndav-url = %s\ndav-user = storemirror\ndav-password-file = %s\n' \
 	    "$ROOT" "$AURL" "$WORK/bad-password" >"$WORK/mirror.conf"
 	OUT=$("$SM" push -c "$WORK/mirror.conf" --json 2>/dev/null); RC=$?
@@ -278,7 +296,7 @@ if command -v nginx >/dev/null && command -v openssl >/dev/null && make_test_ca 
 	like "the error names the host and the verification" "$OUT" "localhost: certificate verification failed"
 	kill -TERM "$NGX_PID"; wait "$NGX_PID" 2>/dev/null; NGX_PID=
 	share_stop
-	check "the share pushed over https equals the source" diff -r "$DL" "$SHARE/tls/release/download"
+	check "the share pushed over https equals the source" same_as_source "$SHARE/tls/release/download"
 	is "over https too the indexes are MOVEd into place" "$(requests MOVE | grep -c '^/tls/')" 5
 else
 	diag "nginx or openssl missing: https not tested"
