@@ -186,28 +186,25 @@ push_expect(struct push_ctx *p, const char *method, const char *path, const char
 static int
 push_mkcol(struct push_ctx *p, const char *path, unsigned levels)
 {
-	static const int ok[] = { 201, 405, 409, 0 };
-	char *dir = xasprintf("%s/", path), *parent;
-	int status = 0, rc;
+	static const int ok[] = { 201, 405, 409, 0 }, made[] = { 201, 405, 0 };
+	struct dav_response conflict = { .status = 409, .reason = "Conflict (no parent collection)" };
+	char *dir = xasprintf("%s/", path), *parent = xstrdup(path);
+	char *slash = strrchr(parent, '/');
+	int status = 0, rc = push_expect(p, "MKCOL", dir, NULL, ok, &status);
 
-	rc = push_expect(p, "MKCOL", dir, NULL, ok, &status);
 	if (rc == 0 && status == 409) {
-		parent = xstrdup(path);
-		*strrchr(parent, '/') = '\0';
-		if (levels == 0 || parent[0] == '\0' || push_mkcol(p, parent, levels - 1) < 0) {
-			if (levels == 0 || parent[0] == '\0')
-				errbuf_set(p->err, "%s: MKCOL: 409 Conflict (no parent collection)",
-				    dir);
-			rc = -1;
+		if (levels == 0 || slash == NULL || slash == parent) {
+			rc = push_status_error(p, "MKCOL", dir, &conflict);
 		} else {
-			static const int created[] = { 201, 405, 0 };
-
-			rc = push_expect(p, "MKCOL", dir, NULL, created, &status);
+			*slash = '\0';
+			rc = push_mkcol(p, parent, levels - 1);
+			if (rc == 0)
+				rc = push_expect(p, "MKCOL", dir, NULL, made, &status);
 		}
-		free(parent);
 	}
 	if (rc == 0 && status == 201)
 		p->st->collections_made++;
+	free(parent);
 	free(dir);
 	return rc;
 }
