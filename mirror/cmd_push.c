@@ -4,7 +4,9 @@
  * ("http://gw/webdav/release/download", one channel only) or a base to
  * which "<channel>/download" is appended per channel.  Basic authentication
  * with --dav-user and the first line of --dav-password-file; --ca-file and
- * --stall-timeout apply; --proxy is refused (the share is reached directly).
+ * --stall-timeout apply.  The share is reached directly: push takes no
+ * --proxy (the settings refuse it on the command line; a `proxy` key of a
+ * config file shared with sync is not used here).
  *
  * Prints one summary line per channel (or one JSON object with --json) to
  * stdout; each change on the share to stderr: a line with --verbose, a JSON
@@ -159,11 +161,6 @@ mirror_cmd_push(const struct mirror_settings *s)
 
 	if (s->root == NULL || s->channels == NULL || s->dav_url == NULL) {
 		errbuf_set(&err, "push needs --root, --channels and --dav-url");
-		status = IMP_EXIT_USAGE;
-		goto out;
-	}
-	if (s->proxy != NULL) {
-		errbuf_set(&err, "--proxy: push reaches the share directly, not through a proxy");
 		status = IMP_EXIT_USAGE;
 		goto out;
 	}

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -80,6 +81,10 @@ main(int argc, char **argv)
 	char *help;
 	int rc;
 
+	/* A peer that closes mid-upload must be an error to report, not a
+	 * silent death: libevent writes with writev(), which has no
+	 * MSG_NOSIGNAL. */
+	signal(SIGPIPE, SIG_IGN);
 	log_init("storemirror", LOG_LEVEL_WARN);
 	mirror_settings_init(&s);
 	rc = mirror_settings_from_args(&s, argc, argv, &err);

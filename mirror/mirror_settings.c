@@ -418,20 +418,20 @@ static const struct mirror_option mirror_options[] = {
 	{ "keep", 0, MO_UINT, OFF(keep), 0, MIRROR_KEEP_MAX, NULL, CMD_BIT(MIRROR_CMD_SYNC), 0,
 	    "K", "after a successful sync keep the newest K builds per release and item, "
 	    "0 keeps all (default 0)" },
-	{ "parallel", 0, MO_UINT, OFF(parallel), 1, MIRROR_PARALLEL_MAX, NULL, CMDS_HTTP, 0, "N",
+	{ "parallel", 0, MO_UINT, OFF(parallel), 1, MIRROR_PARALLEL_MAX, NULL, CMDS_FETCH, 0, "N",
 	    "simultaneous requests (default 4)" },
 	{ "rate-limit", 0, MO_SIZE, OFF(rate_limit), MIRROR_RATE_LIMIT_MIN, MIRROR_RATE_LIMIT_MAX,
-	    NULL, CMDS_HTTP, 0, "BYTES",
+	    NULL, CMDS_FETCH, 0, "BYTES",
 	    "bandwidth of the whole run in bytes per second (500k, 10M, 1G), 0 for no "
 	    "limit (default 0)" },
 	{ "stall-timeout", 0, MO_UINT, OFF(stall_timeout), 1, MIRROR_STALL_TIMEOUT_MAX, NULL,
 	    CMDS_HTTP, 0, "SECONDS", "give up a transfer that receives nothing this long "
 	    "(default 30)" },
-	{ "retries", 0, MO_UINT, OFF(retries), 0, MIRROR_RETRIES_MAX, NULL, CMDS_HTTP, 0, "N",
+	{ "retries", 0, MO_UINT, OFF(retries), 0, MIRROR_RETRIES_MAX, NULL, CMDS_FETCH, 0, "N",
 	    "further attempts of a failed transfer (default 3)" },
 	{ "ca-file", 0, MO_STRING, OFF(ca_file), 0, 0, check_input_file, CMDS_HTTP, 0, "FILE",
 	    "trust the CA certificates of FILE (PEM) for https (default: the system's)" },
-	{ "proxy", 0, MO_STRING, OFF(proxy), 0, 0, check_proxy, CMDS_HTTP, 0, "URL",
+	{ "proxy", 0, MO_STRING, OFF(proxy), 0, 0, check_proxy, CMDS_FETCH, 0, "URL",
 	    "an HTTP proxy, http://host:port (default none)" },
 	{ "output", 'o', MO_STRING, OFF(output), 0, 0, NULL, CMDS_EXPORT, 0, "FILE",
 	    "the bundle to write (required)" },
@@ -474,7 +474,7 @@ static const struct {
 	{ "sync", MIRROR_CMD_SYNC, "fetch what the upstream offers, verify it and publish it" },
 	{ "plan", MIRROR_CMD_PLAN, "what sync would fetch, counts and bytes per kind; changes "
 	    "nothing" },
-	{ "export", MIRROR_CMD_EXPORT, "write local channels as one bundle for an offline site" },
+	{ "export", MIRROR_CMD_EXPORT, "write a local channel (or a selection of it) as one bundle for an offline site" },
 	{ "push", MIRROR_CMD_PUSH, "upload local channels to a WebDAV share" },
 };
 

@@ -59,8 +59,8 @@ per_command_help sync "upstream keep dry-run parallel proxy kinds root channels 
 per_command_help plan "upstream parallel kinds archs" "keep dry-run output dav-url"
 per_command_help export "output since state-out sign-key kinds min-release root" \
     "upstream parallel proxy keep dav-url dry-run"
-per_command_help push "dav-url dav-user dav-password-file parallel rate-limit ca-file" \
-    "upstream output kinds keep dry-run"
+per_command_help push "dav-url dav-user dav-password-file stall-timeout ca-file" \
+    "upstream output kinds keep dry-run parallel rate-limit retries proxy"
 run sync --help
 like "sync --help: its usage line" "$OUT" '^usage: storemirror sync \[options\]'
 run push --bogus --help
