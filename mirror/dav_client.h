@@ -17,7 +17,7 @@
  * or chunked bodies (or until close), a kept body up to a limit; a request
  * fails when nothing moves in either direction for `timeout` seconds.
  *
- * dav_list() lists a collection (PROPFIND, Depth 1; see below).
+ * Listing a collection (PROPFIND and its XML) is dav_list.h's.
  *
  * Basic authentication is sent with every request when a user is given.
  * https:// goes through tls_client.h: TLS 1.2 or newer, the certificate
@@ -100,43 +100,5 @@ void dav_response_clear(struct dav_response *res);
 /* Whether the response's Allow header lists `method`: 1 yes, 0 no, -1 the
  * response has no Allow header. */
 int dav_response_allows(const struct dav_response *res, const char *method);
-
-/*
- * Listing a collection: PROPFIND with Depth 1 asking for resourcetype,
- * getcontentlength, getetag and getlastmodified.  The 207 body is parsed
- * with libxml2 without network access or entity substitution, and refused
- * when it holds a DOCTYPE (or an entity declaration), is over
- * DAV_LIST_MAX_BODY bytes or lists over DAV_LIST_MAX_ENTRIES members.  A
- * member's name is the last segment of its href (an absolute URL or path),
- * percent-decoded and checked by url_path_canonicalize(); hrefs that are not
- * direct members of the collection, or whose names are hidden or unsafe, are
- * left out.  Only properties of a propstat with status 200 are used.
- */
-#define DAV_LIST_MAX_BODY	(16u << 20)
-#define DAV_LIST_MAX_ENTRIES	100000
-
-struct dav_entry {
-	char *name;		/* decoded, one segment */
-	int is_collection;
-	int64_t size;		/* getcontentlength; -1 when not given */
-	char *etag;		/* getetag, NULL when not given */
-	char *last_modified;	/* getlastmodified as sent, NULL when not given */
-};
-
-struct dav_listing {
-	struct dav_entry *entries;	/* sorted by name, no duplicates */
-	size_t count;
-};
-
-/* Lists the collection at path (encoded, no final '/').  Returns 0 with
- * *out filled, 1 when the collection does not exist (404), -1 (err names
- * the URL and the status or the fault in the body) otherwise; *status gets
- * the response's status (0: none).  Free *out with dav_listing_free() in
- * every case. */
-int dav_list(struct dav_client *c, const char *path, struct dav_listing *out, int *status,
-    struct errbuf *err);
-void dav_listing_free(struct dav_listing *l);
-/* The member called name, or NULL. */
-const struct dav_entry *dav_listing_find(const struct dav_listing *l, const char *name);
 
 #endif

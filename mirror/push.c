@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dav_client.h"
+#include "dav_list.h"
 #include "fs_open.h"
 #include "index_parse.h"
 #include "push.h"

@@ -4,8 +4,8 @@
  * with MKCOL and PUT over one kept connection (dav_client.h).
  *
  * Only what is missing or changed is sent.  Each local folder is compared
- * with a PROPFIND (Depth 1) listing of its collection (made with MKCOL when
- * missing):
+ * with a PROPFIND (Depth 1) listing of its collection (dav_list.h; made
+ * with MKCOL when missing):
  *   - below a build or platform-version folder, which a published store
  *     never changes, a file of the same name and size is present;
  *   - a file at the top of download/ (the five indexes, anything else
