@@ -247,31 +247,57 @@ source_local_split(const struct sync_source *src, const char *url, const char **
 	return -1;
 }
 
-/* One job of a local source: the file copied while hashed. */
+/* Opens the folder holding rel below fd, confined to fd's tree (symlinks
+ * inside it followed, fs_open.h), and points *base at rel's last segment.
+ * A descriptor the caller closes, or -1 with errno. */
+static int
+source_local_parent(int fd, const char *rel, const char **base)
+{
+	const char *slash = strrchr(rel, '/');
+	char *dir;
+	int pfd;
+
+	*base = slash ? slash + 1 : rel;
+	if (slash == NULL)
+		return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	dir = xstrndup(rel, (size_t)(slash - rel));
+	pfd = fs_open_beneath(fd, dir, O_RDONLY | O_DIRECTORY);
+	free(dir);
+	return pfd;
+}
+
+/* One job of a local source: the file copied while hashed (a symlink as
+ * the file itself is refused, as the importer refuses it). */
 static void
 source_local_job(struct sync_source *src, struct transfer_job *j)
 {
-	const char *rel = NULL;
-	int fd = source_local_split(src, j->url, &rel), in;
+	const char *rel = NULL, *base = NULL;
+	int fd = source_local_split(src, j->url, &rel), pfd = -1;
+	struct stat sb;
 
 	memset(&j->res, 0, sizeof(j->res));
 	j->err.msg[0] = '\0';
 	j->have_sha256 = 0;
 	j->res.attempts = 1;
-	in = fd == -1 ? -1 : fs_open_beneath(fd, rel, O_RDONLY | O_NONBLOCK);
-	if (in == -1 && (fd == -1 || errno == ENOENT || errno == ENOTDIR)) {
-		j->res.status = 404;
-		j->rc = 0;
-		return;
+	if (fd == -1 || (pfd = source_local_parent(fd, rel, &base)) == -1 ||
+	    fstatat(pfd, base, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (fd == -1 || errno == ENOENT || errno == ENOTDIR) {
+			j->res.status = 404;
+			j->rc = 0;
+		} else if (errno == EXDEV || errno == EACCES) {	/* fs_open_beneath() */
+			j->rc = errbuf_set(&j->err, "%s: a symbolic link leads out of %s", j->url,
+			    src->t->download);
+			j->res.fail = FETCH_FAIL_PROTOCOL;
+		} else {
+			j->rc = errbuf_set_errno(&j->err, "%s", j->url);
+			j->res.fail = FETCH_FAIL_LOCAL;
+		}
+		goto out;
 	}
-	if (in != -1)
-		close(in);
 	unlinkat(j->dirfd, j->tmpname, 0);
-	if (in == -1)
-		j->rc = errbuf_set_errno(&j->err, "%s", j->url);
-	else if ((j->rc = copy_hash_file(fd, rel, j->dirfd, j->tmpname, j->sha256, &j->res.size,
+	if ((j->rc = copy_hash_file(pfd, base, j->dirfd, j->tmpname, j->sha256, &j->res.size,
 	    &j->err)) != 0) {
-		errbuf_prefix(&j->err, "%s", src->t->download);
+		errbuf_prefix(&j->err, "%s", j->url);
 		j->rc = -1;
 		j->res.fail = FETCH_FAIL_LOCAL;
 	} else {
@@ -279,6 +305,9 @@ source_local_job(struct sync_source *src, struct transfer_job *j)
 		j->res.received = j->res.size;
 		j->have_sha256 = 1;
 	}
+out:
+	if (pfd != -1)
+		close(pfd);
 }
 
 static int

@@ -224,6 +224,15 @@ is "a local channel's records: the build of a changed file is left out (exit 1),
     "1 ('lc', 1, False, $((UNITS - 1)))"
 like "... the error names the file and the record" "$(jget '[p["where"] + " " + p["message"] for p in c["problems"] if p["severity"] == "error"]')" \
     "$WORK/lc/download/$BADF ${BADF%%/*} left out: sha256 [0-9a-f]+ differs from the upstream's record"
+# A local upstream is read confined to its download/ folder: a symbolic link
+# leading out of it is refused, its build left out.
+mkdir -p "$WORK/esc" "$WORK/outside" && cp -a "$UPDL" "$WORK/esc/download"
+ESCB=$(grep -m1 -E '^[0-9]+/arm/' "$WORK/listed" | cut -d/ -f1)
+mv "$WORK/esc/download/$ESCB/arm" "$WORK/outside/arm" && ln -s "$WORK/outside/arm" "$WORK/esc/download/$ESCB/arm"
+L4="$WORK/l4"; mkdir -p "$L4"
+sm sync -r "$L4" -u "$WORK/esc/download"
+is "a symlink out of a local upstream: exit 1, $ESCB left out" "$RC $(ls "$L4/esc/download" | grep -c "^$ESCB\$")" "1 0"
+like "... the error says the link leads out" "$ERR" "esc/download/$ESCB/arm/[^ ]+: $ESCB left out: a symbolic link leads out of"
 make_test_ca "$WORK/ca" || not_ok "test CA made"
 if start_nginx "$UP" "$WORK/ca"; then
 	N1="$WORK/n1"; mkdir -p "$N1"
