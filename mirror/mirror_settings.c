@@ -2,7 +2,7 @@
  * mirror_settings: storemirror's settings from a config file and the command
  * line (mirror_settings.h).  One table, mirror_options[], describes every
  * setting: its file key and long option, short option, type, bounds, value
- * check, the commands it belongs to, and its help line.
+ * check (mirror_values.h), the commands it belongs to, and its help line.
  */
 #include "config.h"
 
@@ -11,17 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <event2/http.h>
-
-#include "catalog.h"
 #include "conf_file.h"
-#include "descriptor.h"
-#include "index_parse.h"
-#include "mirror_plan.h"
 #include "mirror_settings.h"
+#include "mirror_values.h"
 #include "store_layout.h"
 #include "xmalloc.h"
 
@@ -33,8 +26,6 @@
 #define CMDS_PUSH	CMD_BIT(MIRROR_CMD_PUSH)
 #define CMDS_ALL	(CMDS_SELECT | CMDS_PUSH)
 
-#define MIRROR_GLOB_MAX		255	/* bytes of one pattern */
-#define MIRROR_USER_MAX		255	/* bytes of dav-user */
 #define HELP_LEFT_WIDTH		28
 #define HELP_WIDTH		79
 
@@ -55,336 +46,12 @@ struct mirror_option {
 	enum mirror_option_type type;
 	size_t offset;
 	uint64_t min, max;	/* MO_UINT, MO_SIZE */
-	int (*check)(struct mirror_settings *s, const char *value, int applies,
-	    const char *where, struct errbuf *err);	/* MO_STRING; NULL: any */
+	mirror_values_check_fn *check;	/* MO_STRING; NULL: any */
 	unsigned commands;	/* CMD_BIT()s of the commands that take it */
 	unsigned flags;
 	const char *arg;	/* for help: the argument's name; NULL for flags */
 	const char *help;
 };
-
-/* --- value checks --- */
-
-/* Calls fn for each element of a comma-separated list; stops at the first
- * -1.  An empty element is refused: "a,,b", ",a", "a,". */
-static int
-list_each(const char *list, const char *what, const char *where,
-    int (*fn)(const char *elem, void *arg, const char *where, struct errbuf *err), void *arg,
-    struct errbuf *err)
-{
-	char *copy = xstrdup(list), *elem = copy, *next;
-	int rc = 0;
-
-	for (; rc == 0 && elem != NULL; elem = next) {
-		if ((next = strchr(elem, ',')) != NULL)
-			*next++ = '\0';
-		if (*elem == '\0')
-			rc = errbuf_set(err, "%s: an empty %s in '%s'", where, what, list);
-		else
-			rc = fn(elem, arg, where, err);
-	}
-	free(copy);
-	return rc;
-}
-
-struct channel_list {
-	char **names;
-	size_t n;
-};
-
-static void
-channel_list_clear(struct channel_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->names[i]);
-	free(l->names);
-	l->names = NULL;
-	l->n = 0;
-}
-
-static void
-mirror_channel_list_free(struct mirror_settings *s)
-{
-	struct channel_list l = { s->channel_list, s->nchannels };
-
-	channel_list_clear(&l);
-	s->channel_list = NULL;
-	s->nchannels = 0;
-}
-
-static int
-channel_add(const char *name, void *arg, const char *where, struct errbuf *err)
-{
-	struct channel_list *l = arg;
-
-	if (!store_channel_name_valid(name))
-		return errbuf_set(err, "%s: '%s' is not a channel name (1-%d of A-Z a-z 0-9 . _ -, "
-		    "not starting with . or -)", where, name, STORE_CHANNEL_NAME_MAX);
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->names[i], name) == 0)
-			return errbuf_set(err, "%s: channel '%s' given twice", where, name);
-	if (l->n == MIRROR_CHANNELS_MAX)
-		return errbuf_set(err, "%s: more than %d channels", where, MIRROR_CHANNELS_MAX);
-	l->names = xreallocarray(l->names, l->n + 1, sizeof(*l->names));
-	l->names[l->n++] = xstrdup(name);
-	return 0;
-}
-
-static int
-check_channels(struct mirror_settings *s, const char *value, int applies, const char *where,
-    struct errbuf *err)
-{
-	struct channel_list l = { NULL, 0 };
-
-	if (list_each(value, "channel", where, channel_add, &l, err) == -1) {
-		channel_list_clear(&l);
-		return -1;
-	}
-	mirror_channel_list_free(s);
-	s->channel_list = l.names;
-	s->nchannels = l.n;
-	return 0;
-}
-
-static int
-kind_add(const char *name, void *arg, const char *where, struct errbuf *err)
-{
-	static const enum index_kind index_of_item[ITEM_KIND_COUNT] = {
-		[ITEM_APP] = INDEX_APPS,
-		[ITEM_FIRMWARE] = INDEX_FIRMWARE,
-		[ITEM_SOFTWARE] = INDEX_SOFTWARE,
-		[ITEM_PLATFORM] = INDEX_LINUX,
-		[ITEM_PHONEPLATFORM] = INDEX_PHONEPLATFORM,
-	};
-	unsigned *mask = arg;
-	int kind = descriptor_kind_from_name(name);
-
-	if (kind < 0 || kind >= ITEM_KIND_COUNT)
-		return errbuf_set(err, "%s: unknown kind '%s' (app, firmware, software, app-platform, "
-		    "phone-platform)", where, name);
-	*mask |= MIRROR_KIND_BIT(index_of_item[kind]);
-	return 0;
-}
-
-static int
-check_kinds(struct mirror_settings *s, const char *value, int applies, const char *where,
-    struct errbuf *err)
-{
-	unsigned mask = 0;
-
-	if (list_each(value, "kind", where, kind_add, &mask, err) == -1)
-		return -1;
-	s->kind_mask = mask;
-	return 0;
-}
-
-static int
-arch_known(const char *name, void *arg, const char *where, struct errbuf *err)
-{
-	for (size_t i = 0; i < store_app_archs_count; i++)
-		if (strcmp(name, store_app_archs[i]) == 0)
-			return 0;
-	return errbuf_set(err, "%s: unknown architecture '%s' (arm, arm64, x86_64)", where, name);
-}
-
-static int
-check_archs(struct mirror_settings *s, const char *value, int applies, const char *where,
-    struct errbuf *err)
-{
-	return list_each(value, "architecture", where, arch_known, NULL, err);
-}
-
-/* A glob of item ids: lower case like the ids, or of devices: printable,
- * no '/' or space. */
-static int
-glob_valid(const char *pat, void *arg, const char *where, struct errbuf *err)
-{
-	int lower_only = *(const int *)arg;
-
-	if (strlen(pat) > MIRROR_GLOB_MAX)
-		return errbuf_set(err, "%s: a pattern longer than %d bytes", where, MIRROR_GLOB_MAX);
-	for (const unsigned char *p = (const unsigned char *)pat; *p != '\0'; p++) {
-		if (*p <= ' ' || *p >= 0x7f || *p == '/')
-			return errbuf_set(err, "%s: pattern '%s': a space, '/' or control character",
-			    where, pat);
-		if (lower_only && *p >= 'A' && *p <= 'Z')
-			return errbuf_set(err, "%s: pattern '%s': item ids are lower case", where, pat);
-	}
-	return 0;
-}
-
-static int
-check_id_globs(struct mirror_settings *s, const char *value, int applies, const char *where,
-    struct errbuf *err)
-{
-	int lower_only = 1;
-
-	return list_each(value, "pattern", where, glob_valid, &lower_only, err);
-}
-
-static int
-check_device_globs(struct mirror_settings *s, const char *value, int applies,
-    const char *where, struct errbuf *err)
-{
-	int lower_only = 0;
-
-	return list_each(value, "pattern", where, glob_valid, &lower_only, err);
-}
-
-static int
-check_release(struct mirror_settings *s, const char *value, int applies, const char *where,
-    struct errbuf *err)
-{
-	if (!store_release_id_valid(value))
-		return errbuf_set(err, "%s: '%s' is not a release id (14r1)", where, value);
-	return 0;
-}
-
-/* A file the command reads: checked only when the setting applies to the
- * command run (a config file may name a key on a stick not plugged in). */
-static int
-check_input_file(struct mirror_settings *s, const char *value, int applies,
-    const char *where, struct errbuf *err)
-{
-	struct stat st;
-
-	if (!applies)
-		return 0;
-	if (stat(value, &st) == -1 || access(value, R_OK) == -1)
-		return errbuf_set_errno(err, "%s: %s", where, value);
-	if (!S_ISREG(st.st_mode))
-		return errbuf_set(err, "%s: %s: not a regular file", where, value);
-	return 0;
-}
-
-/* An http URL, or https too when `https_ok`: a host, a port 1-65535 if
- * any, no user info, query or fragment; `path_ok` 0 also refuses a path. */
-static int
-url_check(const char *value, int https_ok, int path_ok, const char *where, struct errbuf *err)
-{
-	struct evhttp_uri *uri = evhttp_uri_parse(value);
-	const char *scheme, *host, *path;
-	int rc = -1;
-
-	if (uri == NULL) {
-		errbuf_set(err, "%s: '%s' is not a URL", where, value);
-		goto done;
-	}
-	scheme = evhttp_uri_get_scheme(uri);
-	host = evhttp_uri_get_host(uri);
-	path = evhttp_uri_get_path(uri);
-	if (scheme == NULL || (strcmp(scheme, "http") != 0 &&
-	    (!https_ok || strcmp(scheme, "https") != 0)))
-		errbuf_set(err, "%s: '%s': expected %s", where, value,
-		    https_ok ? "an http:// or https:// URL" : "an http:// URL");
-	else if (host == NULL || *host == '\0')
-		errbuf_set(err, "%s: '%s': no host", where, value);
-	else if (evhttp_uri_get_port(uri) == 0)
-		errbuf_set(err, "%s: '%s': port 0", where, value);
-	else if (evhttp_uri_get_userinfo(uri) != NULL)
-		errbuf_set(err, "%s: '%s': user info in the URL (give the user with its own "
-		    "setting)", where, value);
-	else if (evhttp_uri_get_query(uri) != NULL || evhttp_uri_get_fragment(uri) != NULL)
-		errbuf_set(err, "%s: '%s': a query or fragment", where, value);
-	else if (!path_ok && path != NULL && *path != '\0' && strcmp(path, "/") != 0)
-		errbuf_set(err, "%s: '%s': a path (expected http://host:port)", where, value);
-	else
-		rc = 0;
-done:
-	if (uri != NULL)
-		evhttp_uri_free(uri);
-	return rc;
-}
-
-/* The last segment of a path or URL, and the one before it, ignoring
- * trailing slashes: ".../beta/download/" -> "download", "beta". */
-static void
-path_tail(const char *path, char *last, char *before, size_t size)
-{
-	const char *end = path + strlen(path), *seg;
-	char *outs[2] = { last, before };
-
-	last[0] = before[0] = '\0';
-	for (int i = 0; i < 2; i++) {
-		while (end > path && end[-1] == '/')
-			end--;
-		seg = end;
-		while (seg > path && seg[-1] != '/')
-			seg--;
-		if ((size_t)(end - seg) < size) {
-			memcpy(outs[i], seg, (size_t)(end - seg));
-			outs[i][end - seg] = '\0';
-		}
-		end = seg;
-	}
-}
-
-/* Sets upstream_is_channel and upstream_channel from the path. */
-static void
-upstream_derive(struct mirror_settings *s, const char *path)
-{
-	char last[STORE_CHANNEL_NAME_MAX + 2], before[STORE_CHANNEL_NAME_MAX + 2];
-
-	free(s->upstream_channel);
-	s->upstream_channel = NULL;
-	path_tail(path, last, before, sizeof(last));
-	s->upstream_is_channel = strcmp(last, STORE_DOWNLOAD_DIR) == 0;
-	if (s->upstream_is_channel && store_channel_name_valid(before))
-		s->upstream_channel = xstrdup(before);
-}
-
-static int
-check_upstream(struct mirror_settings *s, const char *value, int applies, const char *where,
-    struct errbuf *err)
-{
-	struct evhttp_uri *uri;
-	struct stat st;
-
-	if (strstr(value, "://") == NULL) {
-		if (applies && stat(value, &st) == -1)
-			return errbuf_set_errno(err, "%s: %s", where, value);
-		if (applies && !S_ISDIR(st.st_mode))
-			return errbuf_set(err, "%s: %s: not a folder", where, value);
-		s->upstream_local = 1;
-		upstream_derive(s, value);
-		return 0;
-	}
-	if (url_check(value, 1, 1, where, err) == -1)
-		return -1;
-	s->upstream_local = 0;
-	uri = evhttp_uri_parse(value);
-	upstream_derive(s, evhttp_uri_get_path(uri) ? evhttp_uri_get_path(uri) : "");
-	evhttp_uri_free(uri);
-	return 0;
-}
-
-static int
-check_proxy(struct mirror_settings *s, const char *value, int applies, const char *where,
-    struct errbuf *err)
-{
-	return url_check(value, 0, 0, where, err);
-}
-
-static int
-check_dav_url(struct mirror_settings *s, const char *value, int applies, const char *where,
-    struct errbuf *err)
-{
-	return url_check(value, 1, 1, where, err);
-}
-
-/* A Basic authentication user: no ':' (RFC 7617 section 2), no control. */
-static int
-check_user(struct mirror_settings *s, const char *value, int applies, const char *where,
-    struct errbuf *err)
-{
-	if (strlen(value) > MIRROR_USER_MAX)
-		return errbuf_set(err, "%s: longer than %d bytes", where, MIRROR_USER_MAX);
-	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++)
-		if (*p < ' ' || *p == 0x7f || *p == ':')
-			return errbuf_set(err, "%s: a ':' or control character in the user name",
-			    where);
-	return 0;
-}
 
 /* --- the table --- */
 
@@ -396,24 +63,30 @@ static const struct mirror_option mirror_options[] = {
 	    "read settings from FILE (flags override it)" },
 	{ "root", 'r', MO_STRING, OFF(root), 0, 0, NULL, CMDS_ALL, 0, "DIR",
 	    "the local store root (required)" },
-	{ "channels", 0, MO_STRING, OFF(channels), 0, 0, check_channels, CMDS_ALL, 0, "LIST",
+	{ "channels", 0, MO_STRING, OFF(channels), 0, 0, mirror_values_check_channels,
+	    CMDS_ALL, 0, "LIST",
 	    "channels, comma separated (release,beta); sync and plan take the upstream's "
 	    "when it names one" },
-	{ "upstream", 'u', MO_STRING, OFF(upstream), 0, 0, check_upstream, CMDS_FETCH, 0, "URL",
+	{ "upstream", 'u', MO_STRING, OFF(upstream), 0, 0, mirror_values_check_upstream,
+	    CMDS_FETCH, 0, "URL",
 	    "a channel's download URL (https://store.innovaphone.com/release/download), "
 	    "a store's base URL (each channel's <channel>/download is mirrored), or a "
 	    "local download/ folder or store root (required)" },
-	{ "kinds", 0, MO_STRING, OFF(kinds), 0, 0, check_kinds, CMDS_SELECT, 0, "LIST",
+	{ "kinds", 0, MO_STRING, OFF(kinds), 0, 0, mirror_values_check_kinds,
+	    CMDS_SELECT, 0, "LIST",
 	    "only these kinds: app, firmware, software, app-platform, phone-platform "
 	    "(default all)" },
-	{ "ids", 0, MO_STRING, OFF(ids), 0, 0, check_id_globs, CMDS_SELECT, 0, "GLOBS",
+	{ "ids", 0, MO_STRING, OFF(ids), 0, 0, mirror_values_check_id_globs,
+	    CMDS_SELECT, 0, "GLOBS",
 	    "only items whose id matches one of these globs (apidemo,my*): apps, software, "
 	    "platforms (default all)" },
-	{ "devices", 0, MO_STRING, OFF(devices), 0, 0, check_device_globs, CMDS_SELECT, 0,
-	    "GLOBS", "only firmware of these devices (IP0013,IP1200*) (default all)" },
-	{ "min-release", 0, MO_STRING, OFF(min_release), 0, 0, check_release, CMDS_SELECT, 0,
-	    "RELEASE", "only this release and newer (14r1) (default all)" },
-	{ "archs", 0, MO_STRING, OFF(archs), 0, 0, check_archs, CMDS_SELECT, 0, "LIST",
+	{ "devices", 0, MO_STRING, OFF(devices), 0, 0, mirror_values_check_device_globs,
+	    CMDS_SELECT, 0, "GLOBS",
+	    "only firmware of these devices (IP0013,IP1200*) (default all)" },
+	{ "min-release", 0, MO_STRING, OFF(min_release), 0, 0, mirror_values_check_release,
+	    CMDS_SELECT, 0, "RELEASE", "only this release and newer (14r1) (default all)" },
+	{ "archs", 0, MO_STRING, OFF(archs), 0, 0, mirror_values_check_archs,
+	    CMDS_SELECT, 0, "LIST",
 	    "app architectures: arm, arm64, x86_64 (default all)" },
 	{ "keep", 0, MO_UINT, OFF(keep), 0, MIRROR_KEEP_MAX, NULL, CMD_BIT(MIRROR_CMD_SYNC), 0,
 	    "K", "after a successful sync keep the newest K builds per release and item, "
@@ -429,25 +102,31 @@ static const struct mirror_option mirror_options[] = {
 	    "(default 30)" },
 	{ "retries", 0, MO_UINT, OFF(retries), 0, MIRROR_RETRIES_MAX, NULL, CMDS_FETCH, 0, "N",
 	    "further attempts of a failed transfer (default 3)" },
-	{ "ca-file", 0, MO_STRING, OFF(ca_file), 0, 0, check_input_file, CMDS_HTTP, 0, "FILE",
+	{ "ca-file", 0, MO_STRING, OFF(ca_file), 0, 0, mirror_values_check_input_file,
+	    CMDS_HTTP, 0, "FILE",
 	    "trust the CA certificates of FILE (PEM) for https (default: the system's)" },
-	{ "proxy", 0, MO_STRING, OFF(proxy), 0, 0, check_proxy, CMDS_FETCH, 0, "URL",
+	{ "proxy", 0, MO_STRING, OFF(proxy), 0, 0, mirror_values_check_proxy, CMDS_FETCH, 0, "URL",
 	    "an HTTP proxy, http://host:port (default none)" },
 	{ "output", 'o', MO_STRING, OFF(output), 0, 0, NULL, CMDS_EXPORT, 0, "FILE",
 	    "the bundle to write (required)" },
-	{ "since", 0, MO_STRING, OFF(since), 0, 0, check_input_file, CMDS_EXPORT, 0, "FILE",
+	{ "since", 0, MO_STRING, OFF(since), 0, 0, mirror_values_check_input_file,
+	    CMDS_EXPORT, 0, "FILE",
 	    "only what is new since the export that wrote this state file" },
 	{ "state-out", 0, MO_STRING, OFF(state_out), 0, 0, NULL, CMDS_EXPORT, 0, "FILE",
 	    "write the state file for the next --since" },
-	{ "sign-key", 0, MO_STRING, OFF(sign_key), 0, 0, check_input_file, CMDS_EXPORT, 0, "FILE",
+	{ "sign-key", 0, MO_STRING, OFF(sign_key), 0, 0, mirror_values_check_input_file,
+	    CMDS_EXPORT, 0, "FILE",
 	    "sign the bundle with this Ed25519 private key (PEM)" },
-	{ "dav-url", 0, MO_STRING, OFF(dav_url), 0, 0, check_dav_url, CMDS_PUSH, 0, "URL",
+	{ "dav-url", 0, MO_STRING, OFF(dav_url), 0, 0, mirror_values_check_dav_url,
+	    CMDS_PUSH, 0, "URL",
 	    "the WebDAV share: http[s]://host[:port]/path/<channel>/download, or a base "
 	    "that gets <channel>/download (required)" },
-	{ "dav-user", 0, MO_STRING, OFF(dav_user), 0, 0, check_user, CMDS_PUSH, 0, "NAME",
+	{ "dav-user", 0, MO_STRING, OFF(dav_user), 0, 0, mirror_values_check_user,
+	    CMDS_PUSH, 0, "NAME",
 	    "user name for the share (Basic authentication)" },
-	{ "dav-password-file", 0, MO_STRING, OFF(dav_password_file), 0, 0, check_input_file,
-	    CMDS_PUSH, 0, "FILE", "the share's password is the first line of FILE" },
+	{ "dav-password-file", 0, MO_STRING, OFF(dav_password_file), 0, 0,
+	    mirror_values_check_input_file, CMDS_PUSH, 0, "FILE",
+	    "the share's password is the first line of FILE" },
 	{ "dry-run", 'n', MO_BOOL, OFF(dry_run), 0, 1, NULL, CMD_BIT(MIRROR_CMD_SYNC),
 	    MO_FLAG_ONLY, NULL, "change nothing: print what would be fetched (as plan)" },
 	{ "json", 'j', MO_BOOL, OFF(json), 0, 1, NULL, CMDS_ALL, MO_FLAG_ONLY, NULL,
@@ -522,9 +201,7 @@ mirror_settings_free(struct mirror_settings *s)
 			*p = NULL;
 		}
 	}
-	mirror_channel_list_free(s);
-	free(s->upstream_channel);
-	s->upstream_channel = NULL;
+	mirror_values_free(s);
 	free(s->config_file);
 	s->config_file = NULL;
 }
@@ -861,7 +538,7 @@ check_push(const struct mirror_settings *s, struct errbuf *err)
 	if ((s->dav_user == NULL) != (s->dav_password_file == NULL))
 		return errbuf_set(err, "%s: given without %s", s->dav_user ? "--dav-user" :
 		    "--dav-password-file", s->dav_user ? "--dav-password-file" : "--dav-user");
-	path_tail(s->dav_url, last, before, sizeof(last));
+	mirror_values_path_tail(s->dav_url, last, before, sizeof(last));
 	if (strcmp(last, STORE_DOWNLOAD_DIR) == 0 && s->nchannels > 1)
 		return errbuf_set(err, "--channels: the WebDAV URL is one channel's download/, so "
 		    "give one channel, not %zu", s->nchannels);
