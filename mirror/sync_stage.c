@@ -41,6 +41,9 @@ sync_stage_opts(const struct sync_run *run, struct imp_opts *o)
 	 * (retention, storeimport remove) that the upstream still lists is
 	 * brought back in its place. */
 	o->replace = 1;
+	/* --devices narrows firmware on purpose: a release's new build may
+	 * lack devices its older one had here. */
+	o->allow_dropped_devices = run->c->sel.devices != NULL && *run->c->sel.devices != '\0';
 	o->limits.max_bytes = ARCHIVE_DEFAULT_MAX_BYTES;
 	o->limits.max_ratio = ARCHIVE_DEFAULT_MAX_RATIO;
 	o->limits.max_entries = ARCHIVE_DEFAULT_MAX_ENTRIES;

@@ -293,6 +293,18 @@ is "a build removed upstream stays in the mirror; 140001, removed here but liste
     "$RC $(jget 'c["published"], c["removed"]') $(ls -a "$M1/release/download/140001" "$M1/release/download/140002" | grep -c removed)" \
     "0 (['140001'], []) 0"
 
+# A narrower --devices after a full mirror: the release's new build brings
+# only the selected device, on purpose (no refusal for dropped devices).
+fw_build "$WORK/fw" 140003 0013
+fw_build "$WORK/fw" 140003 222
+si --release 13r1 publish "$WORK/fw/140003"
+is "upstream: firmware build 140003 for IP0013 and IP222 in 13r1" "$RC" 0
+sleep 1.1
+sm sync -r "$M1" -u "$BASE/release/download" --kinds firmware --devices IP0013 --json
+is "--devices IP0013: 140003 published with ip0013 only" \
+    "$RC $(jget 'c["published"]') $(ls "$M1/release/download/140003" | tr '\n' ' ')" \
+    "0 ['140003'] boot0013.bin ip0013.bin ip0013_files "
+
 # --- one run per channel ---------------------------------------------------------------
 flock "$M1/.mirror/release/lock" sleep 3 &
 FL=$!
