@@ -20,7 +20,9 @@
  *   5. verify each folder: every listed file present (apps: one whole
  *      architecture at least, a 404 for a whole one is normal), sha256 as
  *      the record says when there is one; a folder failing is fetched once
- *      more from scratch, then left out with an error naming the URL
+ *      more (its files removed first, but for partial ones of a transfer
+ *      cut short, which are resumed), then left out with an error naming
+ *      the URL; its files stay for the next run
  *   6. publish the verified folders with the upstream's indexes in one
  *      import-session transaction (import_session.h), the files renamed
  *      into the staging area with their hashes; then --keep's retention

@@ -455,9 +455,15 @@ sync_unit_reset(struct sync_run *run, struct sync_unit *u)
 {
 	for (size_t k = 0; k < u->nfiles; k++) {
 		char *sidecar = xasprintf("%s.etag", u->files[k].rel);
+		struct stat sb;
 
-		unlinkat(run->st->filesfd, u->files[k].rel, 0);
-		unlinkat(run->st->filesfd, sidecar, 0);
+		/* A transfer cut short keeps its partial file, resumed with
+		 * If-Range: the bytes it holds were never checked wrong. */
+		if (u->files[k].status != -1 ||
+		    fstatat(run->st->filesfd, sidecar, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+			unlinkat(run->st->filesfd, u->files[k].rel, 0);
+			unlinkat(run->st->filesfd, sidecar, 0);
+		}
 		free(sidecar);
 		free(u->files[k].rel);
 		free(u->files[k].url);

@@ -57,7 +57,8 @@ int sync_fetch_records(struct sync_run *run, struct errbuf *err);
 /* Fetches the manifests and files of the units not yet fetched and
  * verifies each; a unit that fails is marked failed (error in r->diag). */
 int sync_fetch_units(struct sync_run *run, struct errbuf *err);
-/* Forgets what a failed unit fetched (files removed) for another try. */
+/* Forgets what a failed unit fetched for another try: its files are
+ * removed, but for partial ones of a transfer cut short (resumed). */
 void sync_unit_reset(struct sync_run *run, struct sync_unit *u);
 /* Counts what the units would fetch per kind (dry run). */
 void sync_fetch_count(struct sync_run *run);
