@@ -57,10 +57,15 @@ si --release 14r1 publish "$WORK/src/140002"
 is "upstream: 140002 published" "$RC" 0
 sleep 1.1	# storesrv notices the new indexes
 
-rm -rf "$T"; cp -a "$WORK/old" "$T"
-t0=$(date +%s%N)
-sync_to "$T"
-dur=$(( ($(date +%s%N) - t0) / 1000 ))
+# The run time: the shorter of two runs (other load only slows one down).
+dur=
+for _ in 1 2; do
+	rm -rf "$T"; cp -a "$WORK/old" "$T"
+	t0=$(date +%s%N)
+	sync_to "$T"
+	d=$(( ($(date +%s%N) - t0) / 1000 ))
+	[ -n "$dur" ] && [ "$dur" -le "$d" ] || dur=$d
+done
 is "new state mirrored" "$RC" 0
 state_of "$T" >"$WORK/state.new"
 check "old and new states differ" test "$(cat "$WORK/state.new")" != "$(cat "$WORK/state.old")"
@@ -70,7 +75,7 @@ diag "a sync from the old to the new state takes $dur us"
 seen_old=0; seen_new=0; finished=0; killed=0; bad=0; bad_before=0; final_bad=0; resumed=0
 for i in $(seq 1 "$RUNS"); do
 	rm -rf "$T"; cp -a "$WORK/old" "$T"
-	delay=$(( RANDOM * RANDOM % (dur * 12 / 10 + 1) ))
+	delay=$(( RANDOM * RANDOM % (dur + 1) ))
 	"$SM" sync -q -r "$T" -u "$BASE/release/download" --rate-limit "$RATE" >/dev/null 2>&1 &
 	pid=$!
 	sleep "$(printf '%d.%06d' $((delay / 1000000)) $((delay % 1000000)))" 2>/dev/null || sleep 0
