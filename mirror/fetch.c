@@ -9,7 +9,8 @@
  * callback (the end of an attempt, the next one after a backoff) runs from
  * the state's own timer, outside libevent's callbacks, so connections can be
  * released or freed and requests made safely.  fetch_file() starts one call
- * and runs the loop until it ends.
+ * and runs the loop until it ends.  A head_only fetch goes the same way with
+ * HEAD (libevent expects no body after it) and never touches the file.
  */
 #include "config.h"
 
@@ -242,6 +243,23 @@ fetch_content_range_ok(const char *v, uint64_t want)
 	return errno == 0 && end != v + 6 && *end == '-' && start == want;
 }
 
+/* A Content-Length: decimal digits only, no overflow; -1 otherwise. */
+static int
+fetch_content_length(const char *v, uint64_t *len)
+{
+	uint64_t n = 0;
+
+	if (v == NULL || *v == '\0')
+		return -1;
+	for (; *v != '\0'; v++) {
+		if (*v < '0' || *v > '9' || n > (UINT64_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(*v - '0');
+	}
+	*len = n;
+	return 0;
+}
+
 /* A strong ETag, fit for If-Range (RFC 9110 13.1.5); NULL otherwise. */
 static const char *
 fetch_strong_etag(const char *v)
@@ -329,6 +347,29 @@ fetch_open_body(struct fetch_state *s, struct evhttp_request *req, int status)
 	return 0;
 }
 
+/* HEAD: a 200 tells the file's size (Content-Length, required). */
+static int
+fetch_head_size(struct fetch_state *s, struct evhttp_request *req)
+{
+	struct fetch_call *c = s->c;
+	const char *clen = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Content-Length");
+	uint64_t len;
+
+	if (fetch_content_length(clen, &len) != 0) {
+		c->res.fail = FETCH_FAIL_PROTOCOL;
+		return errbuf_set(&c->err, "HEAD: 200 without a valid Content-Length (\"%s\")",
+		    clen != NULL ? clen : "none");
+	}
+	if (s->o->max_size > 0 && len > s->o->max_size) {
+		c->res.fail = FETCH_FAIL_PROTOCOL;
+		return errbuf_set(&c->err, "%s bytes is more than the limit %" PRIu64, clen,
+		    s->o->max_size);
+	}
+	c->res.expected = c->res.size = len;
+	return 0;
+}
+
 static int
 fetch_header_cb(struct evhttp_request *req, void *arg)
 {
@@ -340,7 +381,8 @@ fetch_header_cb(struct evhttp_request *req, void *arg)
 	snprintf(s->c->res.etag, sizeof(s->c->res.etag), "%s", etag != NULL ? etag : "");
 	if (status != 200 && status != 206)
 		return 0;	/* the body, if any, is discarded */
-	if (fetch_open_body(s, req, status) != 0) {
+	if (s->o->head_only ? status == 200 && fetch_head_size(s, req) != 0 :
+	    fetch_open_body(s, req, status) != 0) {
 		s->failed = 1;
 		return -1;
 	}
@@ -502,7 +544,7 @@ fetch_resume_point(struct fetch_state *s, char *if_range, size_t size)
 	struct stat st;
 
 	if_range[0] = '\0';
-	if (!s->resume || fstatat(s->c->dirfd, s->c->tmpname, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	if (!s->resume || s->o->head_only || fstatat(s->c->dirfd, s->c->tmpname, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    !S_ISREG(st.st_mode) || st.st_size <= 0)
 		return 0;
 	fetch_sidecar_read(s->c->dirfd, s->c->tmpname, if_range, size);
@@ -541,6 +583,8 @@ fetch_attempt_begin(struct fetch_state *s)
 	s->failed = s->ended = s->have_ev_error = 0;
 	c->res.status = 0;
 	c->res.etag[0] = '\0';
+	if (s->o->head_only)
+		c->res.expected = c->res.size = 0;
 	if ((s->conn = fetch_conn_acquire(s->f->pool, &origin, &c->err)) == NULL) {
 		c->res.fail = FETCH_FAIL_CONNECT;
 		s->failed = 1;
@@ -555,7 +599,8 @@ fetch_attempt_begin(struct fetch_state *s)
 	fetch_add_headers(s, req, if_range[0] != '\0' ? if_range : NULL);
 	evhttp_connection_set_timeout(fetch_conn_evcon(s->conn), (int)stall);
 	c->res.attempts++;
-	if (evhttp_make_request(fetch_conn_evcon(s->conn), req, EVHTTP_REQ_GET, s->t.path) != 0) {
+	if (evhttp_make_request(fetch_conn_evcon(s->conn), req, s->o->head_only ?
+	    EVHTTP_REQ_HEAD : EVHTTP_REQ_GET, s->t.path) != 0) {
 		/* libevent has freed req */
 		c->res.fail = FETCH_FAIL_CONNECT;
 		errbuf_set(&c->err, "cannot send the request");
@@ -609,7 +654,8 @@ fetch_classify(struct fetch_state *s, int rc, int *again)
 		*again = res->fail == FETCH_FAIL_CONNECT || res->fail == FETCH_FAIL_STALL;
 		return -1;
 	}
-	if (res->status == 200 || res->status == 206 || res->status == 304 || res->status == 404) {
+	if (res->status == 200 || (res->status == 206 && !s->o->head_only) ||
+	    res->status == 304 || res->status == 404) {
 		res->fail = FETCH_FAIL_NONE;
 		return 0;
 	}
@@ -647,7 +693,7 @@ fetch_finish(struct fetch_state *s, int rc)
 {
 	struct fetch_call *c = s->c;
 
-	if (rc == 0 && (c->res.status == 200 || c->res.status == 206))
+	if (rc == 0 && !s->o->head_only && (c->res.status == 200 || c->res.status == 206))
 		rc = fetch_complete(s);
 	if (rc != 0 && c->res.attempts > 0)
 		errbuf_prefix(&c->err, "%s", c->url);

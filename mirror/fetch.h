@@ -20,7 +20,13 @@
  *     doubled each time; a retry after a partial body resumes it;
  *   - cancels the request at once when the file cannot be written (no further
  *     body byte is read): FETCH_FAIL_LOCAL naming the file, not retried;
- *   - refuses a response head over 64 KiB (FETCH_FAIL_PROTOCOL).
+ *   - refuses a response head over 64 KiB (FETCH_FAIL_PROTOCOL);
+ *   - with o->head_only, sends HEAD instead: no file is opened, written or
+ *     removed (tmpname, resume and want_sha256 are ignored), and a 200
+ *     reports the file's size from its Content-Length in res->expected
+ *     (and res->size; both 0 otherwise) and its ETag; a 200 without a valid
+ *     Content-Length, or one over max_size, is FETCH_FAIL_PROTOCOL.  304,
+ *     404, retries and the stall timeout are as for a GET.
  * The sidecar is removed when the file is complete; the caller renames
  * <tmpname> (and may fsync it) itself.
  *
@@ -63,6 +69,7 @@ struct fetch_opts {
 	unsigned retries;	/* further attempts after a transient failure */
 	unsigned backoff_ms;	/* first delay between attempts; 0: 500 */
 	uint64_t max_size;	/* refuse a larger file; 0: no limit */
+	int head_only;		/* HEAD: the size (res.expected) and ETag, no file */
 };
 
 enum fetch_fail {
@@ -82,10 +89,13 @@ struct fetch_result {
 	enum fetch_fail fail;	/* why the call failed (last attempt) */
 	int resumed;		/* the file was completed with a 206 */
 	unsigned attempts;	/* requests made */
-	uint64_t size;		/* size of <tmpname> at the end */
+	uint64_t size;		/* size of <tmpname> at the end (head_only: of the
+				   file upstream, as res.expected) */
 	uint64_t received;	/* body bytes written by this call */
 	char etag[FETCH_ETAG_MAX];	/* the response's ETag ("" if none) */
-	uint64_t expected;	/* the complete file's size when known, else 0 */
+	uint64_t expected;	/* the complete file's size when known, else 0
+				   (head_only: known whenever rc is 0 and status
+				   200, Content-Length being required) */
 };
 
 /* Returns a fetcher (free with fetch_free()), or NULL with err set. */

@@ -45,7 +45,8 @@ transfer_progress_report(struct transfer_run_state *r)
 	r->p.bytes_expected = 0;
 	for (size_t i = 0; i < r->next; i++) {
 		r->p.bytes_received += r->calls[i].res.received;
-		r->p.bytes_expected += r->calls[i].res.expected;
+		if (!r->jobs[i].opts.head_only)	/* a size learnt, not a body coming */
+			r->p.bytes_expected += r->calls[i].res.expected;
 	}
 	r->p.elapsed = transfer_elapsed(&r->t0);
 	if (r->c->progress != NULL)
@@ -74,7 +75,7 @@ transfer_start_next(struct transfer_run_state *r)
 	call->dirfd = j->dirfd;
 	call->tmpname = j->tmpname;
 	call->o = &j->opts;
-	call->want_sha256 = 1;
+	call->want_sha256 = !j->opts.head_only;
 	call->done = transfer_call_done;
 	call->arg = r;
 	fetch_start(r->f, call);

@@ -17,6 +17,10 @@
  * rate limit covers the body bytes read by all connections together
  * (tokens every 100 ms); it is set for the run and removed after it.
  *
+ * A job with opts.head_only sends HEAD (fetch.h): its size is in res.expected,
+ * nothing is written and no sha256 computed (have_sha256 stays 0); the
+ * progress counts it as a job, and its size not in bytes_expected.
+ *
  * Library code: never prints; 0/-1 with errbuf.
  */
 #ifndef STORESRV_MIRROR_TRANSFER_H
@@ -39,7 +43,7 @@ struct transfer_job {
 	int rc;			/* fetch_file()'s return */
 	struct fetch_result res;
 	struct errbuf err;
-	int have_sha256;	/* complete file (200/206): sha256 is set */
+	int have_sha256;	/* complete file (200/206, not head_only): sha256 set */
 	char sha256[65];	/* lower-case hex of the whole file */
 };
 

@@ -2,7 +2,7 @@
  * fetch_probe: the mirror's fetcher (mirror/fetch.h) from the command line,
  * for tests/integration/mirror_fetch.sh.
  *
- *   fetch_probe [-e etag] [-r] [-s stall] [-n retries] [-b backoff_ms]
+ *   fetch_probe [-H] [-e etag] [-r] [-s stall] [-n retries] [-b backoff_ms]
  *               [-c ca_file] [-x proxy] [-m max_hosts]
  *               [-T [-p parallel] [-l bytes_per_s]]
  *               DIR TMPNAME URL [TMPNAME URL]...
@@ -10,7 +10,8 @@
  *
  * Fetches each URL into DIR/TMPNAME with one fetcher (kept connections)
  * and prints one line per fetch, "status=.. fail=.. resumed=.. attempts=..
- * size=.. received=.. etag=.. sha256=..", then "maxrss_kb=..".  Without -T
+ * size=.. received=.. etag=.. sha256=.. expected=..", then "maxrss_kb=..".
+ * -H makes each fetch a HEAD (fetch_opts.head_only).  Without -T
  * the fetches run one after the other with fetch_file() (sha256=-); with -T
  * all at once with transfer_run() (-p parallel, -l rate limit), followed by
  * "progress calls=.. done=.. failed=.. received=.. expected=.. elapsed=..".
@@ -47,9 +48,10 @@ static void
 probe_print(int rc, const struct fetch_result *res, const char *sha256, const struct errbuf *err)
 {
 	printf("status=%d fail=%d resumed=%d attempts=%u size=%llu received=%llu etag=%s "
-	    "sha256=%s\n", res->status, (int)res->fail, res->resumed, res->attempts,
+	    "sha256=%s expected=%llu\n", res->status, (int)res->fail, res->resumed, res->attempts,
 	    (unsigned long long)res->size, (unsigned long long)res->received, res->etag,
-	    sha256 != NULL && sha256[0] != '\0' ? sha256 : "-");
+	    sha256 != NULL && sha256[0] != '\0' ? sha256 : "-",
+	    (unsigned long long)res->expected);
 	if (rc != 0)
 		printf("error: %s\n", err->msg);
 }
@@ -131,8 +133,9 @@ main(int argc, char **argv)
 	struct rusage ru;
 	int c, dirfd, status = 0, transfer = 0;
 
-	while ((c = getopt(argc, argv, "e:rs:n:b:c:x:m:Tp:l:j")) != -1) {
+	while ((c = getopt(argc, argv, "He:rs:n:b:c:x:m:Tp:l:j")) != -1) {
 		switch (c) {
+		case 'H': o.head_only = 1; break;
 		case 'e': o.etag = optarg; break;
 		case 'r': o.resume = 1; break;
 		case 's': o.stall_timeout = (unsigned)atoi(optarg); break;

@@ -2,8 +2,8 @@
 # The mirror's fetcher (mirror/fetch.h) through fetch_probe against the real
 # storesrv serving the demo store: whole files, a 256 MiB sparse file with
 # a small peak RSS, resume with Range + If-Range, a changed file restarting
-# from 0, 404, 304, a stalled server (python3 on 127.0.0.1) and a refused
-# connection retried.
+# from 0, 404, 304, HEAD (head_only: sizes, nothing written), a stalled
+# server (python3 on 127.0.0.1) and a refused connection retried.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/transfer_servers.sh"
 PROBE="$top_builddir/tests/integration/fetch_probe"
@@ -86,6 +86,38 @@ is "404 returns success" "$?" 0
 is "404 reported" "$(field status "$line")" 404
 check "nothing written for a 404" test ! -e "$OUT/n.tmp"
 
+# HEAD (head_only): the size from Content-Length and the ETag, no file
+# written, over the same kept connection as a GET; 404 as for a GET
+out=$("$PROBE" -H "$OUT" h.tmp "$U/$B/mid.bin" h404.tmp "$U/$B/x86_64/nosuch/nosuch.bin")
+is "HEAD of two files returns success" "$?" 0
+line=$(printf '%s\n' "$out" | sed -n 1p)
+is "HEAD: 200, its size reported, no body byte received, one attempt" \
+    "$(field status "$line") $(field expected "$line") $(field size "$line") $(field received "$line") $(field attempts "$line")" \
+    "200 $(stat -c %s "$DL/$B/mid.bin") $(stat -c %s "$DL/$B/mid.bin") 0 1"
+is "HEAD: the ETag reported is the GET's" "$(field etag "$line")" "$NEW_ETAG"
+check "HEAD: no file written (nor a sidecar)" test ! -e "$OUT/h.tmp" -a ! -e "$OUT/h.tmp.etag"
+is "HEAD: a 404 reported like a GET's, nothing written" \
+    "$(field status "$(printf '%s\n' "$out" | sed -n 2p)") $(test -e "$OUT/h404.tmp" && echo written)" "404 "
+# A partial file and its sidecar are left alone by a HEAD (-r ignored)
+head -c 1000 "$DL/$B/mid.bin" >"$OUT/hp.tmp"
+printf '%s' "$NEW_ETAG" >"$OUT/hp.tmp.etag"
+line=$("$PROBE" -H -r "$OUT" hp.tmp "$U/$B/mid.bin" | head -n 1)
+is "HEAD with -r: 200 (no Range sent), the whole file's size" \
+    "$(field status "$line") $(field expected "$line")" "200 $(stat -c %s "$DL/$B/mid.bin")"
+check "... the partial file and its sidecar untouched" \
+    sh -c "test \$(stat -c %s '$OUT/hp.tmp') = 1000 && test -e '$OUT/hp.tmp.etag'"
+# Many HEADs at once through transfer_run(): sizes, no sha256, nothing
+# written, none counted as expected body bytes
+out=$("$PROBE" -H -T -p 2 "$OUT" t1.tmp "$U/$B/mid.bin" t2.tmp "$U/$B/ip0013.bin" \
+    t3.tmp "$U/apps.json" t4.tmp "$U/$B/nosuch.bin")
+is "HEAD through transfer_run: success" "$?" 0
+is "... sizes of each (404 for the missing one), no sha256" \
+    "$(printf '%s\n' "$out" | head -n 4 | while read -r l; do printf '%s:%s:%s ' "$(field status "$l")" "$(field expected "$l")" "$(field sha256 "$l")"; done)" \
+    "200:$(stat -c %s "$DL/$B/mid.bin"):- 200:$(stat -c %s "$DL/$B/ip0013.bin"):- 200:$(stat -c %s "$DL/apps.json"):- 404:0:- "
+is "... nothing written" "$(ls "$OUT" | grep -c '^t[0-9]\.tmp')" 0
+like "... progress: 4 done, 0 body bytes, 0 expected" "$(printf '%s\n' "$out" | grep '^progress')" \
+    ' done=4 failed=0 received=0 expected=0 '
+
 # Conditional GET of an index: 304 with If-None-Match, nothing written
 line=$("$PROBE" "$OUT" apps.tmp "$U/apps.json" | head -n 1)
 IETAG=$(field etag "$line")
@@ -112,7 +144,9 @@ c, _ = s.accept(); time.sleep(30)' "$WORK/stall.port" &
 	out=$("$PROBE" -s 1 "$OUT" s.tmp "http://127.0.0.1:$(cat "$WORK/stall.port")/x")
 	rc=$?
 	t1=$(date +%s)
+	hout=$("$PROBE" -H -s 1 "$OUT" s.tmp "http://127.0.0.1:$(cat "$WORK/stall.port")/x")
 	kill "$PY" 2>/dev/null; wait "$PY" 2>/dev/null
+	is "a HEAD to a stalled server fails as a stall" "$(field fail "$(printf '%s\n' "$hout" | head -n 1)")" 2
 	is "a stalled server fails the fetch" "$rc" 1
 	is "the failure is a stall" "$(field fail "$(printf '%s\n' "$out" | head -n 1)")" 2
 	check "within a few seconds" test $((t1 - t0)) -le 4
@@ -160,6 +194,39 @@ s.serve_forever()' "$WORK/flaky.port" &
 	is "5xx and a cut body retried to success" "$rc" 0
 	is "in 4 attempts, the last one a 206" "$(field attempts "$line"):$(field status "$line"):$(field resumed "$line")" 4:206:1
 	check "the file is whole" test "$(cat "$OUT/k.tmp")" = "$(python3 -c 'print("0123456789" * 1000, end="")')"
+	# HEAD retried as a GET is: two 503s, then 200 with its Content-Length;
+	# a 200 without Content-Length is a protocol failure (the size is the point)
+	python3 -c '
+import http.server, sys
+n = [0]
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def do_HEAD(self):
+        n[0] += 1
+        if self.path == "/nolen":
+            self.send_response(200); self.send_header("Connection", "close"); self.end_headers(); return
+        if n[0] <= 2:
+            self.send_response(503); self.send_header("Content-Length", "0"); self.end_headers(); return
+        self.send_response(200); self.send_header("ETag", "\"h1\"")
+        self.send_header("Content-Length", "123456789"); self.end_headers()
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.serve_forever()' "$WORK/head.port" &
+	PY=$!
+	i=0; while [ ! -s "$WORK/head.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	out=$("$PROBE" -H -n 3 -b 50 "$OUT" hr.tmp "http://127.0.0.1:$(cat "$WORK/head.port")/f" \
+	    hn.tmp "http://127.0.0.1:$(cat "$WORK/head.port")/nolen")
+	kill "$PY" 2>/dev/null; wait "$PY" 2>/dev/null
+	line=$(printf '%s\n' "$out" | head -n 1)
+	is "HEAD: two 503s retried, then the size of the 200" \
+	    "$(field attempts "$line"):$(field status "$line"):$(field expected "$line"):$(field etag "$line")" '3:200:123456789:"h1"'
+	line=$(printf '%s\n' "$out" | grep '^status=' | sed -n 2p)
+	like "HEAD: the error says the Content-Length is missing" "$(printf '%s\n' "$out" | grep '^error:')" \
+	    '/nolen: HEAD: 200 without a valid Content-Length'
+	is "HEAD: a 200 without Content-Length fails once, as a protocol failure" \
+	    "$(field fail "$line"):$(field attempts "$line")" 4:1
+	check "HEAD: nothing written by either" test ! -e "$OUT/hr.tmp" -a ! -e "$OUT/hn.tmp"
 	# A response head over the limit (64 KiB): a protocol failure, not retried
 	python3 -c '
 import socket, sys
