@@ -24,7 +24,7 @@ BLOCK=65536	# what a resume may fetch again: at most one block
 [ -x "$SM" ] || skip_all "storemirror not built"
 [ -x "$STORESRV" ] || skip_all "storesrv not built"
 "$SM" sync --help >/dev/null 2>&1 || skip_all "storemirror sync is not available in this build"
-for t in python3 nginx openssl timeout cmp; do
+for t in python3 nginx openssl timeout cmp curl; do
 	command -v $t >/dev/null || skip_all "$t missing"
 done
 trap 'stop_proxies; stop_transfer_servers; cleanup' EXIT
@@ -90,6 +90,24 @@ SIZE=3000000
 start_storesrv "$UP" || { not_ok "storesrv started"; done_testing; exit 1; }
 start_proxy s "$PORT" || { not_ok "fault proxy started"; done_testing; exit 1; }
 U="http://127.0.0.1:$PX_PORT/release/download"
+
+# The proxy itself: passes bodies, Range and keep-alive through, and flips
+# the byte at a file offset also inside a 206.
+log_cut s
+curl -s -o "$WORK/whole" -w '%{num_connects} ' "http://127.0.0.1:$PX_PORT$BIG" --next \
+    -s -o "$WORK/range" -r 1000000-1000099 -w '%{num_connects} ' "http://127.0.0.1:$PX_PORT$BIG" \
+    >"$WORK/connects"
+check "proxy: a body passes untouched" cmp -s "$WORK/whole" "$UP$BIG"
+check "proxy: a Range request passes (206, its bytes)" \
+    cmp -s "$WORK/range" <(tail -c +1000001 "$UP$BIG" | head -c 100)
+is "proxy: both requests on one kept connection" "$(cat "$WORK/connects")" "1 0 "
+is "proxy: the log has method, path, range, status and bytes" \
+    "$(plog s $BIG | cut -f1,3,5,6 | tr '\t\n' ' ,')" "GET - 200 3000000,GET bytes=1000000-1000099 206 100,"
+rules s "$BIG flip 1000050"
+curl -s -o "$WORK/range" -r 1000000-1000099 "http://127.0.0.1:$PX_PORT$BIG"
+is "proxy: flip at a file offset inside a 206 changes that byte only" \
+    "$(cmp -l "$WORK/range" <(tail -c +1000001 "$UP$BIG" | head -c 100) | awk '{ print $1 }')" 51
+rules s
 
 mkdir -p "$WORK/clean" "$WORK/a" "$WORK/b" "$WORK/b2" "$WORK/d" "$WORK/e" "$WORK/n"
 
