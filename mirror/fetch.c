@@ -26,6 +26,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 
 #include "copy_hash.h"
@@ -74,6 +75,7 @@ struct fetch_state {
 	unsigned tries, delay;
 	int resume;
 	int failed;		/* a callback failed the attempt (c->err) */
+	int peer_closes;	/* the response ends its connection (no reuse) */
 	int ended;		/* the request is over: END is scheduled */
 	int have_ev_error;
 	enum evhttp_request_error ev_error;
@@ -347,6 +349,22 @@ fetch_open_body(struct fetch_state *s, struct evhttp_request *req, int status)
 	return 0;
 }
 
+/* The server closes the connection after this response: "Connection:
+ * close", or HTTP/1.0 without "keep-alive".  libevent only honours the
+ * former; reusing the connection after the latter races the server's close
+ * (the next request would see the connection closed). */
+static int
+fetch_peer_closes(const struct evhttp_request *req)
+{
+	const char *conn = evhttp_find_header(evhttp_request_get_input_headers(
+	    (struct evhttp_request *)req), "Connection");
+
+	if (conn != NULL && evutil_ascii_strcasecmp(conn, "close") == 0)
+		return 1;
+	return req->major == 1 && req->minor == 0 &&
+	    (conn == NULL || evutil_ascii_strcasecmp(conn, "keep-alive") != 0);
+}
+
 /* HEAD: a 200 tells the file's size (Content-Length, required). */
 static int
 fetch_head_size(struct fetch_state *s, struct evhttp_request *req)
@@ -378,6 +396,7 @@ fetch_header_cb(struct evhttp_request *req, void *arg)
 	const char *etag = evhttp_find_header(evhttp_request_get_input_headers(req), "ETag");
 
 	s->c->res.status = status;
+	s->peer_closes = fetch_peer_closes(req);
 	snprintf(s->c->res.etag, sizeof(s->c->res.etag), "%s", etag != NULL ? etag : "");
 	if (status != 200 && status != 206)
 		return 0;	/* the body, if any, is discarded */
@@ -580,7 +599,7 @@ fetch_attempt_begin(struct fetch_state *s)
 	unsigned stall = s->o->stall_timeout > 0 ? s->o->stall_timeout : FETCH_DEFAULT_STALL;
 
 	s->fd = -1;
-	s->failed = s->ended = s->have_ev_error = 0;
+	s->failed = s->ended = s->have_ev_error = s->peer_closes = 0;
 	c->res.status = 0;
 	c->res.etag[0] = '\0';
 	if (s->o->head_only)
@@ -715,7 +734,7 @@ fetch_attempt_end(struct fetch_state *s)
 	int again, rc = fetch_attempt_outcome(s);
 
 	if (s->conn != NULL)
-		fetch_conn_release(s->conn, rc != 0);
+		fetch_conn_release(s->conn, rc != 0 || s->peer_closes);
 	s->conn = NULL;
 	rc = fetch_classify(s, rc, &again);
 	if (rc != 0 && again && s->tries < s->o->retries) {

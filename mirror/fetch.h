@@ -33,7 +33,9 @@
  * A struct fetcher owns an event_base and, per host (at most max_hosts kept;
  * the least recently used idle one is dropped), the keep-alive
  * evhttp_connections its fetches use: a connection carries one request at a
- * time and is reused by the next fetch to that host, so there are as many
+ * time and is reused by the next fetch to that host (not after a response
+ * that ends it: "Connection: close", or HTTP/1.0 without keep-alive, which
+ * the server closes), so there are as many
  * connections per host as fetches running to it at once.  https:// goes
  * over bufferevent_openssl (tls_client.h: TLS 1.2+, the certificate and host
  * name verified; a failure is FETCH_FAIL_TLS, not retried).  With a proxy,

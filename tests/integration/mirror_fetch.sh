@@ -227,6 +227,28 @@ s.serve_forever()' "$WORK/head.port" &
 	is "HEAD: a 200 without Content-Length fails once, as a protocol failure" \
 	    "$(field fail "$line"):$(field attempts "$line")" 4:1
 	check "HEAD: nothing written by either" test ! -e "$OUT/hr.tmp" -a ! -e "$OUT/hn.tmp"
+	# An HTTP/1.0 server (python3's file server) closes each connection after
+	# its answer: the fetcher does not reuse it, so no fetch fails on a closed
+	# connection, without retries, GET or HEAD, one after the other or at once
+	timeout 60 python3 -c '
+import functools, http.server, sys
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(H, directory=sys.argv[2]))
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.serve_forever()' "$WORK/h10.port" "$DL" &
+	PY=$!
+	i=0; while [ ! -s "$WORK/h10.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	H10="http://127.0.0.1:$(cat "$WORK/h10.port")"
+	set --
+	for i in 1 2 3 4 5 6 7 8; do set -- "$@" "o$i.tmp" "$H10/$B/ip0013.bin"; done
+	out=$("$PROBE" -n 0 "$OUT" "$@")
+	is "HTTP/1.0 server: 8 GETs in turn on one fetcher, none failing" \
+	    "$?:$(printf '%s\n' "$out" | grep -c '^status=200 ')" 0:8
+	out=$("$PROBE" -n 0 -H -T -p 4 "$OUT" "$@" "$@" "$@")
+	is "HTTP/1.0 server: 24 HEADs 4 at a time, none failing" \
+	    "$?:$(printf '%s\n' "$out" | grep -c '^status=200 ')" 0:24
+	kill "$PY" 2>/dev/null; wait "$PY" 2>/dev/null
 	# A response head over the limit (64 KiB): a protocol failure, not retried
 	python3 -c '
 import socket, sys
