@@ -11,9 +11,13 @@
  *      "up_to_date":3,"failed":0,"files":12,"kept":0,"bytes":123456,"requests":20,
  *      "not_modified":0,"seconds":0.4,
  *      "problems":[{"severity":"error","where":"<url>","message":"..."}],
- *      "plan":{"app":{"builds":1,"files":4,"bytes":1234,"unknown":0},...}}]}
+ *      "plan":{"app":{"builds":1,"files":4,"bytes":1234,"unknown":0},...},
+ *      "head_failed":0}]}
  *
- * ("plan" only for plan / --dry-run).  Progress of the transfers goes to
+ * ("plan" and "head_failed" only for plan / --dry-run: over HTTP the sizes
+ * come from HEAD requests; "unknown" counts the files whose size is not
+ * known, "head_failed" the HEADs that failed, and "bytes" leaves those files
+ * out; the human output says so in a line of its own).  Progress of the transfers goes to
  * stderr: a line updated in place on a terminal, JSON lines with --json,
  * nothing with --quiet.  The exit status is the worst channel's
  * (importer.h): 0 all published, 1 a build failed or was refused or the
@@ -175,19 +179,23 @@ sync_json_channel(const struct sync_target *t, const struct sync_result *r, int 
 	    "seconds", r->seconds);
 
 	json_object_set_new(o, "problems", sync_json_problems(r->diag, verbose));
-	if (plan)
+	if (plan) {
 		json_object_set_new(o, "plan", sync_json_plan(r));
+		json_object_set_new(o, "head_failed", json_integer((json_int_t)r->head_failed));
+	}
 	return o;
 }
 
 static void
-sync_print_plan(const struct sync_target *t, const struct sync_result *r)
+sync_print_plan(const struct sync_target *t, const struct sync_result *r, int verbose)
 {
+	size_t unknown = 0;
 	char bytes[32];
 
 	for (size_t i = 0; i < SYNC_NKINDS; i++) {
 		const struct sync_kind_plan *p = &r->plan[sync_kinds[i].kind];
 
+		unknown += p->unknown;
 		report_format_bytes(bytes, sizeof(bytes), (double)p->bytes);
 		printf("%s: plan: %-14s %zu builds, %zu files, %s", t->channel,
 		    sync_kind_name(sync_kinds[i].kind), p->builds, p->files, bytes);
@@ -195,6 +203,14 @@ sync_print_plan(const struct sync_target *t, const struct sync_result *r)
 			printf(" (+ %zu files of unknown size)", p->unknown);
 		printf("\n");
 	}
+	if (unknown == 0)
+		return;
+	printf("%s: plan: %zu files of unknown size are not in the bytes above", t->channel,
+	    unknown);
+	if (r->head_failed > 0)
+		printf(": %zu HEAD requests failed%s", r->head_failed,
+		    verbose ? "" : " (--verbose names them)");
+	printf("\n");
 }
 
 static void
@@ -213,7 +229,7 @@ sync_print_channel(const struct sync_target *t, const struct sync_result *r, int
 	if (r->error != NULL)
 		fprintf(stderr, "%s: error: %s\n", t->channel, r->error);
 	if (plan && r->status == 0)
-		sync_print_plan(t, r);
+		sync_print_plan(t, r, verbose);
 	report_format_bytes(bytes, sizeof(bytes), (double)r->bytes);
 	printf("%s: %s%zu published, %zu up to date, %zu failed, %zu removed; %zu files, %s "
 	    "fetched in %.1f s (%zu requests, %zu indexes not modified)\n", t->channel,

@@ -411,6 +411,7 @@ sync_steps(struct sync_run *run, struct errbuf *err)
 	if (sync_fetch(run, err) == -1)
 		return IMP_EXIT_IO;
 	if (run->c->dry_run) {
+		sync_fetch_sizes(run);
 		sync_fetch_count(run);
 		return 0;
 	}

@@ -28,7 +28,13 @@
  *      into the staging area with their hashes; then --keep's retention
  *
  * With dry_run (plan) it stops after the manifests and counts what would be
- * fetched per kind, changing nothing in the channel.
+ * fetched per kind, changing nothing in the channel.  Over HTTP the sizes of
+ * the files it would fetch come from HEAD requests (at most `parallel` at
+ * once): the plan's bytes are what the sync would fetch of the manifests and
+ * files (the indexes and sha256 records not counted); a file whose HEAD fails
+ * is counted in its kind's `unknown` and in head_failed, never failing the
+ * plan, and a file answering 404 is not counted (as a sync would not fetch
+ * it: an app's architecture missing upstream).
  *
  * Library code: nothing printed; the outcome is a struct sync_result.
  */
@@ -66,7 +72,7 @@ struct sync_kind_plan {
 	size_t builds;		/* builds or platform entries to fetch */
 	size_t files;
 	uint64_t bytes;		/* sum of the sizes known */
-	size_t unknown;		/* files whose size is not known */
+	size_t unknown;		/* files whose size is not known (not in bytes) */
 };
 
 struct sync_result {
@@ -84,6 +90,8 @@ struct sync_result {
 	size_t requests;
 	double seconds;
 	struct sync_kind_plan plan[INDEX_KIND_COUNT];	/* dry_run */
+	size_t head_failed;	/* dry_run: HEAD requests that failed (those
+				   files' sizes are unknown) */
 };
 
 void sync_result_init(struct sync_result *r);

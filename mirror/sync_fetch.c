@@ -493,6 +493,58 @@ sync_unit_clear(struct sync_unit *u)
 
 /* --- plan --- */
 
+/* Takes the HEAD of a file the plan counts: its size, 404, or a failure. */
+static void
+sync_size_take(struct sync_run *run, struct sync_file *f, const struct transfer_job *j)
+{
+	if (j->rc == 0 && j->res.status == 200) {
+		f->head = 200;
+		f->size = j->res.expected;
+	} else if (j->rc == 0 && j->res.status == 404) {
+		f->head = 404;
+	} else {
+		f->head = -1;
+		run->r->head_failed++;
+		sync_problem(run, DIAG_WARNING, j->url, "HEAD: %s; its size is unknown",
+		    j->rc != 0 ? sync_job_error(j) : "no size in the answer");
+	}
+}
+
+void
+sync_fetch_sizes(struct sync_run *run)
+{
+	struct sync_batch b = { 0 };
+	struct errbuf err;
+
+	if (run->t->local)
+		return;
+	for (size_t i = 0; i < run->nunits; i++) {
+		struct sync_unit *u = &run->units[i];
+
+		for (size_t k = 0; k < u->nfiles; k++) {
+			struct sync_file *f = &u->files[k];
+
+			if (f->status != 0 || f->manifest || (f->url == NULL &&
+			    (f->url = sync_source_locate(run->t, SYNC_BASE_DOWNLOAD, f->rel,
+			    &err)) == NULL))
+				continue;	/* no URL: counted as unknown */
+			sync_batch_add(&b, u, k, f->url, run->st->filesfd, xstrdup(f->rel));
+			b.jobs[b.n - 1].opts.head_only = 1;
+		}
+	}
+	if (b.n > 0 && sync_batch_run(run, &b, SYNC_FILE_MAX_BYTES, 0, &err) == -1) {
+		sync_problem(run, DIAG_WARNING, run->t->download, "no HEAD requests made (%s); "
+		    "the sizes of %zu files are unknown", err.msg, b.n);
+		run->r->head_failed += b.n;
+		for (size_t i = 0; i < b.n; i++)
+			BATCH_FILE(&b, i)->head = -1;
+	} else {
+		for (size_t i = 0; i < b.n; i++)
+			sync_size_take(run, BATCH_FILE(&b, i), &b.jobs[i]);
+	}
+	sync_batch_free(&b);
+}
+
 void
 sync_fetch_count(struct sync_run *run)
 {
@@ -506,10 +558,10 @@ sync_fetch_count(struct sync_run *run)
 			struct sync_kind_plan *p = &run->r->plan[f->build->kind];
 			uint64_t size = 0;
 
-			if (f->status == 404 || f->status == -1)
+			if (f->status == 404 || f->status == -1 || f->head == 404)
 				continue;
 			p->files++;
-			if (f->status == 200)
+			if (f->status == 200 || f->head == 200)
 				p->bytes += f->size;
 			else if (sync_source_size(run->src, f->rel, &size) == 0)
 				p->bytes += size;

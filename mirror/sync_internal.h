@@ -19,8 +19,10 @@ struct sync_file {
 	int arch;		/* apps: index into store_app_archs, else -1 */
 	int manifest;		/* the build's manifest */
 	int status;		/* 200 present, 404 missing, -1 failed; 0 not fetched */
+	int head;		/* plan: its HEAD's 200 (size known), 404, or -1
+				   failed (size unknown); 0 none made */
 	char sha256[SHA256_HEX_LEN + 1];
-	uint64_t size;
+	uint64_t size;		/* fetched (or, plan, the HEAD's Content-Length) */
 };
 
 /* A folder published as one: a build folder or a platform version. */
@@ -60,6 +62,12 @@ int sync_fetch_units(struct sync_run *run, struct errbuf *err);
 /* Forgets what a failed unit fetched for another try: its files are
  * removed, but for partial ones of a transfer cut short (resumed). */
 void sync_unit_reset(struct sync_run *run, struct sync_unit *u);
+/* Plan over HTTP: the sizes of the files not fetched (all but manifests),
+ * asked with HEAD requests in one transfer_run() (--parallel at a time); a
+ * HEAD that fails leaves its size unknown (a warning naming the URL, counted
+ * in r->head_failed), it never fails the plan.  Nothing for a local source,
+ * which tells sizes itself (sync_source_size()). */
+void sync_fetch_sizes(struct sync_run *run);
 /* Counts what the units would fetch per kind (dry run). */
 void sync_fetch_count(struct sync_run *run);
 void sync_unit_clear(struct sync_unit *u);

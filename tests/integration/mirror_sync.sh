@@ -186,11 +186,67 @@ is "plan: files and bytes of every kind add up to the full mirror" \
     "($(($(wc -l <"$WORK/mirrored") - 5)), $(cd "$M1/release/download" && find . -type f ! -path './*.json' -printf '%s\n' | awk '{s+=$1} END {print s}'), 0)"
 is "plan: firmware builds (6 device builds) and apps (4)" "$(jget 'c["plan"]["firmware"]["builds"], c["plan"]["app"]["builds"]')" "(6, 4)"
 check "plan changes nothing: no channel made" test ! -e "$P1/release"
+# Over HTTP the plan asks the sizes of the files with HEAD (manifests are
+# fetched with GET as a sync does): its bytes are exactly what a sync then
+# fetches of manifests and files, the sum of their sizes upstream.
+UPBYTES=$(cd "$UPDL" && grep / "$WORK/listed" | xargs stat -c %s | awk '{s+=$1} END {print s}')
+UPFILES=$(grep -c / "$WORK/listed")
+MARK=$(log_mark)
 sm sync --dry-run -r "$P1" -u "$BASE/release/download"
 is "sync --dry-run over HTTP: exit 0" "$RC" 0
-like "sync --dry-run prints counts per kind, sizes of files not fetched unknown" "$OUT" \
-    'release: plan: firmware +6 builds, 16 files, .* \(\+ [0-9]+ files of unknown size\)'
+like "sync --dry-run prints counts and bytes per kind over HTTP" "$OUT" \
+    'release: plan: firmware +6 builds, 16 files, [0-9.]+ KiB$'
+check "... and no file of unknown size" sh -c "! grep -q unknown '$WORK/sm.out'"
 check "sync --dry-run changes nothing: no channel made" test ! -e "$P1/release"
+sm plan -r "$P1" -u "$BASE/release/download" --json
+is "plan over HTTP: files, bytes (the upstream's sizes), unknown, failed HEADs" \
+    "$RC $(jget 'sum(k["files"] for k in c["plan"].values()), sum(k["bytes"] for k in c["plan"].values()), sum(k["unknown"] for k in c["plan"].values()), c["head_failed"]')" \
+    "0 ($UPFILES, $UPBYTES, 0, 0)"
+sleep 1.2
+tail -n +$((MARK + 1)) "$ALOG" >"$WORK/plan.log"
+grep -v '_files$' "$WORK/listed" | grep / | sed 's|^|/release/download/|' >"$WORK/plan.want"
+is "plan: a HEAD for each file a sync fetches but the manifests, none missed" \
+    "$(awk '$6 == "\"HEAD" {print $7}' "$WORK/plan.log" | sort -u | comm -13 - "$WORK/plan.want")" ""
+is "plan: no GET of a build file (only indexes and manifests)" \
+    "$(awk '$6 == "\"GET" {print $7}' "$WORK/plan.log" | grep -v -e '^/release/download/[a-z]*\.json$' -e '_files$')" ""
+is "plan: the HEADs were answered 200 or 404, no body sent" \
+    "$(awk '$6 == "\"HEAD" && (($9 != 200 && $9 != 404) || $10 != 0)' "$WORK/plan.log")" ""
+PLANBYTES=$(jget 'sum(k["bytes"] for k in c["plan"].values())')
+P2="$WORK/p2"; mkdir -p "$P2"
+MARK=$(log_mark)
+sm sync -r "$P2" -u "$BASE/release/download" --json
+sleep 1.2
+is "the sync after the plan: exit 0, the plan's bytes are the body bytes of its manifests and files" \
+    "$RC $(tail -n +$((MARK + 1)) "$ALOG" | awk '$6 == "\"GET" && $9 == 200 && $7 ~ /^\/release\/download\/.*\// {s += $10} END {print s + 0}')" \
+    "0 $PLANBYTES"
+# A HEAD that fails leaves the file's size unknown, said so; the plan still
+# works.  The upstream: python3's file server answering 500 to HEAD of one file.
+FAILF=$(grep -v '_files$' "$WORK/listed" | grep -m1 -E '^[0-9]+/')
+timeout 120 python3 -c '
+import functools, http.server, sys
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_HEAD(self):
+        if self.path.endswith("/" + sys.argv[3]):
+            self.send_response(500); self.send_header("Content-Length", "0"); self.end_headers()
+        else:
+            super().do_HEAD()
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(H, directory=sys.argv[2]))
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.serve_forever()' "$WORK/head500.port" "$UP" "$FAILF" &
+H5PID=$!
+_i=0; while [ ! -s "$WORK/head500.port" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+H5URL="http://127.0.0.1:$(cat "$WORK/head500.port")/release/download"
+sm plan -r "$P1" -u "$H5URL" --retries 1 --json --verbose
+is "plan with one HEAD failing (500): exit 0, one file unknown, one HEAD failed, the bytes without it" \
+    "$RC $(jget 'sum(k["unknown"] for k in c["plan"].values()), c["head_failed"], sum(k["bytes"] for k in c["plan"].values())')" \
+    "0 (1, 1, $((UPBYTES - $(stat -c %s "$UPDL/$FAILF"))))"
+like "... a warning names its URL" "$(jget '[p["where"] + " " + p["message"] for p in c["problems"]]')" \
+    "$H5URL/$FAILF HEAD: HTTP status 500; its size is unknown"
+sm plan -r "$P1" -u "$H5URL" --retries 0
+like "... the human output says one file's size is unknown, not in the bytes" "$OUT" \
+    'release: plan: 1 files of unknown size are not in the bytes above: 1 HEAD requests failed'
+kill "$H5PID" 2>/dev/null; wait "$H5PID" 2>/dev/null
 cp "$M1/release/download/apps.json" "$WORK/apps.before"
 sm plan -r "$M1" -u "$BASE/release/download" --json
 is "plan of an up-to-date mirror: nothing to fetch" \
