@@ -160,7 +160,8 @@ run_storemirror() {
 	t1=$(now)
 	sm_s=$(secs "$t0" "$t1")
 	rss_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/sm.time")
-	cpu_s=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$work/sm.time")
+	cpu_s=$(awk -F': ' '/User time/ { u = $2 } /System time/ { k = $2 }
+	    END { printf "%.2f s (user %.2f, sys %.2f)", u + k, u, k }' "$work/sm.time")
 	m_files=$(find "$work/m/release/download" -type f | wc -l)
 	m_total=$(find "$work/m/release/download" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
 	[ "$m_files $m_total" = "$nfiles $total" ] ||
@@ -189,7 +190,7 @@ best_sm=; best_wget=; best_rss=; best_cpu=
 for r in $(seq 1 "$RUNS"); do
 	say "== round $r of $RUNS: (a) storemirror sync into an empty root"
 	run_storemirror
-	say "   $sm_s s (CPU $cpu_s s), peak RSS $rss_kb KiB"
+	say "   $sm_s s (CPU $cpu_s), peak RSS $rss_kb KiB"
 	[ "$(best "$best_sm" "$sm_s")" = "$best_sm" ] || best_cpu=$cpu_s
 	best_sm=$(best "$best_sm" "$sm_s")
 	best_rss=$(most "$best_rss" "$rss_kb")
@@ -220,7 +221,7 @@ echo "storemirror benchmark: $nfiles files, $total_mb MB from nginx on 127.0.0.1
     "best of $RUNS runs each (page cache dropped before each: $DROPPED)"
 printf '%-40s %9s %8s  %s\n' "run" "wall (s)" "MB/s" "notes"
 printf '%-40s %9s %8s  %s\n' "(a) storemirror sync, empty root, best" "$sm_s" "$(mbps "$sm_s")" \
-    "sha256, fsync, atomic publish; CPU ${best_cpu} s; peak RSS $((rss_kb / 1024)) MB (aim < 32)"
+    "sha256, fsync, atomic publish; CPU ${best_cpu}; peak RSS $((rss_kb / 1024)) MB (aim < 32)"
 printf '%-40s %9s %8s  %s\n' "(b) wget -m -np + sync, best" "$wget_s" "$(mbps "$wget_s")" "no verification, no publish"
 printf '%-40s %9s %8s  %s\n' "ratio (a) / (b)" "$ratio" "" "aim <= 1.00"
 printf '%-40s %9s %8s  %s\n' "(c) storemirror no-change rerun" "$re_s" "" \
