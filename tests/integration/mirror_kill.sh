@@ -2,7 +2,10 @@
 # storemirror sync killed with SIGKILL at random moments (as
 # importer_sigkill.sh does for the importer).  The target holds the old
 # state (the demo store mirrored); upstream then gains two builds with a few
-# MB (the new state).  Each round starts from a copy of the old target, runs
+# MB (the new state).  First the commit point, with the importer's test hook
+# (STOREIMPORT_TEST_STOP_AT_COMMIT): killed there, nothing is visible, and
+# `storeimport recover` or the next sync rolls the transaction forward.
+# Then random kills: each round starts from a copy of the old target, runs
 # sync and kills it after a random delay within its usual run time; then
 #   - right after the kill, every visible path of the channel belongs to the
 #     old or the new state (no partial file, no temporary name);
@@ -71,6 +74,31 @@ state_of "$T" >"$WORK/state.new"
 check "old and new states differ" test "$(cat "$WORK/state.new")" != "$(cat "$WORK/state.old")"
 check "the new state holds the new builds" grep -q '^./download/140002/arm/killdemo/killdemo.bin ' "$WORK/state.new"
 diag "a sync from the old to the new state takes $dur us"
+
+# The commit point, deterministically (the importer's test hook, which the
+# import session's commit honours for storemirror too): killed right after
+# the transaction's plan is written, nothing is visible yet; `storeimport
+# recover` rolls it forward, and so does the next sync by itself.
+# kill_at_commit: a fresh copy of the old target, sync killed by the hook;
+# sets KILLED to its exit status.
+kill_at_commit() {
+	rm -rf "$T"; cp -a "$WORK/old" "$T"
+	STOREIMPORT_TEST_STOP_AT_COMMIT=1 "$SM" sync -q -r "$T" -u "$BASE/release/download" \
+	    >/dev/null 2>&1
+	KILLED=$?
+}
+committed_txns() { find "$T/.staging" -maxdepth 2 -name plan 2>/dev/null | wc -l; }
+kill_at_commit
+is "commit point: sync killed by the hook" "$KILLED" 137
+is "commit point: a committed transaction is left in staging" "$(committed_txns)" 1
+is "commit point: nothing visible yet" "$(state_of "$T")" "$(cat "$WORK/state.old")"
+"$STOREIMPORT" -r "$T" recover >/dev/null 2>&1
+is "commit point: storeimport recover completes it to the new state" \
+    "$?:$(committed_txns) $(state_of "$T")" "0:0 $(cat "$WORK/state.new")"
+kill_at_commit
+sync_to "$T"
+is "commit point: the next sync completes it and ends in the new state" \
+    "$RC:$(committed_txns) $(state_of "$T")" "0:0 $(cat "$WORK/state.new")"
 
 seen_old=0; seen_new=0; finished=0; killed=0; bad=0; bad_before=0; final_bad=0; resumed=0
 for i in $(seq 1 "$RUNS"); do
