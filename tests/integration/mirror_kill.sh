@@ -172,11 +172,13 @@ is "the next sync completes to the new state" "$RC $(state_of "$T")" "0 $(cat "$
 [ "$RC" = 0 ] || sed 's/^/# /' "$WORK/sync.out"
 sleep 1.2
 reqs=$(tail -n +$((mark + 1)) "$ALOG" | awk '$7 == "/release/download/140001/ip0099.bin" { print $9, $10 }')
-last=$(printf '%s\n' "$reqs" | tail -n 1)
+# (the log's order is not the requests' order: the killed run's request may
+# be logged after the next run's)
+resumed=$(printf '%s\n' "$reqs" | awk '$1 == 206 { print $2 }')
 diag "requests of the 4 MB file (status, bytes sent): $(printf '%s\n' "$reqs" | tr '\n' ',')"
-is "the next run asked for the rest of the file only (206)" "${last%% *}" 206
+is "the next run asked for the rest of the file once (one 206)" "$(printf '%s\n' "$resumed" | grep -c .)" 1
 check "and received what the partial file lacked, at most one block more" \
-    test "${last#* }" -ge $((4000000 - part)) -a "${last#* }" -le $((4000000 - part + 65536))
+    test "${resumed:-0}" -ge $((4000000 - part)) -a "${resumed:-0}" -le $((4000000 - part + 65536))
 
 check "storesrv stops cleanly" stop_storesrv 10
 done_testing
