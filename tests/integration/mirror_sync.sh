@@ -5,7 +5,9 @@
 # every file of the builds the indexes list), selective, incremental (a
 # rerun costs five 304s and no body byte, read from storesrv's access log),
 # pick up a new upstream build alone, apply --keep, plan without changing
-# the channel, print JSON that parses, and refuse a second run of a channel.
+# the channel (over HTTP with HEAD requests: the exact bytes a sync fetches,
+# no GET of a build file), print JSON that parses, and refuse a second run
+# of a channel.
 . "$(dirname "$0")/lib.sh"
 UP="$WORK/up"
 ROOT="$WORK/up"	# importer_lib.sh publishes upstream
@@ -298,6 +300,19 @@ if start_nginx "$UP" "$WORK/ca"; then
 	sm sync -r "$N1" -u "http://127.0.0.1:$NGX_HTTP/release/download" --json
 	is "rerun against nginx: 0 body bytes, 5 indexes not modified" \
 	    "$RC $(jget 'c["bytes"], c["not_modified"]')" "0 (0, 5)"
+	# plan from nginx: sizes from HEAD (nginx's log has no method: the plan's
+	# requests of build files but manifests sent less than those files hold)
+	NMARK=$(wc -l <"$NGX_LOG")
+	N5="$WORK/n5"; mkdir -p "$N5"
+	sm plan -r "$N5" -u "http://127.0.0.1:$NGX_HTTP/release/download" --json
+	is "plan from nginx: files, bytes (the upstream's sizes), unknown, failed HEADs" \
+	    "$RC $(jget 'sum(k["files"] for k in c["plan"].values()), sum(k["bytes"] for k in c["plan"].values()), sum(k["unknown"] for k in c["plan"].values()), c["head_failed"]')" \
+	    "0 ($UPFILES, $UPBYTES, 0, 0)"
+	tail -n +$((NMARK + 1)) "$NGX_LOG" | awk '$2 ~ /^\/release\/download\/.*\// && $2 !~ /_files$/ && $3 == 200 {n++; s += $4} END {print n + 0, s + 0}' >"$WORK/nplan.sent"
+	FBYTES=$((UPBYTES - $(cd "$UPDL" && grep '_files$' "$WORK/listed" | xargs stat -c %s | awk '{s+=$1} END {print s}')))
+	is "... no body sent for them: $(cat "$WORK/nplan.sent") (requests, bytes sent) for files of $FBYTES bytes" \
+	    "$(awk -v want="$FBYTES" '{print ($1 > 0 && $2 < want)}' "$WORK/nplan.sent")" 1
+	check "plan from nginx changes nothing: no channel made" test ! -e "$N5/release"
 	N2="$WORK/n2"; mkdir -p "$N2"
 	sm sync -r "$N2" -u "https://127.0.0.1:$NGX_HTTPS/release/download" --ca-file "$WORK/ca/ca.pem"
 	is "sync over HTTPS with --ca-file: exit 0" "$RC" 0
@@ -324,6 +339,12 @@ fi
 app_build "$WORK/new" 140001 keeptest arm
 si --release 13r1 publish "$WORK/new/140001"
 is "upstream: storeimport publishes 140001" "$RC" 0
+sleep 1.1
+rm -rf "$WORK/m1plan" && cp -a "$M1" "$WORK/m1plan"	# the plan's manifests stay in its state
+sm plan -r "$WORK/m1plan" -u "$BASE/release/download" --json
+is "plan of the new build 140001 (arm only): 1 build, its manifest and arm files, their bytes; the other architectures' 404s not counted" \
+    "$RC $(jget 'c["plan"]["app"]["builds"], sum(k["files"] for k in c["plan"].values()), sum(k["bytes"] for k in c["plan"].values()), sum(k["unknown"] for k in c["plan"].values())')" \
+    "0 (1, $(find "$UPDL/140001" -type f | wc -l), $(find "$UPDL/140001" -type f -printf '%s\n' | awk '{s+=$1} END {print s}'), 0)"
 MARK=$(log_mark)
 sm sync -r "$M1" -u "$BASE/release/download" --json
 is "the new build is mirrored alone" "$RC $(jget 'c["published"], c["up_to_date"]')" "0 (['140001'], $UNITS)"
