@@ -17,9 +17,9 @@
  * ("plan" and "head_failed" only for plan / --dry-run: over HTTP the sizes
  * come from HEAD requests; "unknown" counts the files whose size is not
  * known, "head_failed" the HEADs that failed, and "bytes" leaves those files
- * out; the human output says so in a line of its own).  Progress of the transfers goes to
- * stderr: a line updated in place on a terminal, JSON lines with --json,
- * nothing with --quiet.  The exit status is the worst channel's
+ * out; the human output says so in a line of its own).  Progress of the
+ * transfers goes to stderr: a line updated in place on a terminal, JSON
+ * lines with --json, nothing with --quiet.  The exit status is the worst channel's
  * (importer.h): 0 all published, 1 a build failed or was refused or the
  * upstream failed, 2 usage, 3 a local I/O error.
  */

@@ -563,7 +563,8 @@ fetch_resume_point(struct fetch_state *s, char *if_range, size_t size)
 	struct stat st;
 
 	if_range[0] = '\0';
-	if (!s->resume || s->o->head_only || fstatat(s->c->dirfd, s->c->tmpname, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	if (!s->resume || s->o->head_only ||
+	    fstatat(s->c->dirfd, s->c->tmpname, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    !S_ISREG(st.st_mode) || st.st_size <= 0)
 		return 0;
 	fetch_sidecar_read(s->c->dirfd, s->c->tmpname, if_range, size);
