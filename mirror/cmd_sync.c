@@ -197,8 +197,9 @@ sync_print_plan(const struct sync_target *t, const struct sync_result *r, int ve
 
 		unknown += p->unknown;
 		report_format_bytes(bytes, sizeof(bytes), (double)p->bytes);
-		printf("%s: plan: %-14s %zu builds, %zu files, %s", t->channel,
-		    sync_kind_name(sync_kinds[i].kind), p->builds, p->files, bytes);
+		printf("%s: plan: %-14s %zu %s, %zu %s, %s", t->channel,
+		    sync_kind_name(sync_kinds[i].kind), p->builds, p->builds == 1 ? "build" : "builds",
+		    p->files, p->files == 1 ? "file" : "files", bytes);
 		if (p->unknown > 0)
 			printf(" (+ %zu files of unknown size)", p->unknown);
 		printf("\n");
