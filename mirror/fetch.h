@@ -3,9 +3,11 @@
  * an asynchronous core (fetch_start(), used by transfer.h to run many at
  * once) and fetch_file(), a synchronous wrapper for one file.
  *
- * fetch_file() streams the body to <dirfd>/<tmpname> as it arrives (each
- * chunk is written from libevent's chunked callback and dropped, so memory
- * does not grow with the file), and
+ * fetch_file() streams the body to <dirfd>/<tmpname> as it arrives (the
+ * chunks of libevent's chunked callback are gathered and written 256 KiB
+ * at a time, and before the file is closed however the attempt ends, so
+ * memory does not grow with the file and a cut transfer keeps every byte
+ * received), and
  *   - resumes a partial file: when o->resume is set, <tmpname> exists and its
  *     sidecar <tmpname>.etag holds the strong ETag saved when the transfer
  *     began, it sends "Range: bytes=<size>-" and "If-Range: <etag>"; a 206
@@ -93,7 +95,7 @@ struct fetch_result {
 	unsigned attempts;	/* requests made */
 	uint64_t size;		/* size of <tmpname> at the end (head_only: of the
 				   file upstream, as res.expected) */
-	uint64_t received;	/* body bytes written by this call */
+	uint64_t received;	/* body bytes received (and written) by this call */
 	char etag[FETCH_ETAG_MAX];	/* the response's ETag ("" if none) */
 	uint64_t expected;	/* the complete file's size when known, else 0
 				   (head_only: known whenever rc is 0 and status
