@@ -487,12 +487,13 @@ reader_manifest(struct bundle_reader *br, uint64_t max_bytes, struct diag *d)
 	br->buf = text;
 	if (bundle_manifest_parse(text, (size_t)archive_entry_size(e), &br->m, &err) == -1)
 		return refuse(br, d, BUNDLE_MANIFEST_NAME, "%s", err.msg);
-	for (size_t i = 0; i < br->m.nfiles; i++)
+	for (size_t i = 0; i < br->m.nfiles && max_bytes > 0; i++) {
+		if (br->m.files[i].size > max_bytes - total)	/* a sum could wrap */
+			return refuse(br, d, BUNDLE_MANIFEST_NAME, "holds more than "
+			    "--max-archive-bytes (%llu) by %s", (unsigned long long)max_bytes,
+			    br->m.files[i].path);
 		total += br->m.files[i].size;
-	if (max_bytes > 0 && total > max_bytes)
-		return refuse(br, d, BUNDLE_MANIFEST_NAME, "holds %llu bytes, more than "
-		    "--max-archive-bytes (%llu)", (unsigned long long)total,
-		    (unsigned long long)max_bytes);
+	}
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 STOREMIRROR=${STOREMIRROR:-$top_builddir/mirror/storemirror}
 [ -x "$STOREMIRROR" ] || skip_all "storemirror not built"
 [ -x "$STOREIMPORT" ] || skip_all "storeimport not built"
-for t in curl openssl jq tar sha256sum truncate /usr/bin/time; do
+for t in curl openssl jq tar sha256sum truncate python3 /usr/bin/time; do
 	command -v $t >/dev/null || skip_all "$t missing"
 done
 
@@ -220,6 +220,27 @@ refused "a sha256 of the manifest edited" "$WORK/t-manifest.tar" "$V: sha256 .* 
 cp "$BF" "$WORK/t-json.tar"
 patch_byte "$WORK/t-json.tar" "$(data_offset "$WORK/t-json.tar" '"files"')" '('
 refused "a manifest that is not JSON" "$WORK/t-json.tar" 'storesrv-bundle.json: line'
+
+# --- hostile bundles, made by hand ----------------------------------------------
+# craft OUT MANIFEST [NAME DATA]...: a pax tar of the manifest (JSON text)
+# and regular entries NAME holding DATA, as a writer other than export would.
+craft() {
+	python3 - "$@" <<'PY'
+import io, sys, tarfile
+out, manifest, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
+with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as t:
+    for name, data in [("storesrv-bundle.json", manifest)] + list(zip(rest[::2], rest[1::2])):
+        ti = tarfile.TarInfo(name)
+        ti.size = len(data.encode())
+        t.addfile(ti, io.BytesIO(data.encode()))
+PY
+}
+MHEAD='{"format":"storesrv-bundle","version":1,"channel":"release","created":"x","files":'
+E=$(printf '' | sha256sum | cut -d ' ' -f 1)
+# Sizes whose sum wraps around 2^64 to 0: the total is bounded all the same.
+craft "$WORK/t-wrap.tar" "$MHEAD[{\"path\":\"download/130001/a\",\"size\":9223372036854775807,\"sha256\":\"$E\"},{\"path\":\"download/130001/b\",\"size\":9223372036854775807,\"sha256\":\"$E\"},{\"path\":\"download/130001/c\",\"size\":2,\"sha256\":\"$E\"}]}"
+refused "file sizes whose sum overflows: refused by --max-archive-bytes at the manifest" \
+    "$WORK/t-wrap.tar" 'storesrv-bundle.json: .*more than --max-archive-bytes'
 
 # --- Ed25519 -------------------------------------------------------------------
 openssl genpkey -algorithm ed25519 -out "$WORK/key.pem" 2>/dev/null &&
