@@ -9,12 +9,17 @@
  *    "channels":[{"channel":"release","upstream":"http://.../release/download",
  *      "status":"ok","exit":0,"error":null,"published":["130001"],"removed":[],
  *      "up_to_date":3,"failed":0,"files":12,"kept":0,"bytes":123456,"requests":20,
- *      "not_modified":0,"seconds":0.4,
+ *      "not_modified":0,"seconds":0.4,"channel_failed":false,
  *      "problems":[{"severity":"error","where":"<url>","message":"..."}],
  *      "plan":{"app":{"builds":1,"files":4,"bytes":1234,"unknown":0},...},
  *      "head_failed":0}]}
  *
- * ("plan" and "head_failed" only for plan / --dry-run: over HTTP the sizes
+ * "channel_failed" is true when the channel failed as a whole ("error" says
+ * why: the store root, the lock, an upstream index): nothing was published,
+ * and the human summary line on stdout says "sync failed (the error above),
+ * nothing published" instead of counts (the error is on stderr).
+ * ("plan" and "head_failed" only for plan / --dry-run that did not fail as a
+ * whole: over HTTP the sizes
  * come from HEAD requests; "unknown" counts the files whose size is not
  * known, "head_failed" the HEADs that failed, and "bytes" leaves those files
  * out; the human output says so in a line of its own).  Progress of the
@@ -132,6 +137,16 @@ sync_progress_begin(struct sync_progress *sp, const struct mirror_settings *s)
 
 /* --- output --- */
 
+/* Did the channel fail as a whole (its error stopped the run before
+ * anything was published or removed)?  A run whose retention failed after
+ * a publish did not: its counts stand. */
+static int
+sync_channel_failed(const struct sync_result *r)
+{
+	return r->error != NULL && json_array_size(r->published) == 0 &&
+	    json_array_size(r->removed) == 0;
+}
+
 static json_t *
 sync_json_problems(const struct diag *d, int verbose)
 {
@@ -178,8 +193,9 @@ sync_json_channel(const struct sync_target *t, const struct sync_result *r, int 
 	    "requests", (json_int_t)r->requests, "not_modified", (json_int_t)r->not_modified,
 	    "seconds", r->seconds);
 
+	json_object_set_new(o, "channel_failed", json_boolean(sync_channel_failed(r)));
 	json_object_set_new(o, "problems", sync_json_problems(r->diag, verbose));
-	if (plan) {
+	if (plan && !sync_channel_failed(r)) {
 		json_object_set_new(o, "plan", sync_json_plan(r));
 		json_object_set_new(o, "head_failed", json_integer((json_int_t)r->head_failed));
 	}
@@ -232,6 +248,12 @@ sync_print_channel(const struct sync_target *t, const struct sync_result *r, int
 	if (plan && r->status == 0)
 		sync_print_plan(t, r, verbose);
 	report_format_bytes(bytes, sizeof(bytes), (double)r->bytes);
+	if (sync_channel_failed(r)) {
+		printf("%s: %s failed (the error above), nothing %s; %zu files, %s fetched in "
+		    "%.1f s (%zu requests)\n", t->channel, plan ? "plan" : "sync",
+		    plan ? "planned" : "published", r->files, bytes, r->seconds, r->requests);
+		return;
+	}
 	printf("%s: %s%zu published, %zu up to date, %zu failed, %zu removed; %zu files, %s "
 	    "fetched in %.1f s (%zu requests, %zu indexes not modified)\n", t->channel,
 	    plan ? "plan only, " : "", json_array_size(r->published), r->up_to_date, r->failed,

@@ -15,6 +15,7 @@
 #include "atomic_file.h"
 #include "fs_open.h"
 #include "mirror_state.h"
+#include "store_root.h"
 #include "xmalloc.h"
 
 #define STATE_ETAG_SUFFIX	".etag"
@@ -36,6 +37,28 @@ state_lock(struct mirror_state *st, struct errbuf *err)
 	return errbuf_set_errno(err, "%s/lock: flock", st->path);
 }
 
+/* Opens the store root as storeimport takes it (IMPORTER.md, "The root and
+ * the channel"): it must exist (it is not created) and be a folder or a
+ * symlink to one, and neither a channel nor a channel's download/ folder,
+ * checked before anything is made in it. */
+static int
+state_open_root(const char *root, struct errbuf *err)
+{
+	enum store_root_shape shape;
+	int fd;
+
+	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		if (errno == ENOTDIR)
+			return errbuf_set(err, "store root %s: not a folder", root);
+		return errbuf_set_errno(err, "store root %s", root);
+	}
+	if ((shape = store_root_shape(fd, root)) != STORE_ROOT_OK) {
+		close(fd);
+		return errbuf_set(err, "store root %s: %s", root, store_root_hint(shape));
+	}
+	return fd;
+}
+
 int
 mirror_state_open(const char *root, const char *channel, struct mirror_state **out,
     struct errbuf *err)
@@ -46,10 +69,8 @@ mirror_state_open(const char *root, const char *channel, struct mirror_state **o
 	*out = NULL;
 	st->dirfd = st->lockfd = st->indexfd = st->filesfd = st->recordsfd = -1;
 	st->path = xasprintf("%s/%s/%s", root, MIRROR_STATE_DIR, channel);
-	if ((rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		errbuf_set_errno(err, "%s", root);
+	if ((rootfd = state_open_root(root, err)) == -1)
 		goto out;
-	}
 	if ((topfd = fs_open_subdir(rootfd, MIRROR_STATE_DIR, FS_SUBDIR_ENSURE, err)) == -1 ||
 	    (st->dirfd = fs_open_subdir(topfd, channel, FS_SUBDIR_ENSURE, err)) == -1) {
 		errbuf_prefix(err, "%s", root);

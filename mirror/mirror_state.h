@@ -12,7 +12,9 @@
  *   records/<unit>         the upstream's sha256 records of this run
  *
  * mirror_state_open() makes what is missing and takes the lock without
- * waiting.  Library code: 0/-1 with errbuf, nothing printed.
+ * waiting.  The store root itself is never made: as for storeimport it
+ * must exist, and a channel or a download/ folder given as the root is
+ * refused before anything is made in it (store_root.h).  Library code: 0/-1 with errbuf, nothing printed.
  */
 #ifndef STORESRV_MIRROR_STATE_H
 #define STORESRV_MIRROR_STATE_H

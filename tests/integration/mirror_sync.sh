@@ -382,6 +382,32 @@ is "--devices IP0013: 140003 published with ip0013 only" \
     "$RC $(jget 'c["published"]') $(ls "$M1/release/download/140003" | tr '\n' ' ')" \
     "0 ['140003'] boot0013.bin ip0013.bin ip0013_files "
 
+# --- the store root -------------------------------------------------------------------
+# As for storeimport: the root must exist (it is not made), and a channel or
+# a download/ folder given as the root is refused before anything is made in
+# it.  A channel that fails as a whole says so instead of a line of zeros.
+NOROOT="$WORK/no-such-root"
+sm sync -r "$NOROOT" -u "$BASE/release/download"
+is "a missing store root: exit 3, not made" "$RC $(test -e "$NOROOT"; echo $?)" "3 1"
+like "... the error on stderr says it is the store root" "$ERR" \
+    "^release: error: store root $NOROOT: No such file or directory\$"
+like "... the summary on stdout says the sync failed, nothing published" "$OUT" \
+    '^release: sync failed \(the error above\), nothing published; 0 files'
+sm plan -r "$NOROOT" -u "$BASE/release/download" --json
+is "plan --json into a missing root: io, channel_failed, its error, no plan object" \
+    "$RC $(jget 'd["status"], c["channel_failed"], c["error"], "plan" in c')" \
+    "3 ('io', True, 'store root $NOROOT: No such file or directory', False)"
+sm sync -r "$M1" -u "$BASE/release/download" --json
+is "--json of a channel that did not fail as a whole: channel_failed false" \
+    "$RC $(jget 'c["channel_failed"]')" "0 False"
+for bad in "$M1/release" "$M1/release/download"; do
+	sm sync -r "$bad" -u "$BASE/release/download"
+	is "${bad#$WORK/} given as the store root: exit 3, no .mirror made in it" \
+	    "$RC $(ls -A "$bad" | grep -c '^\.mirror$')" "3 0"
+	like "... the error names the store root and what to give instead" "$ERR" \
+	    "^release: error: store root $bad: this folder is a channel.*give the folder"
+done
+
 # --- one run per channel ---------------------------------------------------------------
 flock "$M1/.mirror/release/lock" sleep 3 &
 FL=$!
