@@ -277,9 +277,54 @@ record_find(const struct hashlist *hl, const char *path)
 	return NULL;
 }
 
+/* Whether the --since state's entry `seen` of a folder lists its record
+ * `hex` and each of the sorted `paths` (n, each `skip` bytes into the
+ * folder): an export of some kinds leaves out no file of other kinds. */
+static int
+state_covers(json_t *seen, const char *hex, char *const *paths, size_t n, size_t skip)
+{
+	json_t *files = json_object_get(seen, "files");
+	const char *rec = json_string_value(json_object_get(seen, "record")), *f;
+	size_t i = 0, j = 0;
+
+	if (rec == NULL || strcmp(rec, hex) != 0)
+		return 0;
+	for (; i < n; i++) {	/* both sorted (written sorted; if not, exported again) */
+		while ((f = json_string_value(json_array_get(files, j))) != NULL &&
+		    strcmp(f, paths[i] + skip) < 0)
+			j++;
+		if (f == NULL || strcmp(f, paths[i] + skip) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* The state of a folder exported now: its record and its files exported,
+ * with those of `seen` under the same record (merged, sorted). */
+static json_t *
+state_entry(json_t *seen, const char *hex, char *const *paths, size_t n, size_t skip)
+{
+	json_t *old = json_object_get(seen, "files"), *files = json_array();
+	const char *rec = json_string_value(json_object_get(seen, "record")), *f;
+	size_t i = 0, j = 0;
+	int c;
+
+	if (rec == NULL || strcmp(rec, hex) != 0)
+		old = NULL;
+	for (;;) {
+		if ((f = json_string_value(json_array_get(old, j))) == NULL && i == n)
+			break;
+		c = i == n ? 1 : f == NULL ? -1 : strcmp(paths[i] + skip, f);
+		json_array_append_new(files, json_string(c <= 0 ? paths[i] + skip : f));
+		i += c <= 0;
+		j += c >= 0;
+	}
+	return json_pack("{s:s, s:o}", "record", hex, "files", files);
+}
+
 /* The files [from, to) of x->paths, all of folder `unit` (prefix length
  * ulen), into the manifest with their recorded sha256, unless the --since
- * state lists the folder with the same record. */
+ * state lists the folder with the same record and each of these files. */
 static int
 export_unit(struct export *x, const char *unit, size_t ulen, size_t from, size_t to)
 {
@@ -305,8 +350,10 @@ export_unit(struct export *x, const char *unit, size_t ulen, size_t from, size_t
 		goto out;
 	}
 	seen = json_object_get(x->state, unit);
-	unchanged = json_is_string(seen) && strcmp(json_string_value(seen), hex) == 0;
-	json_object_set_new(x->state, unit, json_string(hex));
+	unchanged = state_covers(seen, hex, x->paths + from, to - from, ulen + 1);
+	if (!unchanged)
+		json_object_set_new(x->state, unit, state_entry(seen, hex, x->paths + from,
+		    to - from, ulen + 1));
 	if (unchanged) {
 		x->res->unchanged++;
 		goto out;

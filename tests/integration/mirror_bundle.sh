@@ -148,6 +148,21 @@ same_indexes "the target's indexes equal the source's again" "$DST"
 B3="$WORK/b3.tar"
 exp --json --output "$B3" --since "$WORK/st2.json"
 is "export --since with nothing new: no folder" "$(printf '%s' "$OUT" | jq -c '[.folders, .files]')" '[0,5]'
+# A build folder holds apps and firmware: an export of the apps does not
+# make a later export of the firmware leave that folder's firmware out.
+exp --output "$WORK/b-apps.tar" --kinds app --state-out "$WORK/st-apps.json"
+need "export of the apps with a state" test "$RC" = 0
+exp --output "$WORK/b-fw.tar" --kinds firmware --since "$WORK/st-apps.json" \
+    --state-out "$WORK/st-fw.json"
+is "export of the firmware --since the apps' state" "$RC" 0
+is "... holds the firmware of the folders the apps' export had (132001/ip0013.bin)" \
+    "$(entries "$WORK/b-fw.tar" | grep -c '^download/132001/ip0013\.bin$')" 1
+exp --json --output "$WORK/b-fw2.tar" --kinds firmware --since "$WORK/st-fw.json"
+is "the firmware again --since that export: no folder" \
+    "$(printf '%s' "$OUT" | jq -c '[.folders, .files]')" '[0,5]'
+exp --json --output "$WORK/b-apps2.tar" --kinds app --since "$WORK/st2.json"
+is "the apps --since the state of a whole export: no folder" \
+    "$(printf '%s' "$OUT" | jq -c '[.folders, .files]')" '[0,5]'
 
 # --- refusals: the target unchanged, byte for byte -------------------------------
 # A bundle of the whole channel, published into a new channel "other" of the
