@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -292,6 +293,21 @@ source_local_job(struct sync_source *src, struct transfer_job *j)
 			j->rc = errbuf_set_errno(&j->err, "%s", j->url);
 			j->res.fail = FETCH_FAIL_LOCAL;
 		}
+		goto out;
+	}
+	/* What the upstream holds is its fault, not a local I/O error (exit 1,
+	 * not 3): a symlink as the file itself, a folder, a device or FIFO, a
+	 * file over the job's limit. */
+	if (!S_ISREG(sb.st_mode)) {
+		j->rc = errbuf_set(&j->err, "%s: not a regular file (a symbolic link, folder or "
+		    "device is refused)", j->url);
+		j->res.fail = FETCH_FAIL_PROTOCOL;
+		goto out;
+	}
+	if (j->opts.max_size > 0 && (uint64_t)sb.st_size > j->opts.max_size) {
+		j->rc = errbuf_set(&j->err, "%s: %jd bytes, over the limit of %ju", j->url,
+		    (intmax_t)sb.st_size, (uintmax_t)j->opts.max_size);
+		j->res.fail = FETCH_FAIL_PROTOCOL;
 		goto out;
 	}
 	unlinkat(j->dirfd, j->tmpname, 0);

@@ -19,7 +19,10 @@
  *
  * sync_source_run() runs transfer jobs (transfer.h) against a target: over
  * HTTP with transfer_run(), locally by copying each file while hashing it
- * (copy_hash.h), a missing file reported as a 404.  Either way each
+ * (copy_hash.h), a missing file reported as a 404, one that is not a
+ * regular file (a symlink, a folder, a FIFO) or is over the job's max_size
+ * refused as FETCH_FAIL_PROTOCOL (the upstream's fault, not a local I/O
+ * error).  Either way each
  * job ends with rc, res (status 200/304/404), err and its sha256.
  * Library code: 0/-1 with errbuf.
  */

@@ -3,13 +3,20 @@
  * channels it mirrors (sync_targets_resolve()) and where a folder's files
  * and sha256 record are found (sync_source_locate()), one named case per
  * form: a channel's download URL, a store base URL, a local download/
- * folder, a local store root, and the refusals.
+ * folder, a local store root, and the refusals; and what a job against a
+ * local download/ folder ends with (sync_source_run()): a regular file
+ * copied, a missing one a 404, and what the upstream holds that is not a
+ * regular file or is over the job's limit refused as the upstream's fault
+ * (FETCH_FAIL_PROTOCOL, exit 1), never as a local I/O error (exit 3).
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../tap.h"
 #include "sync_source.h"
@@ -133,6 +140,127 @@ run_locate_case(const struct locate_case *c)
 	free(got);
 }
 
+struct local_case {
+	const char *name;
+	const char *rel;	/* below download/ */
+	uint64_t max_size;
+	int rc, status;
+	enum fetch_fail fail;
+	const char *err;	/* a substring of the error, or NULL */
+};
+
+static const struct local_case local_cases[] = {
+	{ "a regular file is copied", "130001/ip0013.bin", 0, 0, 200, FETCH_FAIL_NONE, NULL },
+	{ "a missing file is a 404", "130001/none.bin", 0, 0, 404, FETCH_FAIL_NONE, NULL },
+	{ "a file under a missing folder is a 404", "139999/x.bin", 0, 0, 404, FETCH_FAIL_NONE,
+	    NULL },
+	{ "a symlink as the file is the upstream's fault", "130001/link.bin", 0, -1, 0,
+	    FETCH_FAIL_PROTOCOL, "not a regular file" },
+	{ "a FIFO is refused without blocking", "130001/fifo.bin", 0, -1, 0, FETCH_FAIL_PROTOCOL,
+	    "not a regular file" },
+	{ "a folder is refused", "130001", 0, -1, 0, FETCH_FAIL_PROTOCOL, "not a regular file" },
+	{ "a file over max_size is refused before a byte is copied", "130001/ip0013.bin", 4, -1,
+	    0, FETCH_FAIL_PROTOCOL, "over the limit of 4" },
+};
+
+/* A local channel below dir: download/130001/{ip0013.bin (10 bytes), a
+ * symlink to it, a FIFO}; its download/ path, or NULL. */
+static char *
+make_local_channel(const char *dir)
+{
+	char *dl = xasprintf("%s/beta/download", dir), *p;
+	int fd, ok;
+
+	p = xasprintf("%s/beta", dir);
+	ok = mkdir(p, 0755) == 0 && mkdir(dl, 0755) == 0;
+	free(p);
+	p = xasprintf("%s/130001", dl);
+	ok = ok && mkdir(p, 0755) == 0;
+	free(p);
+	p = xasprintf("%s/130001/ip0013.bin", dl);
+	if (ok && (fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644)) != -1) {
+		ok = write(fd, "0123456789", 10) == 10;
+		close(fd);
+	} else
+		ok = 0;
+	free(p);
+	p = xasprintf("%s/130001/link.bin", dl);
+	ok = ok && symlink("ip0013.bin", p) == 0;
+	free(p);
+	p = xasprintf("%s/130001/fifo.bin", dl);
+	ok = ok && mkfifo(p, 0644) == 0;
+	free(p);
+	if (!ok) {
+		free(dl);
+		return NULL;
+	}
+	return dl;
+}
+
+static void
+run_local_cases(void)
+{
+	char tmpl[] = "/tmp/test_sync_source.XXXXXX";
+	const size_t n = sizeof(local_cases) / sizeof(local_cases[0]);
+	struct transfer_job jobs[sizeof(local_cases) / sizeof(local_cases[0])];
+	struct sync_source_config sc = { .parallel = 1 };
+	struct sync_target t = { "beta", NULL, NULL, 1 };
+	struct sync_source *src = NULL;
+	struct errbuf err = { "" };
+	char *dir = mkdtemp(tmpl), *cmd;
+	int outfd = -1;
+
+	memset(jobs, 0, sizeof(jobs));
+	if (dir == NULL || (t.download = make_local_channel(dir)) == NULL) {
+		tap_ok(0, "a local channel made in /tmp");
+		goto out;
+	}
+	t.records = xasprintf("%s/beta/hashes", dir);
+	cmd = xasprintf("%s/out", dir);
+	if (mkdir(cmd, 0755) == 0)
+		outfd = open(cmd, O_RDONLY | O_DIRECTORY);
+	free(cmd);
+	tap_ok(outfd != -1 && (src = sync_source_create(&t, &sc, &err)) != NULL,
+	    "a local source opened (%s)", err.msg);
+	if (src == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		jobs[i].url = sync_source_locate(&t, SYNC_BASE_DOWNLOAD, local_cases[i].rel, &err);
+		jobs[i].dirfd = outfd;
+		jobs[i].tmpname = xasprintf("job%zu", i);
+		jobs[i].opts.max_size = local_cases[i].max_size;
+	}
+	tap_ok(sync_source_run(src, jobs, n, &err) == 0, "the local jobs ran (%s)", err.msg);
+	for (size_t i = 0; i < n; i++) {
+		const struct local_case *c = &local_cases[i];
+		const struct transfer_job *j = &jobs[i];
+
+		tap_ok(j->rc == c->rc && (c->rc != 0 || j->res.status == c->status) &&
+		    j->res.fail == c->fail && (c->err == NULL || strstr(j->err.msg, c->err) != NULL),
+		    "%s (rc %d, status %d, fail %d: %s)", c->name, j->rc, j->res.status,
+		    (int)j->res.fail, j->err.msg);
+	}
+	tap_ok(jobs[0].res.size == 10 && faccessat(outfd, "job0", F_OK, 0) == 0 &&
+	    faccessat(outfd, "job6", F_OK, 0) == -1,
+	    "the copy holds the file's 10 bytes; nothing written for the refused one");
+out:
+	for (size_t i = 0; i < n; i++) {
+		free((char *)jobs[i].url);
+		free((char *)jobs[i].tmpname);
+	}
+	sync_source_free(src);
+	if (outfd != -1)
+		close(outfd);
+	if (dir != NULL) {
+		cmd = xasprintf("rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "# %s failed\n", cmd);
+		free(cmd);
+	}
+	free(t.download);
+	free(t.records);
+}
+
 int
 main(void)
 {
@@ -141,5 +269,6 @@ main(void)
 	for (size_t i = 0; i < sizeof(locate_cases) / sizeof(locate_cases[0]); i++)
 		run_locate_case(&locate_cases[i]);
 	sync_targets_free(NULL, 0);
+	run_local_cases();
 	return tap_done();
 }
