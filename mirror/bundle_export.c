@@ -615,6 +615,7 @@ export_write(struct export *x)
 		errbuf_set_errno(x->err, "%s", x->o->output);
 		goto out;
 	}
+	x->res->written = 1;
 	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    fsync_dir(dirfd, dir, x->err) == -1)
 		goto out;

@@ -51,6 +51,8 @@ struct bundle_export_result {
 	size_t files;		/* files in the bundle, indexes included */
 	uint64_t bytes;		/* their sizes */
 	int is_signed;
+	int written;		/* the bundle is in place (the state file may
+				 * still have failed after it) */
 };
 
 /* Returns 0 (the bundle written), 1 (refused: problems in d, no bundle) or

@@ -24,7 +24,16 @@ export_print_text(const struct mirror_settings *s, const char *channel,
 	if (err != NULL)
 		fprintf(stderr, "error: %s\n", err);
 	if (status != IMP_EXIT_OK) {
-		fprintf(stderr, "storemirror: export of %s refused; no bundle written\n", channel);
+		if (!res->written)
+			fprintf(stderr, "storemirror: export of %s refused; no bundle written\n",
+			    channel);
+		else if (s->state_out != NULL)	/* the state fails after the bundle */
+			fprintf(stderr, "storemirror: %s was written, but not the state file "
+			    "%s: the next --since of the old state exports its folders again\n",
+			    s->output, s->state_out);
+		else
+			fprintf(stderr, "storemirror: %s was written; the error came after it\n",
+			    s->output);
 		return;
 	}
 	printf("%s: channel %s, %zu folders (builds, platform versions), %zu files, "
@@ -50,7 +59,7 @@ export_print_json(const struct mirror_settings *s, const char *channel,
 		json_array_append_new(errors, json_pack("{s:s}", "message", err));
 	root = json_pack("{s:s, s:i, s:s, s:s?, s:b, s:I, s:I, s:I, s:I, s:o, s:o}",
 	    "command", "export", "status", status, "channel", channel,
-	    "output", status == IMP_EXIT_OK ? s->output : NULL, "signed", res->is_signed,
+	    "output", res->written ? s->output : NULL, "signed", res->is_signed,
 	    "folders", (json_int_t)res->units, "unchanged", (json_int_t)res->unchanged,
 	    "files", (json_int_t)res->files, "bytes", (json_int_t)res->bytes,
 	    "errors", errors, "warnings", warnings);

@@ -316,6 +316,15 @@ exp --output "$WORK/no/such/folder/x.tar"
 is "an output in a missing folder: an I/O error" "$RC" 3
 like "... naming the output" "$OUT" 'no/such/folder/x.tar: the temporary file beside it: No such file'
 
+exp --output "$WORK/st-fail.tar" --state-out "$WORK/no/such/folder/st.json"
+is "a state file that cannot be written: an I/O error" "$RC" 3
+check "... after the bundle was written" test -s "$WORK/st-fail.tar"
+like "... which the report says, naming both" "$OUT" \
+    "st-fail.tar was written.*no/such/folder/st.json"
+is "... and does not claim that no bundle was written" "$(printf '%s\n' "$OUT" | grep -c 'no bundle written')" 0
+exp --json --output "$WORK/st-fail.tar" --state-out "$WORK/no/such/folder/st.json"
+is "... --json names the bundle written" "$(printf '%s' "$OUT" | jq -r '.output')" "$WORK/st-fail.tar"
+
 # --- the source changed on disk since publishing ---------------------------------
 C="$SRC/release/download/132001/arm/apidemo/apidemo.bin"
 cp "$C" "$WORK/saved"
