@@ -48,6 +48,9 @@ struct fetcher {
 	struct event_base *base;
 	struct fetch_conn_pool *pool;	/* per host, the connections (fetch_conn.h) */
 	char *user_agent;
+	unsigned max_hosts;	/* the configuration, for fetch_create_like() */
+	char *ca_file;
+	char *proxy;
 	char *proxy_host;	/* NULL: direct */
 	int proxy_port;
 };
@@ -138,6 +141,9 @@ fetch_create(const struct fetch_config *cfg, struct errbuf *err)
 	    FETCH_DEFAULT_MAX_HOSTS;
 	f->user_agent = xstrdup(cfg != NULL && cfg->user_agent != NULL ? cfg->user_agent :
 	    "storemirror");
+	f->max_hosts = pool.max_hosts;
+	f->ca_file = cfg != NULL && cfg->ca_file != NULL ? xstrdup(cfg->ca_file) : NULL;
+	f->proxy = cfg != NULL && cfg->proxy != NULL ? xstrdup(cfg->proxy) : NULL;
 	if ((f->base = event_base_new()) == NULL) {
 		errbuf_set(err, "fetch: cannot create an event base");
 		goto fail;
@@ -163,6 +169,15 @@ fail:
 	return NULL;
 }
 
+struct fetcher *
+fetch_create_like(const struct fetcher *f, struct errbuf *err)
+{
+	struct fetch_config cfg = { .max_hosts = f->max_hosts, .user_agent = f->user_agent,
+	    .ca_file = f->ca_file, .proxy = f->proxy };
+
+	return fetch_create(&cfg, err);
+}
+
 struct event_base *
 fetch_event_base(struct fetcher *f)
 {
@@ -178,6 +193,8 @@ fetch_free(struct fetcher *f)
 	if (f->base != NULL)
 		event_base_free(f->base);
 	free(f->proxy_host);
+	free(f->proxy);
+	free(f->ca_file);
 	free(f->user_agent);
 	free(f);
 }

@@ -43,7 +43,9 @@
  * name verified; a failure is FETCH_FAIL_TLS, not retried).  With a proxy,
  * http:// requests are sent to it in absolute form and https:// goes
  * through a CONNECT tunnel (relayed by a listener on 127.0.0.1, TLS end to
- * end with the origin).  It is not thread safe.
+ * end with the origin).  It is not thread safe: one fetcher per thread
+ * (fetch_create_like()); distinct fetchers share no libevent or OpenSSL
+ * object, so they run in parallel without evthread locking.
  *
  * Library code: never prints; 0/-1 with errbuf.
  */
@@ -105,6 +107,11 @@ struct fetch_result {
 /* Returns a fetcher (free with fetch_free()), or NULL with err set. */
 struct fetcher *fetch_create(const struct fetch_config *cfg, struct errbuf *err);
 void fetch_free(struct fetcher *f);
+
+/* A new fetcher with f's configuration and nothing of f's shared (its own
+ * event_base, connections and TLS context): for another thread, since a
+ * fetcher is used by one thread only.  NULL with err set. */
+struct fetcher *fetch_create_like(const struct fetcher *f, struct errbuf *err);
 
 /* Fetches url (http[s]://host[:port]/path) into dirfd/tmpname.  Returns 0 when
  * the file is complete (res->status 200 or 206), or unchanged (304) or

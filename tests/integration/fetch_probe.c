@@ -4,7 +4,7 @@
  *
  *   fetch_probe [-H] [-e etag] [-r] [-s stall] [-n retries] [-b backoff_ms]
  *               [-c ca_file] [-x proxy] [-m max_hosts]
- *               [-T [-p parallel] [-l bytes_per_s]]
+ *               [-T [-p parallel] [-l bytes_per_s] [-t threads]]
  *               DIR TMPNAME URL [TMPNAME URL]...
  *   fetch_probe -j BASE REL
  *
@@ -13,14 +13,18 @@
  * size=.. received=.. etag=.. sha256=.. expected=..", then "maxrss_kb=..".
  * -H makes each fetch a HEAD (fetch_opts.head_only).  Without -T
  * the fetches run one after the other with fetch_file() (sha256=-); with -T
- * all at once with transfer_run() (-p parallel, -l rate limit), followed by
- * "progress calls=.. done=.. failed=.. received=.. expected=.. elapsed=..".
+ * all at once with transfer_run() (-p parallel, -l rate limit, -t threads), followed by
+ * "progress calls=.. done=.. failed=.. received=.. expected=.. elapsed=..
+ * threads=.. foreign=.." (threads: the most threads of the process seen
+ * by a progress call; foreign: progress calls made on another thread than
+ * the one that called transfer_run()).
  * -j prints fetch_url_join(BASE, REL) or "error: ...".  Exits 1 if any
  * fetch failed.
  */
 #include "config.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -71,15 +75,39 @@ probe_fetch(struct fetcher *f, int dirfd, const char *tmpname, const char *url,
 struct probe_progress {
 	unsigned calls;
 	struct transfer_progress last;
+	pthread_t caller;
+	unsigned foreign;	/* calls on another thread */
+	unsigned threads;	/* the most threads seen */
 };
+
+/* The process's threads now (/proc/self/status), 0 when unknown. */
+static unsigned
+probe_threads(void)
+{
+	FILE *fp = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned n = 0;
+
+	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "Threads: %u", &n) == 1)
+			break;
+	if (fp != NULL)
+		fclose(fp);
+	return n;
+}
 
 static void
 probe_progress_cb(const struct transfer_progress *p, void *arg)
 {
 	struct probe_progress *pp = arg;
+	unsigned threads = probe_threads();
 
 	pp->calls++;
 	pp->last = *p;
+	if (!pthread_equal(pthread_self(), pp->caller))
+		pp->foreign++;
+	if (threads > pp->threads)
+		pp->threads = threads;
 }
 
 /* argv: TMPNAME URL pairs, all run by one transfer_run(). */
@@ -101,6 +129,7 @@ probe_transfer(struct fetcher *f, int dirfd, char **argv, int argc, const struct
 		jobs[i].dirfd = dirfd;
 		jobs[i].opts = *o;
 	}
+	pp.caller = pthread_self();
 	tc->progress = probe_progress_cb;
 	tc->progress_arg = &pp;
 	if (transfer_run(f, jobs, n, tc, &err) != 0) {
@@ -114,10 +143,10 @@ probe_transfer(struct fetcher *f, int dirfd, char **argv, int argc, const struct
 		if (jobs[i].rc != 0)
 			status = 1;
 	}
-	printf("progress calls=%u done=%zu failed=%zu received=%llu expected=%llu elapsed=%.3f\n",
-	    pp.calls, pp.last.jobs_done, pp.last.jobs_failed,
+	printf("progress calls=%u done=%zu failed=%zu received=%llu expected=%llu elapsed=%.3f "
+	    "threads=%u foreign=%u\n", pp.calls, pp.last.jobs_done, pp.last.jobs_failed,
 	    (unsigned long long)pp.last.bytes_received,
-	    (unsigned long long)pp.last.bytes_expected, pp.last.elapsed);
+	    (unsigned long long)pp.last.bytes_expected, pp.last.elapsed, pp.threads, pp.foreign);
 	free(jobs);
 	return status;
 }
@@ -133,7 +162,7 @@ main(int argc, char **argv)
 	struct rusage ru;
 	int c, dirfd, status = 0, transfer = 0;
 
-	while ((c = getopt(argc, argv, "He:rs:n:b:c:x:m:Tp:l:j")) != -1) {
+	while ((c = getopt(argc, argv, "He:rs:n:b:c:x:m:Tp:l:t:j")) != -1) {
 		switch (c) {
 		case 'H': o.head_only = 1; break;
 		case 'e': o.etag = optarg; break;
@@ -147,6 +176,7 @@ main(int argc, char **argv)
 		case 'T': transfer = 1; break;
 		case 'p': tc.parallel = (unsigned)atoi(optarg); break;
 		case 'l': tc.rate_limit = strtoull(optarg, NULL, 10); break;
+		case 't': tc.threads = (unsigned)atoi(optarg); break;
 		case 'j': return argc - optind == 2 ? probe_join(argv[optind], argv[optind + 1]) : 2;
 		default: return 2;
 		}

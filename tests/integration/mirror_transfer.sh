@@ -5,7 +5,8 @@
 # parallel jobs with their sha256 equal to sha256sum's, connections counted
 # in nginx's access log ($connection), HTTPS verified (ca_file, unknown CA,
 # wrong host name), tinyproxy for http and https (CONNECT), the rate limit,
-# a small peak RSS for a large sparse file, a full disk (tmpfs) mid-body.
+# a small peak RSS for a large sparse file, a full disk (tmpfs) mid-body,
+# several threads, and a connection cut mid-file (every byte kept).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/transfer_servers.sh"
 PROBE="$top_builddir/tests/integration/fetch_probe"
@@ -68,6 +69,69 @@ check "parallel 4: at most 4 connections (kept alive, reused)" test "$c" -le 4
 out=$("$PROBE" -T -p 1 "$OUT" $(jobs o "http://127.0.0.1:$NGX_HTTP"))
 is "parallel 1: 12 jobs succeed" "$?" 0
 is "parallel 1: exactly one connection for 12 requests" "$(connections):$(wc -l <"$NGX_LOG")" 1:12
+
+# Several threads (-t 2: two fetchers, each with its own event loop and
+# connections, one queue): the 256 MiB file twice first (both threads busy
+# for a while) and 24 jobs, each whole with its sha256; parallel 4 divided
+# among them; the progress callback only on the calling thread, while a
+# second thread ran
+: >"$NGX_LOG"
+out=$(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4" \
+    "$PROBE" -T -p 4 -t 2 "$OUT" tbig1 "http://127.0.0.1:$NGX_HTTP/$B/big.bin" \
+    tbig2 "http://127.0.0.1:$NGX_HTTP/$B/big.bin" $(jobs a "http://127.0.0.1:$NGX_HTTP") \
+    $(jobs b "http://127.0.0.1:$NGX_HTTP"))
+is "2 threads: 26 jobs succeed" "$?" 0
+big_sha=$(sha256sum <"$DL/$B/big.bin" | cut -d' ' -f1)
+is "2 threads: the 256 MiB file's sha256 is sha256sum's, twice" \
+    "$(printf '%s\n' "$out" | grep '^status=' | sed -n 1,2p | while read -r l; do field sha256 "$l"; done | sort -u)" \
+    "$big_sha"
+check "2 threads: the 256 MiB files are whole" test "$(stat -c %s "$OUT/tbig1"):$(stat -c %s "$OUT/tbig2")" = 268435456:268435456
+rm -f "$OUT/tbig1" "$OUT/tbig2"
+msg=$(all_hashes_match a "$(printf '%s\n' "$out" | grep '^status=' | sed -n 3,14p)")
+msg=$msg$(all_hashes_match b "$(printf '%s\n' "$out" | grep '^status=' | sed -n 15,26p)")
+is "2 threads: each sha256 is sha256sum's and each file is whole" "$msg" ""
+prog=$(printf '%s\n' "$out" | grep '^progress')
+diag "2 threads: $prog; $(connections) connections"
+is "2 threads: progress counts 26 done, 0 failed, received equals expected" \
+    "$(field done "$prog"):$(field failed "$prog"):$(field received "$prog")" \
+    "26:0:$(field expected "$prog")"
+check "2 threads: a second thread ran (seen by a progress call)" test "$(field threads "$prog")" -ge 2
+is "2 threads: the progress callback only on the calling thread" "$(field foreign "$prog")" 0
+c=$(connections)
+check "2 threads: at most 4 connections (parallel 4 divided), reused" test "$c" -ge 2 -a "$c" -le 4
+
+# A connection cut mid-file (no retry): the partial file holds every byte
+# received, up to the cut (written in batches, the last one as the
+# attempt ends), on one thread and on two
+python3 -c '
+import socket, sys, threading
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+body = bytes((i * 7 + i // 251) & 255 for i in range(1000003))
+def serve(c):
+    c.recv(65536)
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3000000\r\nETag: \"cut1\"\r\n\r\n" + body)
+    c.shutdown(socket.SHUT_RDWR); c.close()
+s.settimeout(60)
+for _ in range(4):
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,)).start()
+' "$WORK/cut.port" &
+PY=$!
+i=0; while [ ! -s "$WORK/cut.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+python3 -c 'import sys; sys.stdout.buffer.write(bytes((i * 7 + i // 251) & 255 for i in range(1000003)))' \
+    >"$WORK/cut.want"
+CUT="http://127.0.0.1:$(cat "$WORK/cut.port")/cut"
+for mode in "1 thread:-T -t 1" "2 threads:-T -p 2 -t 2" "fetch_file:"; do
+	name=${mode%%:*}
+	out=$("$PROBE" ${mode#*:} -n 0 "$OUT" cut "$CUT" $([ "$name" = "2 threads" ] && echo cut2 "$CUT"))
+	line=$(printf '%s\n' "$out" | head -n 1)
+	is "cut ($name): a connection failure after 1000003 bytes" \
+	    "$(field fail "$line"):$(field received "$line")" 1:1000003
+	check "cut ($name): the partial file holds every byte received" cmp "$OUT/cut" "$WORK/cut.want"
+	check "cut ($name): its sidecar is kept for the resume" test -s "$OUT/cut.etag"
+	rm -f "$OUT/cut" "$OUT/cut.etag" "$OUT/cut2" "$OUT/cut2.etag"
+done
+kill "$PY" 2>/dev/null; wait "$PY" 2>/dev/null
 
 # max_hosts bounds the hosts kept: nginx, storesrv, nginx one after the
 # other keep nginx's connection with 2 hosts, not with 1
