@@ -105,8 +105,15 @@ manifest_file(json_t *f, size_t i, const char *prev, struct bundle_file *out,
 		return errbuf_set(err, "files[%zu]: expected path (string), size (integer) and "
 		    "sha256 (string)", i);
 	if (strlen(path) > BUNDLE_PATH_MAX || bundle_path_unit(path, unit, sizeof(unit),
-	    &rest) == -1)
-		return errbuf_set(err, "files[%zu]: not a path a bundle may carry", i);
+	    &rest) == -1) {
+		char *cut = xstrndup(path, 200), *shown = utf8_escape(cut);
+
+		errbuf_set(err, "files[%zu] (%s%s): not a path a bundle may carry", i, shown,
+		    strlen(path) > 200 ? "..." : "");
+		free(shown);
+		free(cut);
+		return -1;
+	}
 	if (prev != NULL && strcmp(prev, path) >= 0)
 		return errbuf_set(err, "files[%zu] (%s): not sorted after %s, or a duplicate", i,
 		    path, prev);
@@ -419,13 +426,15 @@ refuse(struct bundle_reader *br, struct diag *d, const char *entry, const char *
 static int
 refuse(struct bundle_reader *br, struct diag *d, const char *entry, const char *fmt, ...)
 {
-	char msg[ERRBUF_SIZE], *where = utf8_escape(entry ? entry : "(unnamed entry)");
+	char msg[ERRBUF_SIZE], *where = utf8_escape(entry ? entry : "(unnamed entry)"), *shown;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	diag_add(d, DIAG_ERROR, where, "%s (in bundle %s); nothing published", msg, br->shown);
+	shown = utf8_escape(msg);	/* it may quote the manifest: no raw control */
+	diag_add(d, DIAG_ERROR, where, "%s (in bundle %s); nothing published", shown, br->shown);
+	free(shown);
 	free(where);
 	return 1;
 }

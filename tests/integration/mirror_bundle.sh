@@ -257,6 +257,17 @@ craft "$WORK/t-wrap.tar" "$MHEAD[{\"path\":\"download/130001/a\",\"size\":922337
 refused "file sizes whose sum overflows: refused by --max-archive-bytes at the manifest" \
     "$WORK/t-wrap.tar" 'storesrv-bundle.json: .*more than --max-archive-bytes'
 
+# The manifest's strings are the bundle's: shown escaped, never raw to a
+# terminal; a path refused is named.
+craft "$WORK/t-esc.tar" '{"format":"\u001b]0;owned\u0007\u001b[2J","version":1,"channel":"release","created":"x","files":[]}'
+refused "a manifest whose format holds terminal escapes" "$WORK/t-esc.tar" \
+    'storesrv-bundle.json: format "\\x1b\]0;owned\\x07'
+is "... no control character of it reaches the output" \
+    "$(printf '%s' "$OUT" | tr -d '\n' | LC_ALL=C grep -c '[[:cntrl:]]')" 0
+craft "$WORK/t-badpath.tar" "$MHEAD[{\"path\":\"download/130001/../a\\u001b[2J\",\"size\":0,\"sha256\":\"$E\"}]}"
+refused "a manifest path a bundle may not carry" "$WORK/t-badpath.tar" \
+    'files\[0\] \(download/130001/\.\./a\\x1b\[2J\): not a path a bundle may carry'
+
 # --- Ed25519 -------------------------------------------------------------------
 openssl genpkey -algorithm ed25519 -out "$WORK/key.pem" 2>/dev/null &&
     openssl pkey -in "$WORK/key.pem" -pubout -out "$WORK/key.pub" 2>/dev/null &&

@@ -126,7 +126,7 @@ static const struct manifest_case manifest_cases[] = {
 	{ "out of order", HEAD "[" FILE_B "," FILE_A "]}", "files[1] (download/130001/a): not sorted" },
 	{ "a duplicate", HEAD "[" FILE_A "," FILE_A "]}", "or a duplicate" },
 	{ "a path a bundle cannot carry", HEAD "[{\"path\":\"download/../x\",\"size\":1,"
-	    "\"sha256\":\"" HEX_A "\"}]}", "files[0]: not a path" },
+	    "\"sha256\":\"" HEX_A "\"}]}", "files[0] (download/../x): not a path" },
 	{ "a negative size", HEAD "[{\"path\":\"download/130001/a\",\"size\":-1,"
 	    "\"sha256\":\"" HEX_A "\"}]}", "negative size" },
 	{ "a size that is a string", HEAD "[{\"path\":\"download/130001/a\",\"size\":\"1\","
@@ -189,7 +189,8 @@ test_manifest_limits(void)
 	text = xasprintf("%s[{\"path\":\"%s\",\"size\":1,\"sha256\":\"%s\"}]}", HEAD, path,
 	    HEX_A);
 	tap_ok(bundle_manifest_parse(text, strlen(text), &m, &err) == -1 &&
-	    strstr(err.msg, "files[0]: not a path") != NULL,
+	    strstr(err.msg, "files[0] (download/130001/aaa") != NULL &&
+	    strstr(err.msg, "...): not a path") != NULL,
 	    "limits: a path longer than BUNDLE_PATH_MAX refused");
 	free(text);
 	free(path);
