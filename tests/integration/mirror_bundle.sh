@@ -237,17 +237,26 @@ patch_byte "$WORK/t-json.tar" "$(data_offset "$WORK/t-json.tar" '"files"')" '('
 refused "a manifest that is not JSON" "$WORK/t-json.tar" 'storesrv-bundle.json: line'
 
 # --- hostile bundles, made by hand ----------------------------------------------
-# craft OUT MANIFEST [NAME DATA]...: a pax tar of the manifest (JSON text)
-# and regular entries NAME holding DATA, as a writer other than export would.
+# craft OUT MANIFEST [ENTRY]...: a pax tar of the manifest (JSON text) and
+# the entries, each a JSON object {"name", "data", "type": file (default),
+# symlink, link, chr or dir, "link", "pax": {headers}}, as a writer other
+# than export would make it.
 craft() {
 	python3 - "$@" <<'PY'
-import io, sys, tarfile
-out, manifest, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
-with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as t:
-    for name, data in [("storesrv-bundle.json", manifest)] + list(zip(rest[::2], rest[1::2])):
-        ti = tarfile.TarInfo(name)
-        ti.size = len(data.encode())
-        t.addfile(ti, io.BytesIO(data.encode()))
+import io, json, sys, tarfile
+types = {"file": tarfile.REGTYPE, "symlink": tarfile.SYMTYPE, "link": tarfile.LNKTYPE,
+         "chr": tarfile.CHRTYPE, "dir": tarfile.DIRTYPE}
+entries = [{"name": "storesrv-bundle.json", "data": sys.argv[2]}] + \
+    [json.loads(a) for a in sys.argv[3:]]
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    for e in entries:
+        data = e.get("data", "").encode()
+        ti = tarfile.TarInfo(e["name"])
+        ti.type = types[e.get("type", "file")]
+        ti.linkname = e.get("link", "")
+        ti.pax_headers = e.get("pax", {})
+        ti.size = len(data) if ti.type == tarfile.REGTYPE else 0
+        t.addfile(ti, io.BytesIO(data) if ti.type == tarfile.REGTYPE else None)
 PY
 }
 MHEAD='{"format":"storesrv-bundle","version":1,"channel":"release","created":"x","files":'
@@ -256,6 +265,28 @@ E=$(printf '' | sha256sum | cut -d ' ' -f 1)
 craft "$WORK/t-wrap.tar" "$MHEAD[{\"path\":\"download/130001/a\",\"size\":9223372036854775807,\"sha256\":\"$E\"},{\"path\":\"download/130001/b\",\"size\":9223372036854775807,\"sha256\":\"$E\"},{\"path\":\"download/130001/c\",\"size\":2,\"sha256\":\"$E\"}]}"
 refused "file sizes whose sum overflows: refused by --max-archive-bytes at the manifest" \
     "$WORK/t-wrap.tar" 'storesrv-bundle.json: .*more than --max-archive-bytes'
+
+# Entries a writer other than export could make: each refused, naming it.
+X1=$(printf 'x' | sha256sum | cut -d ' ' -f 1)
+MA="$MHEAD[{\"path\":\"download/130001/a\",\"size\":1,\"sha256\":\"$X1\"}]}"
+MAB="$MHEAD[{\"path\":\"download/130001/a\",\"size\":1,\"sha256\":\"$X1\"},{\"path\":\"download/130001/b\",\"size\":1,\"sha256\":\"$X1\"}]}"
+craft "$WORK/t-symlink.tar" "$MA" '{"name":"download/130001/a","type":"symlink","link":"/etc/passwd"}'
+refused "a symlink entry" "$WORK/t-symlink.tar" 'download/130001/a: not a regular file'
+craft "$WORK/t-hardlink.tar" "$MAB" '{"name":"download/130001/a","data":"x"}' \
+    '{"name":"download/130001/b","type":"link","link":"download/130001/a"}'
+refused "a hard link entry" "$WORK/t-hardlink.tar" 'download/130001/b: not a regular file'
+craft "$WORK/t-chr.tar" "$MA" '{"name":"download/130001/a","type":"chr"}'
+refused "a device entry" "$WORK/t-chr.tar" 'download/130001/a: not a regular file'
+craft "$WORK/t-dir.tar" "$MA" '{"name":"download/130001/","type":"dir"}' \
+    '{"name":"download/130001/a","data":"x"}'
+refused "a folder entry" "$WORK/t-dir.tar" "download/130001/: not the manifest's next file"
+craft "$WORK/t-pax.tar" "$MA" '{"name":"download/130001/a","data":"x","pax":{"path":"../../a"}}'
+refused "a pax header renaming the entry" "$WORK/t-pax.tar" "\.\./\.\./a: not the manifest's next file"
+craft "$WORK/t-bigger.tar" "$MA" '{"name":"download/130001/a","data":"xy"}'
+refused "an entry larger than listed" "$WORK/t-bigger.tar" 'download/130001/a: 2 bytes, the manifest says 1'
+craft "$WORK/t-second.tar" "$MA" '{"name":"download/130001/a","data":"x"}' \
+    '{"name":"storesrv-bundle.json","data":"{}"}'
+refused "a second manifest after the files" "$WORK/t-second.tar" 'storesrv-bundle.json: an extra entry'
 
 # The manifest's strings are the bundle's: shown escaped, never raw to a
 # terminal; a path refused is named.
