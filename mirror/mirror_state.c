@@ -20,6 +20,7 @@
 
 #define STATE_ETAG_SUFFIX	".etag"
 #define STATE_ETAG_MAX		256
+#define STATE_PENDING		"indexes-pending"
 
 static int
 state_lock(struct mirror_state *st, struct errbuf *err)
@@ -145,6 +146,24 @@ mirror_state_etag_put(const struct mirror_state *st, const char *name, const cha
 		rc = errbuf_set_errno(err, "%s/indexes/%s", st->path, sidecar);
 	free(sidecar);
 	return rc;
+}
+
+int
+mirror_state_pending(const struct mirror_state *st)
+{
+	struct stat sb;
+
+	return fstatat(st->dirfd, STATE_PENDING, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int
+mirror_state_set_pending(const struct mirror_state *st, int on, struct errbuf *err)
+{
+	if (on)
+		return atomic_file_write(st->dirfd, STATE_PENDING, "", 0, 0644, err);
+	if (unlinkat(st->dirfd, STATE_PENDING, 0) == -1 && errno != ENOENT)
+		return errbuf_set_errno(err, "%s/%s", st->path, STATE_PENDING);
+	return 0;
 }
 
 int

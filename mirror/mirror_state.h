@@ -10,6 +10,9 @@
  *                          .etag sidecar (resumed with Range + If-Range);
  *                          moved into the staging area once verified
  *   records/<unit>         the upstream's sha256 records of this run
+ *   indexes-pending        an index changed upstream since the last
+ *                          publish (kept until a publish applies it, so
+ *                          a plan or a failed publish does not lose it)
  *
  * mirror_state_open() makes what is missing and takes the lock without
  * waiting.  The store root itself is never made: as for storeimport it
@@ -51,6 +54,11 @@ void mirror_state_etag_get(const struct mirror_state *st, const char *name, char
 /* Stores (etag non-empty) or forgets the ETag of the index `name`. */
 int mirror_state_etag_put(const struct mirror_state *st, const char *name, const char *etag,
     struct errbuf *err);
+
+/* Whether an index change of the upstream awaits a publish, and marking
+ * it (on) or clearing it (off, after a publish). */
+int mirror_state_pending(const struct mirror_state *st);
+int mirror_state_set_pending(const struct mirror_state *st, int on, struct errbuf *err);
 
 /* Makes the folders of the relative path `rel` (not its last segment) below
  * dirfd. */

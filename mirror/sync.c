@@ -105,17 +105,42 @@ out:
 	return rc;
 }
 
+/* Does the new copy `tmp` of index `name` differ from the stored one (or
+ * is there none)?  An upstream without ETags answers 200 every time. */
+static int
+sync_index_differs(int fd, const char *name, const char *tmp)
+{
+	char *old = NULL, *new = NULL;
+	size_t oldlen = 0, newlen = 0;
+	int differs = 1;
+
+	if (fs_read_at(fd, name, O_NOFOLLOW, INDEX_DEFAULT_MAX_BYTES, &old, &oldlen, NULL) == 0 &&
+	    fs_read_at(fd, tmp, O_NOFOLLOW, INDEX_DEFAULT_MAX_BYTES, &new, &newlen, NULL) == 0)
+		differs = oldlen != newlen || memcmp(old, new, oldlen) != 0;
+	free(old);
+	free(new);
+	return differs;
+}
+
 /* Keeps the new indexes (and their ETags) as the state's, forgets those the
- * upstream no longer has. */
+ * upstream no longer has; notes whether any changed (run->indexes_changed,
+ * kept in the state until a publish applies it). */
 static int
 sync_index_keep(struct sync_run *run, const struct transfer_job *jobs, struct errbuf *err)
 {
+	int changed = 0;
+
 	for (int k = 0; k < INDEX_KIND_COUNT; k++) {
 		const char *name = index_kind_file((enum index_kind)k);
 		int fd = run->st->indexfd;
+		struct stat sb;
 
 		if (jobs[k].res.status == 304)
 			continue;
+		if (jobs[k].res.status == 404)
+			changed |= fstatat(fd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+		else
+			changed |= sync_index_differs(fd, name, jobs[k].tmpname);
 		if (jobs[k].res.status == 404) {
 			if (unlinkat(fd, name, 0) == -1 && errno != ENOENT)
 				return errbuf_set_errno(err, "%s/indexes/%s", run->st->path, name);
@@ -125,6 +150,9 @@ sync_index_keep(struct sync_run *run, const struct transfer_job *jobs, struct er
 		    jobs[k].res.etag : "", err) == -1)
 			return -1;
 	}
+	if (changed && mirror_state_set_pending(run->st, 1, err) == -1)
+		return -1;
+	run->indexes_changed = changed || mirror_state_pending(run->st);
 	return 0;
 }
 
@@ -417,6 +445,11 @@ sync_steps(struct sync_run *run, struct errbuf *err)
 	}
 	if ((status = sync_stage_publish(run, err)) != 0)
 		return status;
+	/* A commit published the upstream's indexes (with folders, or alone
+	 * when only they changed): no index change awaits any more. */
+	if ((run->indexes_published || json_array_size(run->r->published) > 0) &&
+	    mirror_state_set_pending(run->st, 0, err) == -1)
+		return IMP_EXIT_IO;
 	if (run->c->keep > 0 && sync_stage_retain(run, err) == -1)
 		return IMP_EXIT_IO;
 	if (run->r->failed > 0 && run->local_failures > 0)

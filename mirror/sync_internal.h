@@ -51,6 +51,12 @@ struct sync_run {
 	struct sync_unit *units;	/* to fetch (not published locally) */
 	size_t nunits;
 	size_t local_failures;		/* transfers that failed writing here */
+	/* An index differs from the copy of the last run (or one that was
+	 * there is gone), now or in a run whose publish did not apply it
+	 * (mirror_state_pending()): the indexes are to be published even
+	 * when no folder is staged (a relabel, a new description). */
+	int indexes_changed;
+	int indexes_published;		/* sync_stage.c committed them alone */
 };
 
 /* sync_fetch.c */
