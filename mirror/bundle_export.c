@@ -499,6 +499,15 @@ ar_memory(struct export *x, struct archive *a, const char *name, const void *buf
 	return ar_data(x, a, name, buf, len);
 }
 
+/* -1 (err) once a signal asked the export to stop. */
+static int
+export_stopped(struct export *x)
+{
+	if (x->o->stop == NULL || *x->o->stop == 0)
+		return 0;
+	return errbuf_set(x->err, "%s: interrupted", x->o->output);
+}
+
 /* A published file, hashed as its bytes go into the archive; 1 when it
  * changed since publishing (reported). */
 static int
@@ -526,6 +535,8 @@ ar_file(struct export *x, struct archive *a, const struct bundle_file *f, struct
 	if (ar_header(x, a, f->path, f->size, st.st_mtime) == -1)
 		goto out;
 	while (total < f->size && (n = read(fd, buf, COPY_HASH_BUFSIZE)) > 0) {
+		if (export_stopped(x) == -1)
+			goto out;
 		if (total + (uint64_t)n > f->size)
 			n = (ssize_t)(f->size - total);
 		hasher_update(h, buf, (size_t)n);
@@ -611,6 +622,8 @@ export_write(struct export *x)
 	if ((rc = export_archive(x, fd)) != 0)
 		goto out;
 	rc = -1;
+	if (export_stopped(x) == -1)
+		goto out;
 	if (fsync(fd) == -1 || rename(tmp, x->o->output) == -1) {
 		errbuf_set_errno(x->err, "%s", x->o->output);
 		goto out;

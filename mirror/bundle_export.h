@@ -26,6 +26,7 @@
 #ifndef STORESRV_BUNDLE_EXPORT_H
 #define STORESRV_BUNDLE_EXPORT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,8 @@ struct bundle_export_opts {
 	const char *since;		/* state file of a previous export, or NULL */
 	const char *state_out;		/* state file to write, or NULL */
 	const char *sign_key;		/* Ed25519 private key (PEM), or NULL */
+	const volatile sig_atomic_t *stop;	/* non-zero (set by a signal
+					 * handler): stop, no bundle left; or NULL */
 };
 
 struct bundle_export_result {

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,6 +69,29 @@ export_print_json(const struct mirror_settings *s, const char *channel,
 	json_decref(root);
 }
 
+/* The signal that stops the export (it then leaves no temporary file and
+ * dies of that signal). */
+static volatile sig_atomic_t export_stop;
+
+static void
+export_on_signal(int sig)
+{
+	export_stop = sig;
+}
+
+static void
+export_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = export_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 /* The one channel exported; NULL (usage) when several are given. */
 static const char *
 export_channel(const struct mirror_settings *s)
@@ -85,7 +109,7 @@ mirror_cmd_export(const struct mirror_settings *s)
 	struct mirror_selection sel = { s->kind_mask, s->ids, s->devices, s->min_release,
 	    s->archs };
 	struct bundle_export_opts o = { s->root, export_channel(s), &sel, s->output, s->since,
-	    s->state_out, s->sign_key };
+	    s->state_out, s->sign_key, &export_stop };
 	struct bundle_export_result res;
 	struct diag *d;
 	struct errbuf err;
@@ -98,6 +122,7 @@ mirror_cmd_export(const struct mirror_settings *s)
 	}
 	d = diag_create();
 	err.msg[0] = '\0';
+	export_catch_signals();
 	rc = bundle_export(&o, &res, d, &err);
 	status = rc == 0 ? IMP_EXIT_OK : rc == 1 ? IMP_EXIT_INVALID : IMP_EXIT_IO;
 	if (s->json)
@@ -105,5 +130,9 @@ mirror_cmd_export(const struct mirror_settings *s)
 	else
 		export_print_text(s, o.channel, &res, d, rc == -1 ? err.msg : NULL, status);
 	diag_free(d);
+	if (export_stop != 0) {
+		signal(export_stop, SIG_DFL);
+		raise(export_stop);
+	}
 	return status;
 }

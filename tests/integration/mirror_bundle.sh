@@ -400,4 +400,26 @@ check "... and the file is published whole" cmp -s "$WORK/big-root/release/downl
     "$WORK/big/140001/big.bin"
 is "the bundle is readable by its owner's group and others (0644)" "$(stat -c %a "$WORK/big.tar")" 644
 
+# --- an export stopped by a signal ------------------------------------------------
+# SIGTERM while the 128 MiB file is being written (the process stopped
+# first, so the signal comes mid-file): no bundle and no temporary file left.
+"$STOREMIRROR" export --root "$SRC" --channels release --kinds software --ids bigsw \
+    --output "$WORK/int.tar" >"$WORK/int.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 500); do
+	ls -A "$WORK" | grep -q '^\.int\.tar\.tmp-' && break
+	sleep 0.02
+done
+kill -STOP "$pid"
+if ls -A "$WORK" | grep -q '^\.int\.tar\.tmp-'; then
+	kill -TERM "$pid"; kill -CONT "$pid"; wait "$pid"; rc=$?
+	is "export stopped by SIGTERM: it dies of that signal" "$rc" 143
+	check "... no bundle written" test ! -e "$WORK/int.tar"
+	is "... no temporary file left" "$(ls -A "$WORK" | grep -c '^\.int\.tar\.tmp-')" 0
+	like "... and it says so" "$(cat "$WORK/int.out")" 'int\.tar: interrupted'
+else
+	kill -CONT "$pid"; wait "$pid"
+	ok "# SKIP the export was done before it could be stopped"
+fi
+
 done_testing
