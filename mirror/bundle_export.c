@@ -214,14 +214,45 @@ export_read_state(struct export *x)
 	return rc;
 }
 
+static int export_path_unit(const char *dlrel, char *unit, size_t size);
+
+/* Drops from the state the folders the channel no longer publishes (no
+ * record: removed, or not a folder's name), so that it does not grow with
+ * every build ever exported. */
+static void
+export_state_prune(struct export *x)
+{
+	char unit[BUNDLE_PATH_MAX], *probe, *rec;
+	const char *key;
+	struct stat st;
+	json_t *v;
+	void *tmp;
+	int keep;
+
+	json_object_foreach_safe(x->state, tmp, key, v) {
+		probe = xasprintf("%s/x", key);
+		keep = export_path_unit(probe, unit, sizeof(unit)) == 0 && strcmp(unit, key) == 0;
+		if (keep) {
+			rec = bundle_unit_record(key);
+			keep = fstatat(x->chanfd, rec, &st, AT_SYMLINK_NOFOLLOW) == 0;
+			free(rec);
+		}
+		if (!keep)
+			json_object_del(x->state, key);
+		free(probe);
+	}
+}
+
 static int
 export_write_state(struct export *x)
 {
 	char *copy = xstrdup(x->o->state_out), *text;
-	json_t *root = json_pack("{s:s, s:i, s:s, s:O}", "format", BUNDLE_STATE_FORMAT,
-	    "version", BUNDLE_VERSION, "channel", x->o->channel, "units", x->state);
+	json_t *root;
 	int dirfd, rc = -1;
 
+	export_state_prune(x);
+	root = json_pack("{s:s, s:i, s:s, s:O}", "format", BUNDLE_STATE_FORMAT,
+	    "version", BUNDLE_VERSION, "channel", x->o->channel, "units", x->state);
 	text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
 	json_decref(root);
 	if ((dirfd = fs_open_subdir(AT_FDCWD, dirname(copy), FS_SUBDIR_OPEN, x->err)) != -1) {

@@ -160,6 +160,15 @@ is "... holds the firmware of the folders the apps' export had (132001/ip0013.bi
 exp --json --output "$WORK/b-fw2.tar" --kinds firmware --since "$WORK/st-fw.json"
 is "the firmware again --since that export: no folder" \
     "$(printf '%s' "$OUT" | jq -c '[.folders, .files]')" '[0,5]'
+# The state keeps only folders the channel still publishes: it does not grow
+# with every build ever exported.
+jq '.units["999999"] = {"record": "0", "files": ["a"]} | .units["../x"] = {}' \
+    "$WORK/st-fw.json" >"$WORK/st-gone.json"
+exp --output "$WORK/b-gone.tar" --since "$WORK/st-gone.json" --state-out "$WORK/st-gone2.json"
+need "export --since a state naming folders the channel does not have" test "$RC" = 0
+is "... the new state leaves them out, and keeps the others" \
+    "$(jq -c '.units | [has("999999"), has("../x"), has("132001")]' "$WORK/st-gone2.json")" \
+    '[false,false,true]'
 exp --json --output "$WORK/b-apps2.tar" --kinds app --since "$WORK/st2.json"
 is "the apps --since the state of a whole export: no folder" \
     "$(printf '%s' "$OUT" | jq -c '[.folders, .files]')" '[0,5]'
