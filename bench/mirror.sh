@@ -23,6 +23,7 @@
 #    is reported, since other load on the machine only slows a run down.
 # 4. Prints a table (aims from the issue: (a) <= (b), (c) < 1 s and 0 body
 #    bytes, peak RSS < 32 MB) and removes everything (trap on exit).
+# PERF_DATA=FILE records the first (a) with `perf record -g` into FILE.
 # Use a build without sanitizers (configure CFLAGS="-O2 -g").  Needs nginx,
 # wget and /usr/bin/time (exit 77 when one is missing); run as root or not
 # (nginx runs from a private prefix either way).  Every step is bounded
@@ -155,8 +156,9 @@ run_storemirror() {
 	rm -rf "$work/m"; mkdir -p "$work/m"
 	drop_caches
 	t0=$(now)
-	timeout 1800 /usr/bin/time -v -o "$work/sm.time" "$SM" sync -q -r "$work/m" -u "$url" \
+	timeout 1800 /usr/bin/time -v -o "$work/sm.time" $perf "$SM" sync -q -r "$work/m" -u "$url" \
 	    >"$work/sm.out" 2>&1 || { cat "$work/sm.out" >&2; die "storemirror sync failed"; }
+	perf=
 	t1=$(now)
 	sm_s=$(secs "$t0" "$t1")
 	rss_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/sm.time")
@@ -187,6 +189,10 @@ most() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b > a) ? b : a }'; }
 # RUNS rounds, interleaved (a, b, a, b, ...); the best time of each is
 # reported, and the highest peak RSS.
 best_sm=; best_wget=; best_rss=; best_cpu=
+# PERF_DATA=FILE: the first (a) runs under `perf record -g` (its time counts
+# in the table only if it is still the best)
+perf=
+[ -n "${PERF_DATA:-}" ] && perf="perf record -q -g -o $PERF_DATA --"
 for r in $(seq 1 "$RUNS"); do
 	say "== round $r of $RUNS: (a) storemirror sync into an empty root"
 	run_storemirror
