@@ -478,7 +478,7 @@ entry_expect(struct bundle_reader *br, struct archive_entry *e, const char *name
 }
 
 static int
-reader_manifest(struct bundle_reader *br, uint64_t max_bytes, struct diag *d)
+reader_manifest(struct bundle_reader *br, const struct bundle_read_opts *o, struct diag *d)
 {
 	struct archive_entry *e;
 	struct errbuf err;
@@ -496,13 +496,20 @@ reader_manifest(struct bundle_reader *br, uint64_t max_bytes, struct diag *d)
 	br->buf = text;
 	if (bundle_manifest_parse(text, (size_t)archive_entry_size(e), &br->m, &err) == -1)
 		return refuse(br, d, BUNDLE_MANIFEST_NAME, "%s", err.msg);
-	for (size_t i = 0; i < br->m.nfiles && max_bytes > 0; i++) {
-		if (br->m.files[i].size > max_bytes - total)	/* a sum could wrap */
+	for (size_t i = 0; i < br->m.nfiles; i++) {
+		uint64_t size = br->m.files[i].size;
+
+		if (o->max_bytes > 0 && size > o->max_bytes - total)	/* a sum could wrap */
 			return refuse(br, d, BUNDLE_MANIFEST_NAME, "holds more than "
-			    "--max-archive-bytes (%llu) by %s", (unsigned long long)max_bytes,
+			    "--max-archive-bytes (%llu) by %s", (unsigned long long)o->max_bytes,
 			    br->m.files[i].path);
-		total += br->m.files[i].size;
+		total = size > UINT64_MAX - total ? UINT64_MAX : total + size;
 	}
+	if (o->max_ratio > 0 && br->st.st_size > 0 && total > 1024 * 1024 &&
+	    total / (uint64_t)br->st.st_size >= o->max_ratio)	/* sparse, compressed */
+		return refuse(br, d, BUNDLE_MANIFEST_NAME, "its files hold %llu bytes, more "
+		    "than %llu times its size (--max-ratio)", (unsigned long long)total,
+		    (unsigned long long)o->max_ratio);
 	return 0;
 }
 
@@ -622,7 +629,7 @@ bundle_reader_open(const char *path, const struct bundle_read_opts *o,
 		    archive_error_string(br->a));
 		goto out;
 	}
-	if ((rc = reader_manifest(br, o->max_bytes, d)) != 0 ||
+	if ((rc = reader_manifest(br, o, d)) != 0 ||
 	    (rc = reader_signature(br, o, d, err)) != 0)
 		goto out;
 	reader_skips(br, o->chanfd);

@@ -106,6 +106,8 @@ struct bundle_read_opts {
 				 * bundle's files of it with the same sha256 is
 				 * verified but not extracted */
 	uint64_t max_bytes;	/* the total of file sizes; 0: no bound */
+	uint64_t max_ratio;	/* that total / the bundle's size, once past
+				 * 1 MiB (as for archives); 0: no bound */
 };
 
 struct bundle_reader;

@@ -100,7 +100,7 @@ import_bundle(struct import_session *s, const struct imp_opts *o,
     struct errbuf *err)
 {
 	struct bundle_read_opts ro = { b ? b->verify_key : NULL, import_channel_fd(o),
-	    o->limits.max_bytes };
+	    o->limits.max_bytes, o->limits.max_ratio };
 	struct bundle_reader *br = NULL;
 	size_t errors = r->diag->errors;
 	struct hashlist hl;

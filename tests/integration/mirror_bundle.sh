@@ -275,6 +275,19 @@ craft "$WORK/t-wrap.tar" "$MHEAD[{\"path\":\"download/130001/a\",\"size\":922337
 refused "file sizes whose sum overflows: refused by --max-archive-bytes at the manifest" \
     "$WORK/t-wrap.tar" 'storesrv-bundle.json: .*more than --max-archive-bytes'
 
+# A sparse entry: 10 KiB of bundle expanding to 5 MiB of zeros, refused by
+# --max-ratio before anything is read (as storeimport check refuses it).
+mkdir -p "$WORK/sp/download/130001"
+printf 'a' >"$WORK/sp/download/130001/s.bin"
+truncate -s 5M "$WORK/sp/download/130001/s.bin"
+printf 'z' >>"$WORK/sp/download/130001/s.bin"
+printf '%s[{"path":"download/130001/s.bin","size":5242881,"sha256":"%s"}]}' "$MHEAD" \
+    "$(sha256sum <"$WORK/sp/download/130001/s.bin" | cut -d ' ' -f 1)" >"$WORK/sp/storesrv-bundle.json"
+tar -C "$WORK/sp" --sparse --format=pax -cf "$WORK/t-sparse.tar" storesrv-bundle.json \
+    download/130001/s.bin
+refused "a sparse entry expanding 500 times" "$WORK/t-sparse.tar" \
+    'storesrv-bundle.json: .*more than 200 times its size \(--max-ratio\)'
+
 # Entries a writer other than export could make: each refused, naming it.
 X1=$(printf 'x' | sha256sum | cut -d ' ' -f 1)
 MA="$MHEAD[{\"path\":\"download/130001/a\",\"size\":1,\"sha256\":\"$X1\"}]}"
