@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -123,6 +124,9 @@ mirror_cmd_export(const struct mirror_settings *s)
 	d = diag_create();
 	err.msg[0] = '\0';
 	export_catch_signals();
+	/* Published names are UTF-8: libarchive writes them as they are only
+	 * in a UTF-8 locale, which cron's C locale is not. */
+	setlocale(LC_CTYPE, "C.UTF-8");
 	rc = bundle_export(&o, &res, d, &err);
 	status = rc == 0 ? IMP_EXIT_OK : rc == 1 ? IMP_EXIT_INVALID : IMP_EXIT_IO;
 	if (s->json)

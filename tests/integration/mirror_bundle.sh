@@ -422,6 +422,23 @@ check "... and the file is published whole" cmp -s "$WORK/big-root/release/downl
     "$WORK/big/140001/big.bin"
 is "the bundle is readable by its owner's group and others (0644)" "$(stat -c %a "$WORK/big.tar")" 644
 
+# --- a file name that is not ASCII (UTF-8, as published names may be) -------------
+# In the C locale, as from cron.
+mkdir -p "$WORK/utf/133002/arm/newapp2"
+printf 'caf\303\251.bin' >"$WORK/utf/133002/newapp2_files"
+echo "caf" >"$WORK/utf/133002/arm/newapp2/caf"$'\303\251'".bin"
+imp "$SRC" --release 13r2 publish "$WORK/utf/133002"
+need "a build with a UTF-8 file name is published in the source" test "$RC" = 0
+OUT=$(LC_ALL=C "$STOREMIRROR" export --root "$SRC" --channels release --kinds app \
+    --ids newapp2 --output "$WORK/utf.tar" 2>&1); RC=$?
+is "export of a UTF-8 file name in the C locale" "$RC" 0
+mkdir -p "$WORK/utf-root"
+OUT=$(LC_ALL=C "$STOREIMPORT" -r "$WORK/utf-root" publish "$WORK/utf.tar" 2>&1); RC=$?
+is "... imported in the C locale" "$RC" 0
+check "... the same file, by the same name" cmp -s \
+    "$WORK/utf-root/release/download/133002/arm/newapp2/caf"$'\303\251'".bin" \
+    "$SRC/release/download/133002/arm/newapp2/caf"$'\303\251'".bin"
+
 # --- an export stopped by a signal ------------------------------------------------
 # SIGTERM while the 128 MiB file is being written (the process stopped
 # first, so the signal comes mid-file): no bundle and no temporary file left.
