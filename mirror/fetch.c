@@ -8,9 +8,10 @@
  * and writes each piece as it arrives.  Every step that follows a libevent
  * callback (the end of an attempt, the next one after a backoff) runs from
  * the state's own timer, outside libevent's callbacks, so connections can be
- * released or freed and requests made safely.  Body bytes are hashed as
- * they arrive and written in batches of 256 KiB (and whatever is left
- * before the file is closed, however the attempt ended).  fetch_file() starts one call
+ * released or freed and requests made safely.  Body bytes are copied into
+ * a 256 KiB buffer as they arrive, hashed there and written when it is full
+ * (and whatever is left before the file is closed, however the attempt
+ * ended).  fetch_file() starts one call
  * and runs the loop until it ends.  A head_only fetch goes the same way with
  * HEAD (libevent expects no body after it) and never touches the file.
  */
@@ -77,9 +78,10 @@ struct fetch_state {
 	enum fetch_step step;
 	struct hasher *hasher;
 	uint64_t offset;	/* bytes of the file kept (Range start), then
-				   received: written, or gathered in pending */
+				   received: written, or gathered in wbuf */
 	int fd;			/* the file while a 200/206 body arrives */
-	struct evbuffer *pending;	/* body bytes hashed, not yet written */
+	unsigned char *wbuf;	/* [FETCH_WRITE_BATCH]: body bytes hashed, */
+	size_t wlen;		/* not yet written (allocated with the body) */
 	unsigned tries, delay;
 	int resume;
 	int failed;		/* a callback failed the attempt (c->err) */
@@ -359,6 +361,8 @@ fetch_open_body(struct fetch_state *s, struct evhttp_request *req, int status)
 		c->res.fail = FETCH_FAIL_LOCAL;
 		return errbuf_set_errno(&c->err, "%s: cannot open", c->tmpname);
 	}
+	if (s->wbuf == NULL)
+		s->wbuf = xmalloc(FETCH_WRITE_BATCH);	/* kept for the call's retries */
 	if (status == 200 && fetch_sidecar_write(c->dirfd, c->tmpname, fetch_strong_etag(etag),
 	    &c->err) != 0) {
 		c->res.fail = FETCH_FAIL_LOCAL;
@@ -430,21 +434,6 @@ fetch_header_cb(struct evhttp_request *req, void *arg)
 	return 0;
 }
 
-static void
-fetch_hash_evbuffer(struct hasher *h, struct evbuffer *b)
-{
-	int n = evbuffer_peek(b, -1, NULL, NULL, 0);
-	struct evbuffer_iovec *v;
-
-	if (n <= 0)
-		return;
-	v = xreallocarray(NULL, (size_t)n, sizeof(*v));
-	n = evbuffer_peek(b, -1, NULL, v, n);
-	for (int i = 0; i < n; i++)
-		hasher_update(h, v[i].iov_base, v[i].iov_len);
-	free(v);
-}
-
 static void fetch_end_schedule(struct fetch_state *s);
 
 /* Writes the gathered body bytes to the file: 0, or -1 with c->err
@@ -454,17 +443,12 @@ static void fetch_end_schedule(struct fetch_state *s);
 static int
 fetch_flush(struct fetch_state *s)
 {
-	while (evbuffer_get_length(s->pending) > 0) {
-		int n = evbuffer_write(s->pending, s->fd);
+	size_t len = s->wlen;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			s->c->res.fail = FETCH_FAIL_LOCAL;
-			errbuf_set_errno(&s->c->err, "%s: cannot write", s->c->tmpname);
-			evbuffer_drain(s->pending, evbuffer_get_length(s->pending));
-			return -1;
-		}
+	s->wlen = 0;
+	if (len > 0 && fs_write_all(s->fd, s->wbuf, len) != 0) {
+		s->c->res.fail = FETCH_FAIL_LOCAL;
+		return errbuf_set_errno(&s->c->err, "%s: cannot write", s->c->tmpname);
 	}
 	return 0;
 }
@@ -479,6 +463,10 @@ fetch_abort(struct fetch_state *s, struct evhttp_request *req)
 	fetch_end_schedule(s);
 }
 
+/* libevent 2.1 reads 4 KiB at a time: each piece is copied into the
+ * batch buffer (its chain freed at once, reused by the next read: the heap
+ * does not grow and shrink), hashed there while hot, and the buffer written
+ * when full, so one write(2) per FETCH_WRITE_BATCH instead of one per read. */
 static void
 fetch_chunk_cb(struct evhttp_request *req, void *arg)
 {
@@ -495,16 +483,21 @@ fetch_chunk_cb(struct evhttp_request *req, void *arg)
 		fetch_abort(s, req);
 		return;
 	}
-	if (s->hasher != NULL)
-		fetch_hash_evbuffer(s->hasher, in);
-	/* the chains move, no copy; written once FETCH_WRITE_BATCH is gathered
-	 * (libevent 2.1 reads 4 KiB at a time: one write per read would
-	 * double the system calls) */
-	evbuffer_add_buffer(s->pending, in);
-	s->offset += (uint64_t)len;
-	s->c->res.received += (uint64_t)len;
-	if (evbuffer_get_length(s->pending) >= FETCH_WRITE_BATCH && fetch_flush(s) != 0)
-		fetch_abort(s, req);
+	while ((len = evbuffer_get_length(in)) > 0) {
+		unsigned char *at = s->wbuf + s->wlen;
+		size_t n = len < FETCH_WRITE_BATCH - s->wlen ? len : FETCH_WRITE_BATCH - s->wlen;
+
+		evbuffer_remove(in, at, n);
+		if (s->hasher != NULL)
+			hasher_update(s->hasher, at, n);
+		s->wlen += n;
+		s->offset += (uint64_t)n;
+		s->c->res.received += (uint64_t)n;
+		if (s->wlen == FETCH_WRITE_BATCH && fetch_flush(s) != 0) {
+			fetch_abort(s, req);
+			return;
+		}
+	}
 }
 
 static void
@@ -678,7 +671,7 @@ fetch_attempt_outcome(struct fetch_state *s)
 
 	if (s->fd >= 0 && !s->failed && fetch_flush(s) != 0)
 		s->failed = 1;
-	evbuffer_drain(s->pending, evbuffer_get_length(s->pending));
+	s->wlen = 0;
 	if (s->fd >= 0 && close(s->fd) != 0 && !s->failed) {
 		c->res.fail = FETCH_FAIL_LOCAL;
 		errbuf_set_errno(&c->err, "%s: cannot write", c->tmpname);
@@ -761,7 +754,7 @@ fetch_finish(struct fetch_state *s, int rc)
 		errbuf_prefix(&c->err, "%s", c->url);
 	c->rc = rc;
 	event_free(s->timer);
-	evbuffer_free(s->pending);
+	free(s->wbuf);
 	hasher_free(s->hasher);
 	if (s->uri != NULL)
 		evhttp_uri_free(s->uri);
@@ -832,8 +825,6 @@ fetch_start(struct fetcher *f, struct fetch_call *c)
 	s->delay = s->o->backoff_ms > 0 ? s->o->backoff_ms : FETCH_DEFAULT_BACKOFF;
 	if ((s->timer = evtimer_new(f->base, fetch_step_cb, s)) == NULL)
 		xalloc_failed("a timer");
-	if ((s->pending = evbuffer_new()) == NULL)
-		xalloc_failed("a buffer");
 	if (fetch_target_parse(f, c->url, &s->uri, &s->t, &c->err) != 0)
 		fetch_schedule(s, FETCH_STEP_FINISH, 0);
 	else
