@@ -195,6 +195,11 @@ export_read_state(struct export *x)
 	x->state = json_object();
 	if (x->o->since == NULL)
 		return 0;
+	if (access(x->o->since, F_OK) == -1 && errno == ENOENT) {
+		diag_add(x->d, DIAG_WARNING, x->o->since, "no such state file yet: everything "
+		    "selected is exported (a first export)");
+		return 0;
+	}
 	if (fs_read_at(AT_FDCWD, x->o->since, 0, STATE_READ_MAX, &text, &len, x->err) == -1)
 		return errbuf_prefix(x->err, "%s", x->o->since);
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);

@@ -109,7 +109,7 @@ static const struct mirror_option mirror_options[] = {
 	    "an HTTP proxy, http://host:port (default none)" },
 	{ "output", 'o', MO_STRING, OFF(output), 0, 0, NULL, CMDS_EXPORT, 0, "FILE",
 	    "the bundle to write (required)" },
-	{ "since", 0, MO_STRING, OFF(since), 0, 0, mirror_values_check_input_file,
+	{ "since", 0, MO_STRING, OFF(since), 0, 0, mirror_values_check_state_file,
 	    CMDS_EXPORT, 0, "FILE",
 	    "only what is new since the export that wrote this state file" },
 	{ "state-out", 0, MO_STRING, OFF(state_out), 0, 0, NULL, CMDS_EXPORT, 0, "FILE",

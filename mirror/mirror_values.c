@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -212,6 +213,20 @@ mirror_values_check_input_file(struct mirror_settings *s, const char *value, int
 	if (!S_ISREG(st.st_mode))
 		return errbuf_set(err, "%s: %s: not a regular file", where, value);
 	return 0;
+}
+
+/* The state file of an earlier export (--since): as an input file, but a
+ * file that does not exist yet is a first export (the same path is usually
+ * --state-out too, as with tar's --listed-incremental). */
+int
+mirror_values_check_state_file(struct mirror_settings *s, const char *value, int applies,
+    const char *where, struct errbuf *err)
+{
+	struct stat st;
+
+	if (applies && stat(value, &st) == -1 && errno == ENOENT)
+		return 0;
+	return mirror_values_check_input_file(s, value, applies, where, err);
 }
 
 /* An http URL, or https too when `https_ok`: a host, a port 1-65535 if

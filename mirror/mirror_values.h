@@ -45,6 +45,8 @@ mirror_values_check_fn mirror_values_check_device_globs;
 mirror_values_check_fn mirror_values_check_release;
 /* When it applies: a regular file this process can read. */
 mirror_values_check_fn mirror_values_check_input_file;
+/* --since: an input file, or one that does not exist yet (a first export). */
+mirror_values_check_fn mirror_values_check_state_file;
 /* An http[s] URL as below, or a local folder (checked when it applies); sets upstream_*. */
 mirror_values_check_fn mirror_values_check_upstream;
 /* An http:// URL: a host, a port 1-65535 if any; no path, user info, query or fragment. */

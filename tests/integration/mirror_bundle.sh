@@ -145,6 +145,16 @@ is "... without a warning (no 'folder missing' for what the target has)" \
     "$(printf '%s\n' "$OUT" | grep -c '^warning')" 0
 check "the new build is there" test -s "$DST/release/download/133001/arm/newapp/newapp.bin"
 same_indexes "the target's indexes equal the source's again" "$DST"
+# The same path for --since and --state-out, as a cron job uses it: the first
+# run finds no state yet and exports everything, the second only what is new.
+exp --output "$WORK/b-first.tar" --since "$WORK/st-cron.json" --state-out "$WORK/st-cron.json"
+is "a first export --since a state file that does not exist yet" "$RC" 0
+like "... says so" "$OUT" 'no such state file yet'
+is "... and exports every folder (the first bundle's and the new build's)" \
+    "$(entries "$WORK/b-first.tar" | sort)" "$( (entries "$B1"; entries "$B2") | sort -u)"
+exp --json --output "$WORK/b-second.tar" --since "$WORK/st-cron.json" --state-out "$WORK/st-cron.json"
+is "the second run with the same state file: no folder" \
+    "$(printf '%s' "$OUT" | jq -c '[.folders, .files]' 2>/dev/null)" '[0,5]'
 B3="$WORK/b3.tar"
 exp --json --output "$B3" --since "$WORK/st2.json"
 is "export --since with nothing new: no folder" "$(printf '%s' "$OUT" | jq -c '[.folders, .files]')" '[0,5]'

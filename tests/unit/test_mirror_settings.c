@@ -261,7 +261,8 @@ static const struct value_case value_cases[] = {
 	{ "sync", "--ca-file", "/nonexistent/ca.pem", "--ca-file: /nonexistent/ca.pem: No such file or directory" },
 	{ "sync", "--ca-file", "/tmp", "--ca-file: /tmp: not a regular file" },
 	{ "export", "--sign-key", "/nonexistent/key.pem", "--sign-key: /nonexistent/key.pem: No such file" },
-	{ "export", "--since", "/nonexistent/state", "--since: /nonexistent/state: No such file" },
+	{ "export", "--since", "/nonexistent/state", NULL },	/* a first export */
+	{ "export", "--since", "/tmp", "--since: /tmp: not a regular file" },
 	{ "push", "--dav-password-file", "/nonexistent/pw", "--dav-password-file: /nonexistent/pw: No such file" },
 	/* options of another command */
 	{ "export", "--upstream", "http://h/", "--upstream: not an option of export" },
