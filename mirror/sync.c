@@ -228,12 +228,13 @@ out:
 /* --- units --- */
 
 /* The folder a build is published in: its build number, or a platform's
- * version folder ("app-platform/10001"); NULL when it has none. */
+ * version folder ("app-platform/10001"); NULL when it has none.  A
+ * platform entry whose file paths the plan refused all (its warning names
+ * them) has nothing to fetch: NULL, so no empty folder is staged and
+ * reported as published at every run. */
 static char *
 sync_build_dir(const struct mirror_build *b)
 {
-	const char *pdir = index_kind_platform_dir(b->kind);
-
 	if (b->manifest != NULL)
 		return xstrdup(b->build);
 	if (b->nfiles > 0) {
@@ -241,7 +242,7 @@ sync_build_dir(const struct mirror_build *b)
 
 		return slash ? xstrndup(b->files[0].path, (size_t)(slash - b->files[0].path)) : NULL;
 	}
-	return pdir != NULL && b->build != NULL ? xasprintf("%s/%s", pdir, b->build) : NULL;
+	return NULL;
 }
 
 static struct sync_unit *

@@ -291,6 +291,25 @@ L4="$WORK/l4"; mkdir -p "$L4"
 sm sync -r "$L4" -u "$WORK/esc/download"
 is "a symlink out of a local upstream: exit 1, $ESCB left out" "$RC $(ls "$L4/esc/download" | grep -c "^$ESCB\$")" "1 0"
 like "... the error says the link leads out" "$ERR" "esc/download/$ESCB/arm/[^ ]+: $ESCB left out: a symbolic link leads out of"
+# A platform entry whose only file path is refused (it leaves its version
+# folder) has nothing to fetch: no folder of it is staged, and none is
+# reported as published, at this run or the next.
+mkdir -p "$WORK/pl" && cp -a "$UPDL" "$WORK/pl/download"
+python3 - "$WORK/pl/download/linux.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["platforms"].append({"id": "evil", "text": "x", "file": "app-platform/77777/../../x.img",
+                       "version": "77777"})
+json.dump(d, open(sys.argv[1], "w"))
+PY
+L5="$WORK/l5"; mkdir -p "$L5"
+sm sync -r "$L5" -u "$WORK/pl/download" --json --verbose
+is "a platform entry with only a refused path: exit 0, every other folder published, not app-platform/77777" \
+    "$RC $(jget "'app-platform/77777' in c['published'], len(c['published'])")" "0 (False, $UNITS)"
+like "... the path is named in a warning" "$(jget '[p["message"] for p in c["problems"]]')" \
+    'app-platform/77777/\.\./\.\./x\.img'
+sm sync -r "$L5" -u "$WORK/pl/download" --json
+is "... the next run publishes nothing" "$RC $(jget 'c["published"], c["up_to_date"]')" "0 ([], $UNITS)"
 make_test_ca "$WORK/ca" || not_ok "test CA made"
 if start_nginx "$UP" "$WORK/ca"; then
 	N1="$WORK/n1"; mkdir -p "$N1"
