@@ -29,6 +29,7 @@ struct adopt {
 	struct diag *d;
 	char *seen;		/* per unit: 0; 1 named (builds) or held files of an entry
 			 * (platform folders); 2 named by a platform entry */
+	int take_published;	/* adopt_tree()'s argument */
 	struct errbuf err;
 };
 
@@ -89,13 +90,17 @@ adopt_version(struct adopt *a, const char *where, const char *id,
 		    "entry ignored", v->release, v->build);
 		goto out;
 	}
-	if ((ui = adopt_find_unit(a, UNIT_BUILD, 0, v->build)) == -1) {
+	if ((ui = adopt_find_unit(a, UNIT_BUILD, 0, v->build)) == -1 &&
+	    !(a->take_published && catalog_build_release(a->cat, v->build) != NULL)) {
 		diag_add(a->d, DIAG_WARNING, where, "build %s of %s: folder missing", v->build, id);
 		goto out;
 	}
-	a->seen[ui] = 1;
-	if (want_manifest && fstatat(a->ul->units[ui].fd, manifest, &st, 0) == -1)
-		diag_add(a->d, DIAG_WARNING, where, "build %s has no %s", v->build, manifest);
+	if (ui != -1) {
+		a->seen[ui] = 1;
+		if (want_manifest && fstatat(a->ul->units[ui].fd, manifest, &st, 0) == -1)
+			diag_add(a->d, DIAG_WARNING, where, "build %s has no %s", v->build,
+			    manifest);
+	}
 	if (v->label != NULL && !descriptor_label_valid(v->label)) {
 		diag_add(a->d, DIAG_WARNING, where, "invalid label \"%s\" of build %s; label "
 		    "ignored", v->label, v->build);
@@ -343,9 +348,10 @@ adopt_platforms(struct adopt *a, enum index_kind ikind, int kind)
 
 void
 adopt_tree(const struct tree_src *t, int index, struct unit_list *ul, struct catalog *cat,
-    struct diag *d)
+    int take_published, struct diag *d)
 {
-	struct adopt a = { t, index, ul, cat, d, xcalloc(ul->count + 1, 1), { { 0 } } };
+	struct adopt a = { t, index, ul, cat, d, xcalloc(ul->count + 1, 1), take_published,
+	    { { 0 } } };
 
 	adopt_items(&a, INDEX_APPS, ITEM_APP);
 	adopt_items(&a, INDEX_SOFTWARE, ITEM_SOFTWARE);

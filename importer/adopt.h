@@ -22,8 +22,12 @@
 #include "importer.h"
 
 /* Adopts tree `t` (its units are the entries of ul with .tree == index):
- * merges metadata into cat, sets the platform ids of its platform units. */
+ * merges metadata into cat, sets the platform ids of its platform units.
+ * With take_published, a version naming a build that is not in the tree
+ * but published here already (in cat) sets that build's release and label
+ * too (the mirror: the upstream's indexes are the authority); otherwise it
+ * is only reported as missing. */
 void adopt_tree(const struct tree_src *t, int index, struct unit_list *ul,
-    struct catalog *cat, struct diag *d);
+    struct catalog *cat, int take_published, struct diag *d);
 
 #endif

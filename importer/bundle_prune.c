@@ -208,11 +208,17 @@ prune_index(int dlfd, enum index_kind k, struct errbuf *err)
 }
 
 int
-bundle_prune_indexes(int dlfd, struct errbuf *err)
+bundle_prune_index_kinds(int dlfd, unsigned kind_mask, struct errbuf *err)
 {
 	for (int k = 0; k < INDEX_KIND_COUNT; k++) {
-		if (prune_index(dlfd, (enum index_kind)k, err) == -1)
+		if ((kind_mask & (1u << k)) != 0 && prune_index(dlfd, (enum index_kind)k, err) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+int
+bundle_prune_indexes(int dlfd, struct errbuf *err)
+{
+	return bundle_prune_index_kinds(dlfd, ~0u, err);
 }

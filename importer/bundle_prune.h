@@ -26,5 +26,10 @@
  * Indexes that are absent, too large or not JSON are left to the adoption
  * to report.  -1 (err) when one cannot be written back. */
 int bundle_prune_indexes(int dlfd, struct errbuf *err);
+/* The same for the indexes of kind_mask only (bits 1u << enum index_kind):
+ * the mirror prunes linux.json and phoneplatform.json, whose adoption
+ * would otherwise empty the files of platforms it does not bring, and
+ * keeps the others whole for their metadata. */
+int bundle_prune_index_kinds(int dlfd, unsigned kind_mask, struct errbuf *err);
 
 #endif

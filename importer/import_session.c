@@ -72,7 +72,7 @@ import_adopt_channel(const struct chan *c, struct diag *d)
 
 	source_scan(c->dlfd, rel, STORE_DOWNLOAD_DIR, NULL, KIND_NONE, &ul, scan);
 	for (size_t i = 0; i < ul.ntrees; i++)
-		adopt_tree(&ul.trees[i], (int)i, &ul, cat, d);
+		adopt_tree(&ul.trees[i], (int)i, &ul, cat, 0, d);
 	unit_list_free(&ul);
 	diag_free(scan);
 	free(rel);
@@ -502,7 +502,8 @@ static int
 session_check_units(struct import_session *s)
 {
 	for (size_t i = 0; i < s->ul.ntrees; i++)
-		adopt_tree(&s->ul.trees[i], (int)i, &s->ul, s->cat, s->d);
+		adopt_tree(&s->ul.trees[i], (int)i, &s->ul, s->cat, s->o->adopt_published,
+		    s->d);
 	for (size_t i = 0; i < s->ul.count; i++) {
 		struct unit *u = &s->ul.units[i];
 		const struct descriptor *ud = unit_descriptor(s, i);

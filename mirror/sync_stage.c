@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bundle_prune.h"
 #include "descriptor.h"
 #include "housekeeping.h"
 #include "import_session.h"
@@ -41,6 +42,9 @@ sync_stage_opts(const struct sync_run *run, struct imp_opts *o)
 	 * (retention, storeimport remove) that the upstream still lists is
 	 * brought back in its place. */
 	o->replace = 1;
+	/* The upstream's indexes are the authority: a relabel of a build
+	 * mirrored earlier is taken too. */
+	o->adopt_published = 1;
 	/* --devices narrows firmware on purpose: a release's new build may
 	 * lack devices its older one had here. */
 	o->allow_dropped_devices = run->c->sel.devices != NULL && *run->c->sel.devices != '\0';
@@ -167,6 +171,13 @@ sync_stage_commit(struct sync_run *run, struct import_session *s, const struct r
 	for (size_t i = 0; rc == 0 && i < run->nunits; i++)
 		if (!run->units[i].failed)
 			rc = sync_stage_unit(run, sg, &run->units[i], err);
+	/* Platform entries whose version folder is not staged (published
+	 * here already, not selected) would empty the catalog's files of that
+	 * platform: the staged linux.json and phoneplatform.json name only
+	 * what is staged.  The other indexes stay whole for their metadata. */
+	if (rc == 0)
+		rc = bundle_prune_index_kinds(sg->stagefd, MIRROR_KIND_BIT(INDEX_LINUX) |
+		    MIRROR_KIND_BIT(INDEX_PHONEPLATFORM), err);
 	/* The files were written without fsync: one syncfs makes them durable
 	 * before the commit publishes them. */
 	if (rc == 0 && syncfs(sg->stagefd) == -1)
@@ -219,8 +230,8 @@ sync_stage_once(struct sync_run *run, struct errbuf *err)
 
 	for (size_t i = 0; i < run->nunits; i++)
 		ok += !run->units[i].failed;
-	if (ok == 0)
-		goto out;
+	if (ok == 0 && !run->indexes_changed)
+		goto out;	/* nothing new: no session (an index change alone opens one) */
 	sync_stage_opts(run, &o);
 	if ((s = import_session_create(&o, rep, err)) == NULL) {
 		status = IMP_EXIT_IO;
@@ -229,9 +240,10 @@ sync_stage_once(struct sync_run *run, struct errbuf *err)
 	status = sync_stage_commit(run, s, rep, &sg, err);
 	if (status != SYNC_STAGE_AGAIN)
 		sync_stage_problems(run, rep);
-	if (status == 0)
+	if (status == 0) {
+		run->indexes_published = 1;
 		sync_stage_forget(run);
-	else {
+	} else {
 		if (status == IMP_EXIT_INVALID && err->msg[0] == '\0')
 			errbuf_set(err, "%s: the import session refused the publish (%zu errors)",
 			    run->t->channel, rep->diag->errors);
