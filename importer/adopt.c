@@ -29,9 +29,26 @@ struct adopt {
 	struct diag *d;
 	char *seen;		/* per unit: 0; 1 named (builds) or held files of an entry
 			 * (platform folders); 2 named by a platform entry */
-	int take_published;	/* adopt_tree()'s argument */
+	int upstream;		/* adopt_tree()'s argument */
 	struct errbuf err;
 };
+
+/* Parses an index into *doc, reporting its problems; of an upstream's
+ * index that is accepted, the entries left out are warnings (adopt.h). */
+static void
+adopt_parse(struct adopt *a, enum index_kind kind, const char *text, size_t len,
+    const char *where, struct index_doc **doc)
+{
+	struct diag *d = a->upstream ? diag_create() : a->d;
+	int rc = index_parse(kind, text, len, where, NULL, doc, d);
+
+	if (d == a->d)
+		return;
+	for (size_t i = 0; i < d->count; i++)
+		diag_add(a->d, rc == 0 ? DIAG_WARNING : d->entries[i].severity,
+		    d->entries[i].where, "%s", d->entries[i].message);
+	diag_free(d);
+}
 
 /* The index `kind` of the tree, parsed; NULL when absent or refused
  * (reported). */
@@ -45,7 +62,7 @@ adopt_load(struct adopt *a, enum index_kind kind)
 
 	if (fs_read_at(a->t->fd, file, O_NOFOLLOW, INDEX_DEFAULT_MAX_BYTES, &text, &len,
 	    &a->err) == 0)
-		index_parse(kind, text, len, where, NULL, &doc, a->d);
+		adopt_parse(a, kind, text, len, where, &doc);
 	else if (errno != ENOENT)
 		diag_add(a->d, DIAG_ERROR, where, "%s", a->err.msg);
 	free(text);
@@ -91,7 +108,7 @@ adopt_version(struct adopt *a, const char *where, const char *id,
 		goto out;
 	}
 	if ((ui = adopt_find_unit(a, UNIT_BUILD, 0, v->build)) == -1 &&
-	    !(a->take_published && catalog_build_release(a->cat, v->build) != NULL)) {
+	    !(a->upstream && catalog_build_release(a->cat, v->build) != NULL)) {
 		diag_add(a->d, DIAG_WARNING, where, "build %s of %s: folder missing", v->build, id);
 		goto out;
 	}
@@ -348,9 +365,9 @@ adopt_platforms(struct adopt *a, enum index_kind ikind, int kind)
 
 void
 adopt_tree(const struct tree_src *t, int index, struct unit_list *ul, struct catalog *cat,
-    int take_published, struct diag *d)
+    int upstream, struct diag *d)
 {
-	struct adopt a = { t, index, ul, cat, d, xcalloc(ul->count + 1, 1), take_published,
+	struct adopt a = { t, index, ul, cat, d, xcalloc(ul->count + 1, 1), upstream,
 	    { { 0 } } };
 
 	adopt_items(&a, INDEX_APPS, ITEM_APP);

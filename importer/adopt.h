@@ -23,11 +23,15 @@
 
 /* Adopts tree `t` (its units are the entries of ul with .tree == index):
  * merges metadata into cat, sets the platform ids of its platform units.
- * With take_published, a version naming a build that is not in the tree
- * but published here already (in cat) sets that build's release and label
- * too (the mirror: the upstream's indexes are the authority); otherwise it
- * is only reported as missing. */
+ * `upstream`: the indexes are a mirrored upstream's, the authority (the
+ * mirror checked and planned them already):
+ *   - a version naming a build that is not in the tree but published here
+ *     already (in cat) sets that build's release and label too; otherwise
+ *     it is only reported as missing;
+ *   - an entry the index parser leaves out (malformed, unsafe) is a
+ *     warning, not an error: the mirror's plan reported it and left it
+ *     out, and one bad entry must not refuse the rest of the channel. */
 void adopt_tree(const struct tree_src *t, int index, struct unit_list *ul,
-    struct catalog *cat, int take_published, struct diag *d);
+    struct catalog *cat, int upstream, struct diag *d);
 
 #endif

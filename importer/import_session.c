@@ -502,7 +502,7 @@ static int
 session_check_units(struct import_session *s)
 {
 	for (size_t i = 0; i < s->ul.ntrees; i++)
-		adopt_tree(&s->ul.trees[i], (int)i, &s->ul, s->cat, s->o->adopt_published,
+		adopt_tree(&s->ul.trees[i], (int)i, &s->ul, s->cat, s->o->adopt_upstream,
 		    s->d);
 	for (size_t i = 0; i < s->ul.count; i++) {
 		struct unit *u = &s->ul.units[i];

@@ -35,8 +35,8 @@ struct imp_opts {
 	int replace;
 	int allow_dropped_devices;	/* publish firmware lacking devices of its release */
 	int create_channel;	/* publish may create a channel (publish.h) */
-	int adopt_published;	/* adopted indexes also relabel builds published
-				 * here already (the mirror; adopt.h) */
+	int adopt_upstream;	/* the indexes adopted are an upstream's, the
+				 * authority (the mirror; adopt.h) */
 	const char *grace;	/* --grace SECONDS of remove and retain, or NULL */
 	int strict;
 	int json;

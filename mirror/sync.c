@@ -455,7 +455,9 @@ sync_steps(struct sync_run *run, struct errbuf *err)
 		return IMP_EXIT_IO;
 	if (run->r->failed > 0 && run->local_failures > 0)
 		return IMP_EXIT_IO;	/* a full disk, not a bad upstream */
-	return run->r->failed > 0 ? IMP_EXIT_INVALID : 0;
+	/* A folder left out, or an upstream entry the plan could not take
+	 * (an error in the diag): partly failed. */
+	return run->r->failed > 0 || run->r->diag->errors > 0 ? IMP_EXIT_INVALID : 0;
 }
 
 int

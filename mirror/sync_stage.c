@@ -43,8 +43,9 @@ sync_stage_opts(const struct sync_run *run, struct imp_opts *o)
 	 * brought back in its place. */
 	o->replace = 1;
 	/* The upstream's indexes are the authority: a relabel of a build
-	 * mirrored earlier is taken too. */
-	o->adopt_published = 1;
+	 * mirrored earlier is taken too, and an entry the plan left out (and
+	 * reported) does not refuse the publish (adopt.h). */
+	o->adopt_upstream = 1;
 	/* --devices narrows firmware on purpose: a release's new build may
 	 * lack devices its older one had here. */
 	o->allow_dropped_devices = run->c->sel.devices != NULL && *run->c->sel.devices != '\0';

@@ -291,6 +291,26 @@ L4="$WORK/l4"; mkdir -p "$L4"
 sm sync -r "$L4" -u "$WORK/esc/download"
 is "a symlink out of a local upstream: exit 1, $ESCB left out" "$RC $(ls "$L4/esc/download" | grep -c "^$ESCB\$")" "1 0"
 like "... the error says the link leads out" "$ERR" "esc/download/$ESCB/arm/[^ ]+: $ESCB left out: a symbolic link leads out of"
+# One malformed entry of an upstream index (an app without an id) is left
+# out by the plan with an error naming it; the rest of the channel is still
+# published (the session takes the upstream's entries it cannot adopt as
+# warnings, adopt.h).
+mkdir -p "$WORK/bad-entry" && cp -a "$UPDL" "$WORK/bad-entry/download"
+python3 - "$WORK/bad-entry/download/apps.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+d = json.load(open(p))
+d["apps"].append({"folder": "noid", "versions": [{"id": "13r1", "build": "130001"}]})
+json.dump(d, open(p, "w"))
+PY
+L5="$WORK/l5"; mkdir -p "$L5"
+sm sync -r "$L5" -u "$WORK/bad-entry/download" --json
+is "an index with one malformed entry: the channel is published all the same (exit 1)" \
+    "$RC $(jget "len(c['published']) > 0, c['failed']")" "1 (True, 0)"
+like "... the entry is named" "$(jget '[p["where"] + " " + p["message"] for p in c["problems"] if p["severity"] == "error"]')" \
+    "bad-entry/download/apps.json apps\[[0-9]+\]: missing or invalid \"id\""
+check "... the other apps are served" test -s "$L5/bad-entry/download/apps.json" -a \
+    "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["apps"]))' "$L5/bad-entry/download/apps.json")" -gt 0
 # A platform entry whose only file path is refused (it leaves its version
 # folder) has nothing to fetch: no folder of it is staged, and none is
 # reported as published, at this run or the next.
