@@ -37,6 +37,7 @@
 #include "fetch_conn.h"
 #include "fs_open.h"
 #include "tls_client.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define FETCH_DEFAULT_STALL	30
@@ -89,6 +90,7 @@ struct fetch_state {
 	int ended;		/* the request is over: END is scheduled */
 	int have_ev_error;
 	enum evhttp_request_error ev_error;
+	char location[256];	/* a redirect's Location (not followed), for the error */
 };
 
 /* http or https, and its default port; -1 for another scheme. */
@@ -424,6 +426,12 @@ fetch_header_cb(struct evhttp_request *req, void *arg)
 	s->c->res.status = status;
 	s->peer_closes = fetch_peer_closes(req);
 	snprintf(s->c->res.etag, sizeof(s->c->res.etag), "%s", etag != NULL ? etag : "");
+	if (status >= 300 && status < 400) {
+		const char *loc = evhttp_find_header(evhttp_request_get_input_headers(req),
+		    "Location");
+
+		snprintf(s->location, sizeof(s->location), "%s", loc != NULL ? loc : "");
+	}
 	if (status != 200 && status != 206)
 		return 0;	/* the body, if any, is discarded */
 	if (s->o->head_only ? status == 200 && fetch_head_size(s, req) != 0 :
@@ -716,6 +724,16 @@ fetch_classify(struct fetch_state *s, int rc, int *again)
 	}
 	res->fail = FETCH_FAIL_HTTP;
 	*again = res->status >= 500;
+	/* Redirects are not followed (an upstream must not send the mirror
+	 * elsewhere): the error says where it pointed, escaped. */
+	if (s->location[0] != '\0') {
+		char *shown = utf8_escape(s->location);
+
+		errbuf_set(&s->c->err, "HTTP status %d, redirected to %s (redirects are not "
+		    "followed: give that URL as the upstream)", res->status, shown);
+		free(shown);
+		return -1;
+	}
 	return errbuf_set(&s->c->err, "HTTP status %d", res->status);
 }
 

@@ -150,6 +150,26 @@ c, _ = s.accept(); time.sleep(30)' "$WORK/stall.port" &
 	is "a stalled server fails the fetch" "$rc" 1
 	is "the failure is a stall" "$(field fail "$(printf '%s\n' "$out" | head -n 1)")" 2
 	check "within a few seconds" test $((t1 - t0)) -le 4
+	# A redirect is not followed; the error says where it pointed (escaped).
+	timeout 30 python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(301)
+        self.send_header("Location", "https://elsewhere.example/release/download/x\x1b[31m")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.handle_request()' "$WORK/redir.port" &
+	PY=$!
+	i=0; while [ ! -s "$WORK/redir.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	out=$("$PROBE" -n 0 "$OUT" redir.tmp "http://127.0.0.1:$(cat "$WORK/redir.port")/x")
+	kill "$PY" 2>/dev/null; wait "$PY" 2>/dev/null
+	like "a redirect is not followed: the error names its Location, escaped" "$out" \
+	    'HTTP status 301, redirected to https://elsewhere.example/release/download/x\\x1b\[31m \(redirects are not followed'
+	check "... and nothing is written" test ! -e "$OUT/redir.tmp"
 	# A closed port: refused, retried, then failing
 	FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	out=$("$PROBE" -n 2 -b 50 "$OUT" f.tmp "http://127.0.0.1:$FREE/x")
