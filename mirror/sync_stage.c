@@ -25,6 +25,7 @@
 /* What one publish moved into the staging area. */
 struct sync_stage {
 	int stagefd;		/* the staged folder (the download/ tree) */
+	char *name;		/* its name in the session's staging area */
 	struct staged_hash *known;
 	size_t nknown;
 	size_t units;
@@ -109,13 +110,23 @@ sync_stage_restore(struct sync_run *run, struct sync_stage *sg)
  * warnings are about the upstream's indexes naming builds that were not
  * staged, which a selective or incremental mirror does on purpose.) */
 static void
-sync_stage_problems(struct sync_run *run, const struct report *rep)
+sync_stage_problems(struct sync_run *run, const struct report *rep, const struct sync_stage *sg)
 {
+	size_t n = sg != NULL && sg->name != NULL ? strlen(sg->name) : 0;
+
 	for (size_t i = 0; i < rep->diag->count; i++) {
 		const struct diag_entry *e = &rep->diag->entries[i];
+		char *where;
 
-		if (e->severity == DIAG_ERROR)
-			sync_problem(run, DIAG_ERROR, e->where, "%s", e->message);
+		if (e->severity != DIAG_ERROR)
+			continue;
+		/* "<staged name>/apps.json" is the upstream's apps.json */
+		if (n > 0 && strncmp(e->where, sg->name, n) == 0 && e->where[n] == '/')
+			where = xasprintf("%s/%s", run->t->download, e->where + n + 1);
+		else
+			where = xstrdup(e->where);
+		sync_problem(run, DIAG_ERROR, where, "%s", e->message);
+		free(where);
 	}
 }
 
@@ -163,10 +174,9 @@ static int
 sync_stage_commit(struct sync_run *run, struct import_session *s, const struct report *rep,
     struct sync_stage *sg, struct errbuf *err)
 {
-	char *name = NULL;
 	int rc;
 
-	if ((sg->stagefd = import_session_stage_new(s, &name, err)) == -1)
+	if ((sg->stagefd = import_session_stage_new(s, &sg->name, err)) == -1)
 		return IMP_EXIT_IO;
 	rc = sync_stage_indexes(run, sg, err);
 	for (size_t i = 0; rc == 0 && i < run->nunits; i++)
@@ -184,10 +194,9 @@ sync_stage_commit(struct sync_run *run, struct import_session *s, const struct r
 	if (rc == 0 && syncfs(sg->stagefd) == -1)
 		rc = errbuf_set_errno(err, "%s: syncfs", run->c->root);
 	if (rc == 0)
-		rc = import_session_adopt_hashed(s, name, sg->known, sg->nknown, err);
+		rc = import_session_adopt_hashed(s, sg->name, sg->known, sg->nknown, err);
 	if (rc == 0)
 		rc = import_session_validate(s, err);
-	free(name);
 	if (rc == 0 && rep->diag->errors > 0 && sync_stage_refuse_units(run, rep))
 		return SYNC_STAGE_AGAIN;
 	if (rc == 0)
@@ -240,7 +249,7 @@ sync_stage_once(struct sync_run *run, struct errbuf *err)
 	}
 	status = sync_stage_commit(run, s, rep, &sg, err);
 	if (status != SYNC_STAGE_AGAIN)
-		sync_stage_problems(run, rep);
+		sync_stage_problems(run, rep, &sg);
 	if (status == 0) {
 		run->indexes_published = 1;
 		sync_stage_forget(run);
@@ -254,6 +263,7 @@ out:
 	if (sg.stagefd != -1)
 		close(sg.stagefd);
 	import_session_free(s);
+	free(sg.name);
 	free(sg.known);
 	report_free(rep);
 	return status;
@@ -281,7 +291,7 @@ sync_stage_retain(struct sync_run *run, struct errbuf *err)
 	sync_stage_opts(run, &o);
 	snprintf(keep, sizeof(keep), "%u", run->c->keep);
 	status = housekeeping_retain(&o, keep, rep);
-	sync_stage_problems(run, rep);
+	sync_stage_problems(run, rep, NULL);
 	n = json_array_size(rep->removed);
 	for (size_t i = 0; i < n; i++)
 		json_array_append(run->r->removed, json_array_get(rep->removed, i));
