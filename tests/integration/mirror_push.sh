@@ -337,7 +337,7 @@ truncate -s 64M "$WORK/cut/release/download/130001/big.bin"
 push -t 5 "$WORK/cut" release "$H/cut/release/download"
 is "a connection reset in the middle of a body: the push exits 3 (no SIGPIPE)" "$RC" 3
 like "reset: the error names the file's URL" "$OUT" \
-    "storemirror: push: $H/cut/release/download/130001/big.bin: PUT: (Broken pipe|Connection reset by peer)"
+    "storemirror: push: $H/cut/release/download/130001/big.bin: PUT: (Broken pipe|Connection reset by peer|the server closed the connection before the response ended)"
 kill "$HPID" 2>/dev/null
 wait "$HPID" 2>/dev/null
 
