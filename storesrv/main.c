@@ -13,6 +13,7 @@
 #include "access_log.h"
 #include "diag.h"
 #include "log.h"
+#include "passwd.h"
 #include "rescan.h"
 #include "server.h"
 #include "settings.h"
@@ -105,6 +106,8 @@ main(int argc, char **argv)
 	struct errbuf err;
 	int rc, status = 1;
 
+	if (argc > 1 && strcmp(argv[1], "passwd") == 0)
+		return passwd_main(argc - 1, argv + 1);
 	log_init("storesrv", LOG_LEVEL_INFO);
 	settings_init(&s);
 	rc = settings_from_args(&s, argc, argv, &err);
