@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -373,6 +374,42 @@ test_corrupt(void)
 	dav_props_free(dp);
 }
 
+/* The defaults apply without limits given; writes leave no temporary file. */
+static void
+test_defaults_and_clean_writes(void)
+{
+	struct dav_props *dp = dav_props_open(state, NULL, NULL);
+	char *big = calloc(1, DAV_PROPS_DEF_VALUE + 2), p[1024];
+	struct dav_prop_update u = { DAV_PROP_SET, "urn:t", "big", big, 0, 0 };
+	struct dirent *de;
+	struct errbuf err;
+	int others = 0;
+	DIR *dir;
+
+	memset(big, 'v', DAV_PROPS_DEF_VALUE + 1);
+	u.len = DAV_PROPS_DEF_VALUE;
+	tap_ok(dav_props_patch(dp, "d", &u, 1, &err) == 0 && u.status == 200,
+	    "a value of %d bytes is kept", DAV_PROPS_DEF_VALUE);
+	u.len = DAV_PROPS_DEF_VALUE + 1;
+	tap_ok(dav_props_patch(dp, "d", &u, 1, &err) == DAV_PROPS_REFUSED && u.status == 507,
+	    "one byte more: 507 under the default limit");
+	for (int i = 0; i < 20; i++)
+		set_one(dp, "d", "n", "again");
+	snprintf(p, sizeof(p), "%s/d", state);
+	if ((dir = opendir(p)) != NULL) {
+		while ((de = readdir(dir)) != NULL)
+			others += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+			    strcmp(de->d_name, DAV_PROPS_FILE) != 0;
+		closedir(dir);
+	}
+	tap_ok(dir != NULL && others == 0, "after 22 writes the folder holds %s only",
+	    DAV_PROPS_FILE);
+	tap_ok(dav_props_delete(dp, "d", &err) == 0, "cleaned up");
+	free(big);
+	dav_props_free(dp);
+	dav_props_free(NULL);
+}
+
 int
 main(void)
 {
@@ -391,6 +428,7 @@ main(void)
 	test_trees();
 	test_bad_paths();
 	test_corrupt();
+	test_defaults_and_clean_writes();
 	tree_remove(AT_FDCWD, root, NULL);
 	return tap_done();
 }
