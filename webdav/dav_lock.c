@@ -219,27 +219,27 @@ lock_from_json(const struct dav_lock_table *t, json_t *o, size_t i, struct errbu
 	const char *bad = NULL;
 
 	if (!json_is_object(o))
-		bad = "not an object";
+		bad = ": not an object";
 	else if (!valid_token(token))
-		bad = "token: not a urn:uuid: lock token";
+		bad = ".token: not a urn:uuid: lock token";
 	else if (root == NULL || root[0] != '/' || strlen(root) > DAV_LOCK_MAX_PATH)
-		bad = "root: not an absolute path";
+		bad = ".root: not an absolute path";
 	else if (depth == NULL || (strcmp(depth, "0") != 0 && strcmp(depth, "infinity") != 0))
-		bad = "depth: not \"0\" or \"infinity\"";
+		bad = ".depth: not \"0\" or \"infinity\"";
 	else if (scope == NULL || (strcmp(scope, "exclusive") != 0 && strcmp(scope, "shared") != 0))
-		bad = "scope: not \"exclusive\" or \"shared\"";
+		bad = ".scope: not \"exclusive\" or \"shared\"";
 	else if (!json_is_integer(timeout) || json_integer_value(timeout) < 0 ||
 	    json_integer_value(timeout) > UINT_MAX)
-		bad = "timeout: not a number of seconds";
+		bad = ".timeout: not a number of seconds";
 	else if (!json_is_integer(expires))
-		bad = "expires: not a time";
+		bad = ".expires: not a time";
 	else if ((json_object_get(o, "owner") != NULL && owner == NULL) ||
 	    (owner != NULL && strlen(owner) > DAV_LOCK_MAX_OWNER))
-		bad = "owner: not a string within the limit";
+		bad = ".owner: not a string within the limit";
 	else if (json_object_get(o, "principal") != NULL && who == NULL)
-		bad = "principal: not a string";
+		bad = ".principal: not a string";
 	if (bad != NULL) {
-		errbuf_set(err, "%s: locks[%zu].%s", t->file, i, bad);
+		errbuf_set(err, "%s: locks[%zu]%s", t->file, i, bad);
 		return NULL;
 	}
 	l = xcalloc(1, sizeof(*l));

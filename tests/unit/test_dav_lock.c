@@ -330,7 +330,8 @@ test_persistence(void)
 	    found[0]->owner == NULL && found[0]->principal == NULL, "file: absent owner and user");
 	dav_lock_table_free(t);
 	t = dav_lock_table_create(file, &limits, 2000, &err);
-	tap_ok(t != NULL && dav_lock_count(t, 2000) == 1, "file: an expired lock dropped at load");
+	/* asked with an earlier clock: only the load itself can have dropped it */
+	tap_ok(t != NULL && dav_lock_count(t, 1050) == 1, "file: an expired lock dropped at load");
 	dav_lock_remove(t, "/dir", token, "alice", 2000, &err);
 	dav_lock_table_free(t);
 	t = dav_lock_table_create(file, &limits, 2000, &err);
