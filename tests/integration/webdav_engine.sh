@@ -18,10 +18,11 @@ make_demo_store "$ROOT" || { not_ok "demo store generated"; done_testing; exit 1
 start_storesrv "$ROOT" || { not_ok "storesrv started"; done_testing; exit 1; }
 PUB=$BASE
 
-# The probe: idle and header timeout 2 s, in-memory bodies up to 4096 bytes.
+# The probe: idle and header timeout 2 s, in-memory bodies up to 4096
+# bytes, 8 connections.
 # ASan's quarantine of freed blocks would count toward the RSS: kept small.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1" \
-    "$PROBE" "$ROOT" "$WWW_DIR" "$SCRATCH" "$WORK/dav-port" 2 4096 2>"$WORK/probe.err" &
+    "$PROBE" "$ROOT" "$WWW_DIR" "$SCRATCH" "$WORK/dav-port" 2 4096 8 2>"$WORK/probe.err" &
 DAV_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/dav-port" ] && break; sleep 0.1; done
 DAV_PORT=$(cat "$WORK/dav-port" 2>/dev/null)
@@ -164,6 +165,17 @@ exec 3<>"/dev/tcp/127.0.0.1/$DAV_PORT"
 timeout 10 cat <&3 >/dev/null
 check "an idle connection is closed by the server" [ $? -eq 0 ]
 exec 3<&- 3>&-
+
+# Connection limit (8): a ninth connection gets 503, the first ones still work.
+for fd in 3 4 5 6 7 8 9 10; do eval "exec $fd<>/dev/tcp/127.0.0.1/$DAV_PORT"; done
+printf 'OPTIONS / HTTP/1.1\r\nHost: x\r\n\r\n' >&3
+sleep 0.3
+is "a connection over the limit: 503" "$(status_of "$DAV/" -m 5 -H 'Connection: close')" 503
+for fd in 4 5 6 7 8 9 10; do eval "exec $fd<&- $fd>&-"; done
+like "a connection within the limit is served" "$(timeout 5 head -n 1 <&3)" "^HTTP/1.1 200 "
+exec 3<&- 3>&-
+sleep 0.3
+is "connections free again: served" "$(status_of "$DAV/" -X OPTIONS -m 5)" 200
 
 # --- pipelining ---------------------------------------------------------------
 printf 'GET /release/download/nothing HTTP/1.1\r\nHost: x\r\n\r\nOPTIONS / HTTP/1.1\r\nHost: x\r\n\r\nPROPFIND / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloHEAD /release/download/firmware.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >"$WORK/req"
