@@ -20,6 +20,7 @@
 #include "atomic_file.h"
 #include "dav_lock.h"
 #include "fs_open.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 struct dav_lock_table {
@@ -363,31 +364,56 @@ locks_conflict(const struct dav_lock *e, const char *root, int depth, enum dav_l
 	return depth == DAV_LOCK_DEPTH_INFINITY && path_within(e->root, root);
 }
 
+/* 1 when the optional string s is well-formed UTF-8 (the file is JSON). */
+static int
+text_valid(const char *s)
+{
+	return s == NULL || utf8_valid(s, strlen(s));
+}
+
+static enum dav_lock_status
+check_request(const struct dav_lock_request *req, const char *root, struct errbuf *err)
+{
+	if (req->depth != 0 && req->depth != DAV_LOCK_DEPTH_INFINITY) {
+		errbuf_set(err, "LOCK %s: depth neither 0 nor infinity", root);
+		return DAV_LOCK_INVALID;
+	}
+	if (req->owner != NULL && strlen(req->owner) > DAV_LOCK_MAX_OWNER) {
+		errbuf_set(err, "LOCK %s: owner longer than %d bytes", root, DAV_LOCK_MAX_OWNER);
+		return DAV_LOCK_INVALID;
+	}
+	if (!text_valid(req->path) || !text_valid(req->owner) || !text_valid(req->principal)) {
+		errbuf_set(err, "LOCK: the path, owner or user name is not UTF-8");
+		return DAV_LOCK_INVALID;
+	}
+	return DAV_LOCK_OK;
+}
+
 static enum dav_lock_status
 check_create(const struct dav_lock_table *t, const struct dav_lock_request *req,
     const char *root, struct errbuf *err)
 {
 	size_t mine = 0;
 
-	if (req->depth != 0 && req->depth != DAV_LOCK_DEPTH_INFINITY)
-		return errbuf_set(err, "LOCK %s: depth neither 0 nor infinity", root),
-		    DAV_LOCK_INVALID;
-	if (req->owner != NULL && strlen(req->owner) > DAV_LOCK_MAX_OWNER)
-		return errbuf_set(err, "LOCK %s: owner longer than %d bytes", root,
-		    DAV_LOCK_MAX_OWNER), DAV_LOCK_INVALID;
 	for (size_t i = 0; i < t->nlocks; i++) {
-		if (locks_conflict(t->locks[i], root, req->depth, req->scope))
-			return errbuf_set(err, "LOCK %s: conflicts with the lock on %s", root,
-			    t->locks[i]->root), DAV_LOCK_CONFLICT;
+		if (locks_conflict(t->locks[i], root, req->depth, req->scope)) {
+			errbuf_set(err, "LOCK %s: conflicts with the lock on %s", root,
+			    t->locks[i]->root);
+			return DAV_LOCK_CONFLICT;
+		}
 		if (req->principal != NULL && same_principal(t->locks[i]->principal, req->principal))
 			mine++;
 	}
-	if (t->nlocks >= t->limits.max_locks)
-		return errbuf_set(err, "LOCK %s: the table holds its limit of %zu locks", root,
-		    t->limits.max_locks), DAV_LOCK_LIMIT;
-	if (req->principal != NULL && mine >= t->limits.max_per_principal)
-		return errbuf_set(err, "LOCK %s: %s holds the limit of %zu locks", root,
-		    req->principal, t->limits.max_per_principal), DAV_LOCK_LIMIT;
+	if (t->nlocks >= t->limits.max_locks) {
+		errbuf_set(err, "LOCK %s: the table holds its limit of %zu locks", root,
+		    t->limits.max_locks);
+		return DAV_LOCK_LIMIT;
+	}
+	if (req->principal != NULL && mine >= t->limits.max_per_principal) {
+		errbuf_set(err, "LOCK %s: %s holds the limit of %zu locks", root, req->principal,
+		    t->limits.max_per_principal);
+		return DAV_LOCK_LIMIT;
+	}
 	return DAV_LOCK_OK;
 }
 
@@ -413,7 +439,8 @@ dav_lock_create(struct dav_lock_table *t, const struct dav_lock_request *req, ti
 	table_expire(t, now);
 	l = xcalloc(1, sizeof(*l));
 	l->root = path_normalize(req->path);
-	if ((rc = check_create(t, req, l->root, err)) != DAV_LOCK_OK)
+	if ((rc = check_request(req, l->root, err)) != DAV_LOCK_OK ||
+	    (rc = check_create(t, req, l->root, err)) != DAV_LOCK_OK)
 		goto fail;
 	if (make_token(l->token, err) == -1) {
 		rc = DAV_LOCK_IO;

@@ -341,6 +341,31 @@ test_persistence(void)
 	free(file);
 }
 
+/* JSON holds UTF-8 only: other bytes are refused before the file sees them. */
+static void
+test_not_utf8(void)
+{
+	char *file = tmp_file("utf8.json", NULL);
+	struct dav_lock_table *t = dav_lock_table_create(file, &limits, 1000, NULL);
+	struct dav_lock_request req = { "/a", 0, EX, "<owner>\xff</owner>", "alice", 60 };
+	const struct dav_lock *l;
+	struct errbuf err;
+
+	tap_ok(t != NULL && dav_lock_create(t, &req, 1000, &l, &err) == DAV_LOCK_INVALID,
+	    "utf-8: an owner that is not UTF-8 is refused");
+	req.owner = NULL;
+	req.path = "/\xc3(";
+	tap_ok(t != NULL && dav_lock_create(t, &req, 1000, &l, &err) == DAV_LOCK_INVALID,
+	    "utf-8: a path that is not UTF-8 is refused");
+	req.path = "/a";
+	req.principal = "\xe9ve";
+	tap_ok(t != NULL && dav_lock_create(t, &req, 1000, &l, &err) == DAV_LOCK_INVALID &&
+	    dav_lock_count(t, 1000) == 0, "utf-8: a user name that is not UTF-8 is refused");
+	dav_lock_table_free(t);
+	unlink(file);
+	free(file);
+}
+
 static void
 test_save_failure(void)
 {
@@ -420,6 +445,7 @@ main(void)
 	test_drop_tree();
 	test_limits();
 	test_persistence();
+	test_not_utf8();
 	test_save_failure();
 	test_corrupt_files();
 	rmdir(tmpdir);
