@@ -35,6 +35,18 @@ struct dav_props {
 
 /* ---- paths ------------------------------------------------------------ */
 
+/* Sets err to "\"<path>\": <why>", the path shown as printable UTF-8. */
+static int
+props_path_refuse(struct errbuf *err, const char *path, size_t len, const char *why)
+{
+	char *raw = xstrndup(path, len), *shown = utf8_escape(raw);
+
+	errbuf_set(err, "\"%.300s\": %s", shown, why);
+	free(shown);
+	free(raw);
+	return -1;
+}
+
 /* Checks a canonical resource path (url_path.h without the leading '/';
  * one trailing '/' allowed) and gives its length without that '/'. */
 static int
@@ -45,7 +57,7 @@ props_path_check(const char *path, size_t *lenp, struct errbuf *err)
 	if (len > 0 && path[len - 1] == '/')
 		len--;
 	if (len > URL_PATH_MAX)
-		return errbuf_set(err, "resource path longer than %d bytes", URL_PATH_MAX);
+		return props_path_refuse(err, path, 64, "resource path too long");
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && path[i] != '/') {
 			seg++;
@@ -54,11 +66,9 @@ props_path_check(const char *path, size_t *lenp, struct errbuf *err)
 		if (len == 0)
 			break;
 		if (seg == 0 || path[i - seg] == '.' || seg > NAME_MAX)
-			return errbuf_set(err, "\"%.*s\": not a canonical resource path", (int)len,
-			    path);
+			return props_path_refuse(err, path, len, "not a canonical resource path");
 		if (++segs > URL_PATH_MAX_SEGMENTS)
-			return errbuf_set(err, "\"%.*s\": more than %d segments", (int)len, path,
-			    URL_PATH_MAX_SEGMENTS);
+			return props_path_refuse(err, path, len, "too many segments");
 		seg = 0;
 	}
 	*lenp = len;

@@ -313,6 +313,13 @@ test_bad_paths(void)
 		tap_ok(dav_props_get(dp, paths[i], &list, &err) == -1 &&
 		    set_one(dp, paths[i], "v", "x") == -1, "path refused: %s", paths[i]);
 	tap_ok(dav_props_delete(dp, "", &err) == -1, "delete of the root refused");
+	tap_ok(dav_props_get(dp, "ok/.\x01\xff", &list, &err) == -1 &&
+	    strstr(err.msg, "\"ok/.\\x01\\xff\": not a canonical") != NULL,
+	    "a refused path is shown escaped");
+	tap_diag(err.msg);
+	tap_ok(dav_props_get(dp, "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/u/v/w/x/y/z/0/1/2/3/4/5/6",
+	    &list, &err) == -1 && strstr(err.msg, "too many segments") != NULL,
+	    "33 segments refused");
 	dav_props_free(dp);
 }
 
