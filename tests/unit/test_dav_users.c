@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -227,6 +228,38 @@ test_check(void)
 	memset(big, 'x', sizeof(big));
 	tap_ok(dav_users_check(u, "a", big, sizeof(big)) == DAV_ROLE_NONE,
 	    "check: password over 1024 bytes");
+	dav_users_free(u);
+}
+
+static double
+seconds_of_check(const struct dav_users *u, const char *name)
+{
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	(void)dav_users_check(u, name, "wrong horse", 11);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+/* A generous lower bound, the feature being "no cheaper answer": an unknown
+ * name costs at least a quarter of a known one (both do one scrypt; without
+ * the dummy hash, the unknown name would take microseconds). */
+static void
+test_unknown_costs_the_same(void)
+{
+	static const char text[] = "k:ro:$scrypt$32768$8$1$" SALT16 "$" DIGEST32 "\n";
+	struct dav_users *u = dav_users_parse(text, strlen(text), "k", NULL);
+	double known = 1e9, unknown = 1e9;
+
+	for (int i = 0; i < 3; i++) {
+		double k = seconds_of_check(u, "k"), n = seconds_of_check(u, "nobody");
+
+		known = k < known ? k : known;
+		unknown = n < unknown ? n : unknown;
+	}
+	tap_ok(u != NULL && unknown >= known / 4, "check: an unknown name does a scrypt too");
+	printf("#   known %.4f s, unknown %.4f s\n", known, unknown);
 	dav_users_free(u);
 }
 
@@ -500,6 +533,7 @@ main(void)
 	test_file_parse();
 	test_file_limits();
 	test_check();
+	test_unknown_costs_the_same();
 	test_edit_and_save();
 	test_parse_basic();
 	test_basic_allowed();
