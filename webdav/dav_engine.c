@@ -155,18 +155,16 @@ dav_request_reset(struct dav_request *req)
 	req->reply_body = rb;
 }
 
-/* The handler's abort, once, when a body it took will not complete. */
+/* The handler's abort, once, when its request ends without a reply. */
 static void
 dav_request_abort(struct dav_request *req)
 {
 	dav_request_cb abort = req->abort;
 
-	if (req->mode == DAV_TAKE_NONE || req->body_done)
+	if (req->replied || abort == NULL)
 		return;
-	req->body_done = 1;
 	req->done = req->abort = NULL;
-	if (abort != NULL)
-		abort(req, req->arg);
+	abort(req, req->arg);
 }
 
 static void
@@ -174,8 +172,7 @@ dav_conn_free(struct dav_conn *c)
 {
 	struct dav_engine *eng = c->eng;
 
-	if (c->state == DAV_BODY || c->state == DAV_HANDLER)
-		dav_request_abort(&c->req);
+	dav_request_abort(&c->req);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

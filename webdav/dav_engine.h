@@ -88,10 +88,13 @@ int dav_request_has_body(const struct dav_request *req);
 
 /*
  * Taking the body (from the head callback).  `done` runs once the whole
- * body is taken (at once for a request without one) and must reply;
- * `abort` runs instead when the body cannot be completed (client gone,
- * timeout, over the limit: the engine then replies 413 itself) and must
- * only release what the handler holds.  Either may be NULL.
+ * body is taken (at once for a request without one) and must reply, then
+ * or later (a handler that answers later takes the body too, if only to
+ * discard it, so that it learns of an abort).  `abort` runs instead when
+ * the request ends without a reply (client gone, timeout, body over the
+ * limit: the engine then replies 413 itself); it must only release what
+ * the handler holds, and the request is gone after it.  Either may be
+ * NULL.
  */
 void dav_request_body_discard(struct dav_request *req, dav_request_cb done, dav_request_cb abort,
     void *arg);

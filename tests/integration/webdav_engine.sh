@@ -160,6 +160,19 @@ is "a second Content-Length: 400" "$(raw_status \
 is "HTTP/1.1 without Host: 400" "$(raw_status 'GET / HTTP/1.1\r\n\r\n')" 400
 is "an unknown method: 501" "$(raw_status 'FROB / HTTP/1.1\r\nHost: x\r\n\r\n')" 501
 
+{ printf 'GET / HTTP/1.1\r\nHost: x\r\n'
+  for i in $(seq 10); do printf 'X-F%d: ' "$i"; head -c 3000 /dev/zero | tr '\0' a; printf '\r\n'; done
+  printf '\r\n'; } >"$WORK/req"
+raw_exchange "$WORK/req"
+like "a head over 16 KiB in short lines: 431" "$(head -n 1 "$WORK/answer")" "^HTTP/1.1 431 "
+
+# An error the engine makes itself (400) to a HEAD: no body either.
+printf 'HEAD / HTTP/1.1\r\n\r\n' >"$WORK/req"
+raw_exchange "$WORK/req"
+like "HEAD refused by the engine: 400" "$(head -n 1 "$WORK/answer")" "^HTTP/1.1 400 "
+is "HEAD refused by the engine: no body" \
+    "$(tail -c 4 "$WORK/answer" | od -An -tx1 | tr -d ' \n')" 0d0a0d0a
+
 # Idle timeout (2 s): a silent connection is closed.
 exec 3<>"/dev/tcp/127.0.0.1/$DAV_PORT"
 timeout 10 cat <&3 >/dev/null
@@ -178,13 +191,21 @@ sleep 0.3
 is "connections free again: served" "$(status_of "$DAV/" -X OPTIONS -m 5)" 200
 
 # --- pipelining ---------------------------------------------------------------
-printf 'GET /release/download/nothing HTTP/1.1\r\nHost: x\r\n\r\nOPTIONS / HTTP/1.1\r\nHost: x\r\n\r\nPROPFIND / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloHEAD /release/download/firmware.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >"$WORK/req"
+printf 'GET /release/download/nothing HTTP/1.1\r\nHost: x\r\n\r\nMOVE /a HTTP/1.1\r\nHost: x\r\n\r\nOPTIONS / HTTP/1.1\r\nHost: x\r\n\r\nPROPFIND / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloHEAD /release/download/firmware.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >"$WORK/req"
 raw_exchange "$WORK/req"
 is "pipelined requests answered in order" \
-    "$(grep -a '^HTTP/1.1 ' "$WORK/answer" | cut -d ' ' -f 2 | tr '\n' ' ')" "404 200 501 200 "
+    "$(grep -a '^HTTP/1.1 ' "$WORK/answer" | cut -d ' ' -f 2 | tr '\n' ' ')" "404 501 200 501 200 "
 like "the pipelined PROPFIND got its own body" "$(cat "$WORK/answer")" "body of 5 bytes"
 is "the pipelined HEAD got no body (the answer ends with its head)" \
     "$(tail -c 4 "$WORK/answer" | od -An -tx1 | tr -d ' \n')" 0d0a0d0a
+
+# A client that leaves while its handler still works: the handler is told
+# (abort), nothing leaks or is used after the free (the clean stop below).
+exec 3<>"/dev/tcp/127.0.0.1/$DAV_PORT"
+printf 'MOVE /a HTTP/1.1\r\nHost: x\r\n\r\n' >&3
+exec 3<&- 3>&-
+sleep 0.5
+is "the probe still serves after a client left a waiting handler" "$(status_of "$DAV/" -X OPTIONS)" 200
 
 # --- clean stop ------------------------------------------------------------
 kill -TERM $DAV_PID

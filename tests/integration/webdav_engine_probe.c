@@ -10,8 +10,9 @@
  * Listens on 127.0.0.1:0 (the port goes to PORTFILE) and serves GET/HEAD
  * of the store at ROOT through read_path, OPTIONS, PUT /scratch/<name>
  * into SCRATCH (streamed to a temporary file, renamed into place),
- * PROPFIND/PROPPATCH/LOCK bodies collected in memory (then 501), and 501
- * for the other WebDAV methods.  SIGTERM stops it cleanly (exit 0).
+ * PROPFIND/PROPPATCH/LOCK bodies collected in memory (then 501), 501 for
+ * the other WebDAV methods, MOVE's 501 after 200 ms (a handler that
+ * answers later, for the pipelining test).  SIGTERM stops it cleanly (exit 0).
  */
 #include "config.h"
 
@@ -31,9 +32,15 @@
 #include "read_path.h"
 
 struct probe {
+	struct event_base *base;
 	struct read_path *rp;
 	int scratch_fd;
 	unsigned counter;
+};
+
+struct probe_later {
+	struct dav_request *req;
+	struct event *timer;
 };
 
 struct probe_put {
@@ -61,6 +68,52 @@ static void
 probe_not_implemented(struct dav_request *req, void *arg)
 {
 	dav_reply_error(req, 501, "is not implemented");
+}
+
+/* MOVE: the reply 200 ms after the request, as a handler that waits for
+ * something would; the timer goes with the request if the client leaves. */
+static void
+probe_later_reply(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_later *later = arg;
+	struct dav_request *req = later->req;
+
+	event_free(later->timer);
+	free(later);
+	dav_reply_error(req, 501, "is not implemented (answered later)");
+}
+
+static void
+probe_later_abort(struct dav_request *req, void *arg)
+{
+	struct probe_later *later = arg;
+
+	event_free(later->timer);
+	free(later);
+}
+
+static void
+probe_later_start(struct dav_request *req, void *arg)
+{
+	struct probe_later *later = arg;
+	struct timeval tv = { 0, 200000 };
+
+	evtimer_add(later->timer, &tv);
+}
+
+static void
+probe_later(struct dav_request *req, void *arg)
+{
+	struct probe *p = arg;
+	struct probe_later *later = calloc(1, sizeof(*later));
+
+	if (later == NULL || (later->timer = evtimer_new(p->base, probe_later_reply, later)) == NULL) {
+		free(later);
+		dav_reply_error(req, 503, "cannot wait");
+		return;
+	}
+	later->req = req;
+	dav_request_body_discard(req, probe_later_start, probe_later_abort, later);
 }
 
 static void
@@ -161,7 +214,7 @@ static const struct dav_method probe_methods[] = {
 	{ "DELETE", probe_not_implemented, NULL },
 	{ "MKCOL", probe_not_implemented, NULL },
 	{ "COPY", probe_not_implemented, NULL },
-	{ "MOVE", probe_not_implemented, NULL },
+	{ "MOVE", probe_later, NULL },
 	{ "PROPFIND", probe_xml, NULL },
 	{ "PROPPATCH", probe_xml, NULL },
 	{ "LOCK", probe_xml, NULL },
@@ -223,6 +276,7 @@ main(int argc, char **argv)
 	cfg.memory_body_max = argc > 6 ? strtoul(argv[6], NULL, 10) : 0;
 	cfg.max_connections = argc > 7 ? atoi(argv[7]) : 0;
 	base = event_base_new();
+	p.base = base;
 	eng = base != NULL ? dav_engine_create(base, &cfg, &err) : NULL;
 	if (eng == NULL) {
 		fprintf(stderr, "webdav_engine_probe: %s\n", base ? err.msg : "no event base");
