@@ -354,6 +354,8 @@ dav_on_headers_complete(http_parser *p)
 	req->method = http_method_str((enum http_method)p->method);
 	req->has_body = (p->flags & F_CHUNKED) ||
 	    (p->content_length != 0 && p->content_length != ULLONG_MAX);
+	if (!http_should_keep_alive(p))
+		dav_reply_close(req);	/* "Connection: close", HTTP/1.0 */
 	c->state = DAV_BODY;
 	dav_conn_arm(c, c->eng->cfg.body_timeout);
 	status = dav_head_check(c);
@@ -412,8 +414,6 @@ dav_on_message_complete(http_parser *p)
 	http_parser_pause(p, 1);
 	if (req->replied)
 		return 0;
-	if (!http_should_keep_alive(p))
-		dav_reply_close(req);
 	c->state = DAV_HANDLER;
 	event_del(c->timer);
 	req->body_done = 1;

@@ -196,6 +196,8 @@ raw_exchange "$WORK/req"
 is "pipelined requests answered in order" \
     "$(grep -a '^HTTP/1.1 ' "$WORK/answer" | cut -d ' ' -f 2 | tr '\n' ' ')" "404 501 200 501 200 "
 like "the pipelined PROPFIND got its own body" "$(cat "$WORK/answer")" "body of 5 bytes"
+like "the last pipelined request (Connection: close) is answered with close" \
+    "$(tail -n 8 "$WORK/answer" | tr -d '\r')" "^Connection: close$"
 is "the pipelined HEAD got no body (the answer ends with its head)" \
     "$(tail -c 4 "$WORK/answer" | od -An -tx1 | tr -d ' \n')" 0d0a0d0a
 
