@@ -19,10 +19,10 @@ start_storesrv "$ROOT" || { not_ok "storesrv started"; done_testing; exit 1; }
 PUB=$BASE
 
 # The probe: idle and header timeout 2 s, in-memory bodies up to 4096
-# bytes, 8 connections.
+# bytes, 8 connections, body timeout 5 s.
 # ASan's quarantine of freed blocks would count toward the RSS: kept small.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1" \
-    "$PROBE" "$ROOT" "$WWW_DIR" "$SCRATCH" "$WORK/dav-port" 2 4096 8 2>"$WORK/probe.err" &
+    "$PROBE" "$ROOT" "$WWW_DIR" "$SCRATCH" "$WORK/dav-port" 2 4096 8 5 2>"$WORK/probe.err" &
 DAV_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/dav-port" ] && break; sleep 0.1; done
 DAV_PORT=$(cat "$WORK/dav-port" 2>/dev/null)
@@ -189,6 +189,28 @@ like "a connection within the limit is served" "$(timeout 5 head -n 1 <&3)" "^HT
 exec 3<&- 3>&-
 sleep 0.3
 is "connections free again: served" "$(status_of "$DAV/" -X OPTIONS -m 5)" 200
+
+# The header timeout (2 s) is for the whole head: a client trickling a
+# byte every half second is still closed (within 10 s).
+exec 3<>"/dev/tcp/127.0.0.1/$DAV_PORT"
+printf 'GET / HTTP/1.1\r\nHost: x\r\n' >&3
+closed=no
+for _ in $(seq 20); do
+	sleep 0.5
+	( printf 'X' >&3 ) 2>/dev/null || { closed=yes; break; }
+done
+exec 3<&- 3>&-
+is "a head trickled byte by byte is closed (header timeout)" "$closed" yes
+
+# The body timeout (5 s without progress): a stalled PUT is closed and
+# leaves nothing.
+exec 3<>"/dev/tcp/127.0.0.1/$DAV_PORT"
+printf 'PUT /scratch/stall.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789' >&3
+timeout 20 cat <&3 >/dev/null
+check "a stalled body is closed by the server" [ $? -eq 0 ]
+exec 3<&- 3>&-
+check "a stalled PUT leaves no file" [ ! -e "$SCRATCH/stall.bin" ]
+is "a stalled PUT leaves no temporary file" "$(ls -A "$SCRATCH" | grep -c '^\.put')" 0
 
 # --- pipelining ---------------------------------------------------------------
 printf 'GET /release/download/nothing HTTP/1.1\r\nHost: x\r\n\r\nMOVE /a HTTP/1.1\r\nHost: x\r\n\r\nOPTIONS / HTTP/1.1\r\nHost: x\r\n\r\nPROPFIND / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloHEAD /release/download/firmware.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >"$WORK/req"

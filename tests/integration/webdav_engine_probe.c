@@ -1,11 +1,10 @@
 /*
  * webdav_engine_probe: the WebDAV engine alone, for webdav_engine.sh.
  *
- *   webdav_engine_probe ROOT WWW SCRATCH PORTFILE [IDLE_SECONDS [XML_MAX [CONNS]]]
+ *   webdav_engine_probe ROOT WWW SCRATCH PORTFILE [IDLE [XML_MAX [CONNS [BODY]]]]
  *
- * IDLE_SECONDS is the idle and the header timeout (the body timeout keeps
- * its default); XML_MAX the in-memory body limit; CONNS the connection
- * limit.
+ * IDLE is the idle and the header timeout in seconds, BODY the body
+ * timeout; XML_MAX the in-memory body limit; CONNS the connection limit.
  *
  * Listens on 127.0.0.1:0 (the port goes to PORTFILE) and serves GET/HEAD
  * of the store at ROOT through read_path, OPTIONS, PUT /scratch/<name>
@@ -253,7 +252,7 @@ main(int argc, char **argv)
 	int status = 1;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: %s ROOT WWW SCRATCH PORTFILE [IDLE [XML_MAX [CONNS]]]\n", argv[0]);
+		fprintf(stderr, "usage: %s ROOT WWW SCRATCH PORTFILE [IDLE [XML_MAX [CONNS [BODY]]]]\n", argv[0]);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -275,6 +274,7 @@ main(int argc, char **argv)
 	cfg.header_timeout = cfg.idle_timeout;
 	cfg.memory_body_max = argc > 6 ? strtoul(argv[6], NULL, 10) : 0;
 	cfg.max_connections = argc > 7 ? atoi(argv[7]) : 0;
+	cfg.body_timeout = argc > 8 ? atoi(argv[8]) : 0;
 	base = event_base_new();
 	p.base = base;
 	eng = base != NULL ? dav_engine_create(base, &cfg, &err) : NULL;
