@@ -97,15 +97,15 @@ passwd_read_line(FILE *fp, char *buf, size_t size, size_t *len, const char **pro
 	return 0;
 }
 
-/* Prompts on stderr and reads a line from the terminal without echo. */
+/* Turns echo off, prompts on stderr and reads a line from the terminal.
+ * Echo goes off before the prompt shows, so nothing typed after the prompt
+ * is echoed; typeahead from before it is discarded (TCSAFLUSH). */
 static int
 passwd_read_tty(const char *prompt, char *buf, size_t size, size_t *len, const char **problem)
 {
 	struct termios saved, quiet;
 	int rc;
 
-	fputs(prompt, stderr);
-	fflush(stderr);
 	if (tcgetattr(STDIN_FILENO, &saved) == -1) {
 		*problem = "cannot read the terminal's settings";
 		return -1;
@@ -113,9 +113,14 @@ passwd_read_tty(const char *prompt, char *buf, size_t size, size_t *len, const c
 	quiet = saved;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	quiet.c_lflag |= ECHONL;
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == -1) {
+		*problem = "cannot turn the terminal's echo off";
+		return -1;
+	}
+	fputs(prompt, stderr);
+	fflush(stderr);
 	rc = passwd_read_line(stdin, buf, size, len, problem);
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+	tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	return rc;
 }
 

@@ -106,6 +106,54 @@ pw list -f "$WORK/broken"
 is "list of a broken file: exit 1" "$rc" 1
 like "list of a broken file: FILE:LINE and the fault" "$out" "$WORK/broken:2: user bob: role 'boss'"
 
+# tty_add NAME FIRST SECOND: "passwd add" on a pseudo-terminal, answering
+# both prompts; prints what the terminal showed, then "rc=N".
+tty_add() {
+	python3 - "$STORESRV" "$USERS" "$@" <<'PY'
+import os, pty, select, sys, time
+storesrv, users, name, first, second = sys.argv[1:6]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(storesrv, [storesrv, "passwd", "add", name, "-f", users])
+shown, answers, given, deadline = b"", [first, second], 0, time.monotonic() + 30
+while time.monotonic() < deadline:
+    r, _, _ = select.select([fd], [], [], 1)
+    if not r:
+        continue
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    shown += data
+    prompts = shown.count(b"Password for ") + shown.count(b"Again: ")
+    if given < prompts and given < len(answers):
+        os.write(fd, answers[given].encode() + b"\n")
+        given += 1
+if time.monotonic() >= deadline:
+    os.kill(pid, 9)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(shown.decode(errors="replace") + "\nrc=%d\n" % os.waitstatus_to_exitcode(status))
+PY
+}
+
+shown=$(tty_add frank 'tty pass 1' 'tty pass 1')
+like "on a terminal: asks for the password" "$shown" 'Password for frank: '
+like "on a terminal: asks again" "$shown" 'Again: '
+like "on a terminal: exit 0" "$shown" 'rc=0'
+case "$shown" in
+*'tty pass'*) not_ok "on a terminal: the password is not echoed" ;;
+*) ok "on a terminal: the password is not echoed" ;;
+esac
+check "on a terminal: frank's hash is of the password" scrypt_ok "$(hash_of frank)" 'tty pass 1'
+before=$(cat "$USERS")
+shown=$(tty_add grace 'one pass' 'another pass')
+like "on a terminal, two different passwords: refused" "$shown" 'the two passwords differ'
+like "on a terminal, two different passwords: exit 1" "$shown" 'rc=1'
+is "on a terminal, two different passwords: the file is unchanged" "$(cat "$USERS")" "$before"
+ALL_OUTPUT="$ALL_OUTPUT$shown"
+
 case "$ALL_OUTPUT" in
 *'$scrypt'*|*"$(hash_of alice | cut -d'$' -f7)"*) not_ok "no output ever shows a hash" ;;
 *) ok "no output ever shows a hash" ;;
