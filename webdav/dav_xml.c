@@ -225,7 +225,7 @@ parse_body(struct parse_job *job, const char *body, size_t len)
 		refuse(job, 400, "a DOCTYPE is refused");
 		xmlFreeDoc(doc);
 		doc = NULL;
-	} else if (doc == NULL || !ctxt->wellFormed) {
+	} else if (doc == NULL || !ctxt->wellFormed || !ctxt->nsWellFormed) {
 		describe_xml_error(job, ctxt);
 		xmlFreeDoc(doc);
 		doc = NULL;

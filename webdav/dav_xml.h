@@ -7,7 +7,8 @@
  * owns (free its contents with the matching _free(), also after a refusal).
  * They return 0, or -1 with *status set to the HTTP answer and one sentence
  * in err naming the element at fault:
- *   400  not well-formed XML, a byte NUL (only UTF-8/ASCII bodies), a
+ *   400  not well-formed or not namespace-well-formed XML (an undeclared
+ *        prefix), a byte NUL (only UTF-8/ASCII bodies), a
  *        DOCTYPE anywhere (refused before parsing when it is in the prolog,
  *        and by the parser's DTD callbacks and the tree's subsets otherwise:
  *        no entity is ever declared, so none is ever expanded), the wrong

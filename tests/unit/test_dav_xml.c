@@ -68,6 +68,8 @@ static const struct parse_case parse_cases[] = {
 	    400, "more than one <prop>" },
 	{ "propfind include without allprop", PROPFIND, "<propfind xmlns=\"DAV:\"><propname/>"
 	    "<include/></propfind>", 400, "<include> without <allprop>" },
+	{ "propfind undeclared prefix", PROPFIND, "<D:propfind xmlns:D=\"DAV:\"><D:prop>"
+	    "<R:bigbox/></D:prop></D:propfind>", 400, "Namespace prefix R on bigbox is not defined" },
 	{ "propfind NUL byte", PROPFIND, NULL, 400, "NUL byte" },	/* body built below */
 	{ "propfind undeclared entity", PROPFIND, "<propfind xmlns=\"DAV:\"><prop>&x;</prop>"
 	    "</propfind>", 400, "Entity 'x' not defined" },
