@@ -14,7 +14,7 @@ srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/storesrv-fuzz.XXXXXX")
 status=0
 
-for name in manifest descriptor url_path http_range archive_path index_parse; do
+for name in manifest descriptor url_path http_range archive_path index_parse dav_xml; do
 	bin="$builddir/tests/fuzz/fuzz_$name"
 	if [ ! -x "$bin" ]; then
 		echo "fuzz_$name: not built (configure with CC=clang --enable-fuzzing)" >&2
