@@ -1,6 +1,7 @@
 /*
- * dav_xml: the WebDAV XML bodies - request parsers (PROPFIND, PROPPATCH,
- * LOCK) and the multistatus writer.  The contract is in dav_xml.h.
+ * dav_xml: the WebDAV XML request bodies - the parsers of PROPFIND,
+ * PROPPATCH and LOCK, and the serialiser of dead property values.  The
+ * writer of the answers is dav_xml_write.c; the contract is in dav_xml.h.
  */
 #include "config.h"
 
@@ -13,84 +14,10 @@
 #include <libxml/tree.h>
 
 #include "dav_xml.h"
+#include "dav_xml_buf.h"
 #include "xmalloc.h"
 
 #define XML_NS_URI "http://www.w3.org/XML/1998/namespace"
-
-/* --- growing buffer --- */
-
-static void
-buf_add(struct dav_xml_buf *buf, const char *s, size_t n)
-{
-	if (buf->len + n + 1 > buf->cap) {
-		size_t cap = buf->cap ? buf->cap : 256;
-
-		while (buf->len + n + 1 > cap)
-			cap *= 2;
-		buf->data = xreallocarray(buf->data, cap, 1);
-		buf->cap = cap;
-	}
-	memcpy(buf->data + buf->len, s, n);
-	buf->len += n;
-	buf->data[buf->len] = '\0';
-}
-
-static void
-buf_str(struct dav_xml_buf *buf, const char *s)
-{
-	buf_add(buf, s, strlen(s));
-}
-
-static void __attribute__((format(printf, 2, 3)))
-buf_printf(struct dav_xml_buf *buf, const char *fmt, ...)
-{
-	char small[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(small)) {
-		buf_add(buf, small, (size_t)n);
-	} else {
-		char *big;
-
-		va_start(ap, fmt);
-		if (vasprintf(&big, fmt, ap) < 0)
-			xalloc_failed("dav_xml output");
-		va_end(ap);
-		buf_str(buf, big);
-		free(big);
-	}
-}
-
-/* Text or attribute content, escaped; attr also escapes quotes and
- * whitespace that attribute normalisation would eat. */
-static void
-buf_escaped(struct dav_xml_buf *buf, const char *s, int attr)
-{
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&': buf_str(buf, "&amp;"); break;
-		case '<': buf_str(buf, "&lt;"); break;
-		case '>': buf_str(buf, "&gt;"); break;
-		case '"': buf_str(buf, attr ? "&quot;" : "\""); break;
-		case '\t': buf_str(buf, attr ? "&#9;" : "\t"); break;
-		case '\n': buf_str(buf, attr ? "&#10;" : "\n"); break;
-		case '\r': buf_str(buf, "&#13;"); break;
-		default: buf_add(buf, s, 1); break;
-		}
-	}
-}
-
-void
-dav_xml_buf_free(struct dav_xml_buf *buf)
-{
-	free(buf->data);
-	buf->data = NULL;
-	buf->len = buf->cap = 0;
-}
 
 /* --- parsing: refusals, the safe parse, tree helpers --- */
 
@@ -384,12 +311,12 @@ declare(struct dav_xml_buf *buf, struct ns_scope *slot, const struct ns_scope *s
 		return NULL;
 	if (prefix != NULL && href[0] == '\0')
 		return NULL;		/* xmlns:p="" is not XML 1.0 */
-	buf_str(buf, prefix != NULL ? " xmlns:" : " xmlns");
+	dav_xml_buf_str(buf, prefix != NULL ? " xmlns:" : " xmlns");
 	if (prefix != NULL)
-		buf_str(buf, prefix);
-	buf_str(buf, "=\"");
-	buf_escaped(buf, href, 1);
-	buf_str(buf, "\"");
+		dav_xml_buf_str(buf, prefix);
+	dav_xml_buf_str(buf, "=\"");
+	dav_xml_buf_escaped(buf, href, 1);
+	dav_xml_buf_str(buf, "\"");
 	slot->prefix = prefix;
 	slot->href = href;
 	slot->up = scope;
@@ -420,11 +347,11 @@ serialize_attributes(struct dav_xml_buf *buf, const xmlNode *el)
 		const char *ap = a->ns != NULL ? (const char *)a->ns->prefix : NULL;
 		xmlChar *v = xmlNodeListGetString(el->doc, a->children, 0);
 
-		buf_printf(buf, " %s%s%s=\"", ap != NULL ? ap : "", ap != NULL ? ":" : "",
+		dav_xml_buf_printf(buf, " %s%s%s=\"", ap != NULL ? ap : "", ap != NULL ? ":" : "",
 		    (const char *)a->name);
-		buf_escaped(buf, v != NULL ? (const char *)v : "", 1);
+		dav_xml_buf_escaped(buf, v != NULL ? (const char *)v : "", 1);
 		xmlFree(v);
-		buf_str(buf, "\"");
+		dav_xml_buf_str(buf, "\"");
 	}
 }
 
@@ -436,10 +363,10 @@ serialize_element(struct dav_xml_buf *buf, const xmlNode *el, const struct ns_sc
 	const char *prefix = el->ns != NULL ? (const char *)el->ns->prefix : NULL;
 	size_t used = 0;
 
-	buf_str(buf, "<");
+	dav_xml_buf_str(buf, "<");
 	if (prefix != NULL)
-		buf_printf(buf, "%s:", prefix);
-	buf_str(buf, (const char *)el->name);
+		dav_xml_buf_printf(buf, "%s:", prefix);
+	dav_xml_buf_str(buf, (const char *)el->name);
 	if ((added = declare(buf, &slots[used], inner, prefix,
 	    el->ns != NULL ? (const char *)el->ns->href : "")) != NULL) {
 		inner = added;
@@ -462,11 +389,11 @@ serialize_element(struct dav_xml_buf *buf, const xmlNode *el, const struct ns_sc
 	}
 	serialize_attributes(buf, el);
 	if (el->children == NULL) {
-		buf_str(buf, "/>");
+		dav_xml_buf_str(buf, "/>");
 	} else {
-		buf_str(buf, ">");
+		dav_xml_buf_str(buf, ">");
 		serialize_nodes(buf, el->children, inner);
-		buf_printf(buf, "</%s%s%s>", prefix != NULL ? prefix : "",
+		dav_xml_buf_printf(buf, "</%s%s%s>", prefix != NULL ? prefix : "",
 		    prefix != NULL ? ":" : "", (const char *)el->name);
 	}
 	free(slots);
@@ -481,7 +408,7 @@ serialize_nodes(struct dav_xml_buf *buf, const xmlNode *first, const struct ns_s
 			serialize_element(buf, n, scope);
 		else if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) &&
 		    n->content != NULL)
-			buf_escaped(buf, (const char *)n->content, 0);
+			dav_xml_buf_escaped(buf, (const char *)n->content, 0);
 	}
 }
 
@@ -778,252 +705,4 @@ done:
 	if (rc < 0)
 		dav_lockinfo_free(out);
 	return rc;
-}
-
-/* --- writer --- */
-
-static const struct {
-	int		 status;
-	const char	*reason;
-} reasons[] = {
-	{ 200, "OK" }, { 201, "Created" }, { 204, "No Content" },
-	{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
-	{ 404, "Not Found" }, { 405, "Method Not Allowed" }, { 409, "Conflict" },
-	{ 412, "Precondition Failed" }, { 413, "Payload Too Large" },
-	{ 415, "Unsupported Media Type" }, { 422, "Unprocessable Entity" },
-	{ 423, "Locked" }, { 424, "Failed Dependency" },
-	{ 500, "Internal Server Error" }, { 502, "Bad Gateway" },
-	{ 507, "Insufficient Storage" },
-};
-
-const char *
-dav_xml_reason(int status)
-{
-	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (reasons[i].status == status)
-			return reasons[i].reason;
-	return "Unknown";
-}
-
-static void
-buf_status(struct dav_xml_buf *buf, int status)
-{
-	buf_printf(buf, "<D:status>HTTP/1.1 %d %s</D:status>", status, dav_xml_reason(status));
-}
-
-/* A decoded path as an href: every byte but unreserved ones and '/'
- * percent-encoded (RFC 3986), so the result needs no XML escaping. */
-static void
-buf_href(struct dav_xml_buf *buf, const char *path)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	buf_str(buf, "<D:href>");
-	for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~/", *p) != NULL) {
-			buf_add(buf, (const char *)p, 1);
-		} else {
-			char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
-
-			buf_add(buf, esc, 3);
-		}
-	}
-	buf_str(buf, "</D:href>");
-}
-
-/* A property's start tag with its prefix and declaration; the end tag's
- * name goes to `end`. */
-static void
-buf_prop_open(struct dav_xml_buf *buf, const char *ns, const char *name, const char *lang,
-    int empty)
-{
-	if (strcmp(ns, DAV_NS) == 0)
-		buf_printf(buf, "<D:%s", name);
-	else if (ns[0] == '\0')
-		buf_printf(buf, "<%s", name);
-	else {
-		buf_printf(buf, "<P:%s xmlns:P=\"", name);
-		buf_escaped(buf, ns, 1);
-		buf_str(buf, "\"");
-	}
-	if (lang != NULL) {
-		buf_str(buf, " xml:lang=\"");
-		buf_escaped(buf, lang, 1);
-		buf_str(buf, "\"");
-	}
-	buf_str(buf, empty ? "/>" : ">");
-}
-
-static void
-buf_prop_close(struct dav_xml_buf *buf, const char *ns, const char *name)
-{
-	const char *prefix = strcmp(ns, DAV_NS) == 0 ? "D:" : ns[0] == '\0' ? "" : "P:";
-
-	buf_printf(buf, "</%s%s>", prefix, name);
-}
-
-/* The properties of one status in the open response. */
-struct propstat {
-	int			status;
-	struct dav_xml_buf	props;
-};
-
-struct dav_ms {
-	struct dav_xml_buf	 out;
-	int			 open;		/* a response is open */
-	struct propstat		*stats;
-	size_t			 n_stats;
-};
-
-struct dav_ms *
-dav_ms_create(void)
-{
-	struct dav_ms *ms = xcalloc(1, sizeof(*ms));
-
-	buf_str(&ms->out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-	    "<D:multistatus xmlns:D=\"DAV:\">");
-	return ms;
-}
-
-void
-dav_ms_free(struct dav_ms *ms)
-{
-	if (ms == NULL)
-		return;
-	for (size_t i = 0; i < ms->n_stats; i++)
-		dav_xml_buf_free(&ms->stats[i].props);
-	free(ms->stats);
-	dav_xml_buf_free(&ms->out);
-	free(ms);
-}
-
-static void
-response_end(struct dav_ms *ms)
-{
-	if (!ms->open)
-		return;
-	for (size_t i = 0; i < ms->n_stats; i++) {
-		buf_str(&ms->out, "<D:propstat><D:prop>");
-		if (ms->stats[i].props.data != NULL)
-			buf_add(&ms->out, ms->stats[i].props.data, ms->stats[i].props.len);
-		buf_str(&ms->out, "</D:prop>");
-		buf_status(&ms->out, ms->stats[i].status);
-		buf_str(&ms->out, "</D:propstat>");
-		dav_xml_buf_free(&ms->stats[i].props);
-	}
-	ms->n_stats = 0;
-	buf_str(&ms->out, "</D:response>\n");
-	ms->open = 0;
-}
-
-void
-dav_ms_response_begin(struct dav_ms *ms, const char *path)
-{
-	response_end(ms);
-	buf_str(&ms->out, "<D:response>");
-	buf_href(&ms->out, path);
-	ms->open = 1;
-}
-
-void
-dav_ms_response_status(struct dav_ms *ms, const char *path, int status)
-{
-	response_end(ms);
-	buf_str(&ms->out, "<D:response>");
-	buf_href(&ms->out, path);
-	buf_status(&ms->out, status);
-	buf_str(&ms->out, "</D:response>\n");
-}
-
-/* The buffer collecting the open response's properties of `status`. */
-static struct dav_xml_buf *
-propstat_for(struct dav_ms *ms, int status)
-{
-	for (size_t i = 0; i < ms->n_stats; i++)
-		if (ms->stats[i].status == status)
-			return &ms->stats[i].props;
-	ms->stats = xreallocarray(ms->stats, ms->n_stats + 1, sizeof(*ms->stats));
-	memset(&ms->stats[ms->n_stats], 0, sizeof(*ms->stats));
-	ms->stats[ms->n_stats].status = status;
-	return &ms->stats[ms->n_stats++].props;
-}
-
-void
-dav_ms_prop_name(struct dav_ms *ms, int status, const char *ns, const char *name)
-{
-	buf_prop_open(propstat_for(ms, status), ns, name, NULL, 1);
-}
-
-void
-dav_ms_prop_text(struct dav_ms *ms, int status, const char *ns, const char *name,
-    const char *text)
-{
-	struct dav_xml_buf *b = propstat_for(ms, status);
-
-	buf_prop_open(b, ns, name, NULL, 0);
-	buf_escaped(b, text, 0);
-	buf_prop_close(b, ns, name);
-}
-
-void
-dav_ms_prop_xml(struct dav_ms *ms, int status, const char *ns, const char *name,
-    const char *xml, const char *lang)
-{
-	struct dav_xml_buf *b = propstat_for(ms, status);
-
-	if (xml == NULL || xml[0] == '\0') {
-		buf_prop_open(b, ns, name, lang, 1);
-		return;
-	}
-	buf_prop_open(b, ns, name, lang, 0);
-	buf_str(b, xml);
-	buf_prop_close(b, ns, name);
-}
-
-void
-dav_ms_finish(struct dav_ms *ms, struct dav_xml_buf *out)
-{
-	response_end(ms);
-	buf_str(&ms->out, "</D:multistatus>\n");
-	*out = ms->out;
-	memset(&ms->out, 0, sizeof(ms->out));
-}
-
-/* --- locks and errors --- */
-
-void
-dav_xml_activelock(struct dav_xml_buf *buf, const struct dav_activelock *lock)
-{
-	buf_printf(buf, "<D:activelock><D:locktype><D:write/></D:locktype>"
-	    "<D:lockscope><D:%s/></D:lockscope><D:depth>%s</D:depth>",
-	    lock->scope == DAV_LOCK_SHARED ? "shared" : "exclusive",
-	    lock->depth_infinity ? "infinity" : "0");
-	if (lock->owner != NULL)
-		buf_printf(buf, "<D:owner>%s</D:owner>", lock->owner);
-	if (lock->timeout < 0)
-		buf_str(buf, "<D:timeout>Infinite</D:timeout>");
-	else
-		buf_printf(buf, "<D:timeout>Second-%ld</D:timeout>", lock->timeout);
-	buf_str(buf, "<D:locktoken><D:href>");
-	buf_escaped(buf, lock->token, 0);
-	buf_str(buf, "</D:href></D:locktoken><D:lockroot>");
-	buf_href(buf, lock->root);
-	buf_str(buf, "</D:lockroot></D:activelock>");
-}
-
-void
-dav_xml_lock_body(struct dav_xml_buf *buf, const struct dav_activelock *lock)
-{
-	buf_str(buf, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-	    "<D:prop xmlns:D=\"DAV:\"><D:lockdiscovery>");
-	dav_xml_activelock(buf, lock);
-	buf_str(buf, "</D:lockdiscovery></D:prop>\n");
-}
-
-void
-dav_xml_error_body(struct dav_xml_buf *buf, const char *condition)
-{
-	buf_printf(buf, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-	    "<D:error xmlns:D=\"DAV:\"><D:%s/></D:error>\n", condition);
 }
