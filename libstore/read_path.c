@@ -17,6 +17,7 @@
 #include "home_page.h"
 #include "http_cond.h"
 #include "http_range.h"
+#include "http_status.h"
 #include "read_path.h"
 #include "store_layout.h"
 #include "url_path.h"
@@ -78,27 +79,12 @@ static const char *const read_index_files[] = {
 	"apps.json", "firmware.json", "software.json", "linux.json", "phoneplatform.json",
 };
 
-static const struct {
-	int status;
-	const char *reason;
-} read_reasons[] = {
-	{ 200, "OK" }, { 204, "No Content" }, { 206, "Partial Content" },
-	{ 304, "Not Modified" }, { 400, "Bad Request" }, { 403, "Forbidden" },
-	{ 404, "Not Found" }, { 405, "Method Not Allowed" },
-	{ 412, "Precondition Failed" }, { 414, "URI Too Long" },
-	{ 416, "Range Not Satisfiable" }, { 431, "Request Header Fields Too Large" },
-	{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
-	{ 503, "Service Unavailable" }, { 505, "HTTP Version Not Supported" },
-};
-
 static const char *
 read_reason(int status)
 {
-	for (size_t i = 0; i < sizeof(read_reasons) / sizeof(read_reasons[0]); i++) {
-		if (read_reasons[i].status == status)
-			return read_reasons[i].reason;
-	}
-	return "Error";
+	const char *reason = http_status_reason(status);
+
+	return reason != NULL ? reason : "Error";
 }
 
 struct read_path *

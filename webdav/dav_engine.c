@@ -31,6 +31,7 @@
 #include "dav_engine.h"
 #include "fs_open.h"
 #include "http_head.h"
+#include "http_status.h"
 #include "xmalloc.h"
 
 #define DAV_DEFAULT_CONNECTIONS	256
@@ -111,29 +112,12 @@ struct dav_engine {
 
 static void dav_conn_process(struct dav_conn *c);
 
-static const struct {
-	int status;
-	const char *reason;
-} dav_reasons[] = {
-	{ 100, "Continue" }, { 200, "OK" }, { 201, "Created" }, { 204, "No Content" },
-	{ 206, "Partial Content" }, { 207, "Multi-Status" }, { 304, "Not Modified" },
-	{ 400, "Bad Request" }, { 403, "Forbidden" }, { 404, "Not Found" },
-	{ 405, "Method Not Allowed" }, { 408, "Request Timeout" }, { 409, "Conflict" },
-	{ 411, "Length Required" }, { 412, "Precondition Failed" },
-	{ 413, "Content Too Large" }, { 414, "URI Too Long" }, { 416, "Range Not Satisfiable" },
-	{ 423, "Locked" }, { 431, "Request Header Fields Too Large" },
-	{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
-	{ 503, "Service Unavailable" }, { 505, "HTTP Version Not Supported" },
-	{ 507, "Insufficient Storage" },
-};
-
 static const char *
 dav_reason(int status)
 {
-	for (size_t i = 0; i < sizeof(dav_reasons) / sizeof(dav_reasons[0]); i++)
-		if (dav_reasons[i].status == status)
-			return dav_reasons[i].reason;
-	return "Unknown";
+	const char *reason = http_status_reason(status);
+
+	return reason != NULL ? reason : "Unknown";
 }
 
 /* ---- connection lifetime ---- */

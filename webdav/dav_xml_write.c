@@ -12,6 +12,7 @@
 
 #include "dav_xml.h"
 #include "dav_xml_buf.h"
+#include "http_status.h"
 #include "xmalloc.h"
 
 /* --- growing buffer --- */
@@ -89,27 +90,12 @@ dav_xml_buf_free(struct dav_xml_buf *buf)
 
 /* --- writer --- */
 
-static const struct {
-	int		 status;
-	const char	*reason;
-} reasons[] = {
-	{ 200, "OK" }, { 201, "Created" }, { 204, "No Content" },
-	{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
-	{ 404, "Not Found" }, { 405, "Method Not Allowed" }, { 409, "Conflict" },
-	{ 412, "Precondition Failed" }, { 413, "Payload Too Large" },
-	{ 415, "Unsupported Media Type" }, { 422, "Unprocessable Entity" },
-	{ 423, "Locked" }, { 424, "Failed Dependency" },
-	{ 500, "Internal Server Error" }, { 502, "Bad Gateway" },
-	{ 507, "Insufficient Storage" },
-};
-
 const char *
 dav_xml_reason(int status)
 {
-	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (reasons[i].status == status)
-			return reasons[i].reason;
-	return "Unknown";
+	const char *reason = http_status_reason(status);
+
+	return reason != NULL ? reason : "Unknown";
 }
 
 static void
