@@ -87,6 +87,19 @@ read_reason(int status)
 	return reason != NULL ? reason : "Error";
 }
 
+void
+read_request_headers(struct read_request *rr,
+    const char *(*header)(void *ctx, const char *name), void *ctx)
+{
+	rr->if_match = header(ctx, "If-Match");
+	rr->if_none_match = header(ctx, "If-None-Match");
+	rr->if_modified_since = header(ctx, "If-Modified-Since");
+	rr->if_unmodified_since = header(ctx, "If-Unmodified-Since");
+	rr->range = header(ctx, "Range");
+	rr->if_range = header(ctx, "If-Range");
+	rr->host = header(ctx, "Host");
+}
+
 struct read_path *
 read_path_create(const struct read_path_config *cfg)
 {

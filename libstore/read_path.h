@@ -35,10 +35,14 @@ struct read_request {
 	const char *if_unmodified_since;
 	const char *range;
 	const char *if_range;
-	const char *origin;
-	const char *access_control_request_headers;
 	const char *host;	/* Host: absolute URLs on the home page */
 };
+
+/* Fills the header members of rr (the conditionals, Range, If-Range,
+ * Host) through an engine's header lookup: header(ctx, name) gives the
+ * field's value or NULL.  One list for every engine. */
+void read_request_headers(struct read_request *rr,
+    const char *(*header)(void *ctx, const char *name), void *ctx);
 
 /*
  * The most headers a response carries is 11 (a 206 of a build file:

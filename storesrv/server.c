@@ -229,19 +229,17 @@ server_check_head(struct evhttp_request *req)
 	return status;
 }
 
+static const char *
+server_header(void *headers, const char *name)
+{
+	return evhttp_find_header(headers, name);
+}
+
 static void
 server_fill_request(struct evhttp_request *req, struct read_request *rr, char *path, size_t pathsz)
 {
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-
 	rr->path = server_request_path(req, path, pathsz);
-	rr->if_match = evhttp_find_header(in, "If-Match");
-	rr->if_none_match = evhttp_find_header(in, "If-None-Match");
-	rr->if_modified_since = evhttp_find_header(in, "If-Modified-Since");
-	rr->if_unmodified_since = evhttp_find_header(in, "If-Unmodified-Since");
-	rr->range = evhttp_find_header(in, "Range");
-	rr->if_range = evhttp_find_header(in, "If-Range");
-	rr->host = evhttp_find_header(in, "Host");
+	read_request_headers(rr, server_header, evhttp_request_get_input_headers(req));
 }
 
 /*

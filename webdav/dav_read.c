@@ -18,6 +18,12 @@ dav_read_release(void *arg)
 	file_entry_unref(arg);
 }
 
+static const char *
+dav_read_header(void *req, const char *name)
+{
+	return dav_request_header(req, name);
+}
+
 static void
 dav_read_fill(struct dav_request *req, struct read_request *rr)
 {
@@ -28,13 +34,7 @@ dav_read_fill(struct dav_request *req, struct read_request *rr)
 	    strcmp(method, "HEAD") == 0 ? READ_HEAD :
 	    strcmp(method, "OPTIONS") == 0 ? READ_OPTIONS : READ_OTHER;
 	rr->path = dav_request_path(req);
-	rr->if_match = dav_request_header(req, "If-Match");
-	rr->if_none_match = dav_request_header(req, "If-None-Match");
-	rr->if_modified_since = dav_request_header(req, "If-Modified-Since");
-	rr->if_unmodified_since = dav_request_header(req, "If-Unmodified-Since");
-	rr->range = dav_request_header(req, "Range");
-	rr->if_range = dav_request_header(req, "If-Range");
-	rr->host = dav_request_header(req, "Host");
+	read_request_headers(rr, dav_read_header, req);
 }
 
 /* Content-Length and Connection come from the engine: read_path's own are
