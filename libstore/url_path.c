@@ -23,6 +23,7 @@ struct url_canon {
 	size_t		 len;		/* bytes written to out, without NUL */
 	int		 segments;
 	int		 hidden;
+	unsigned	 flags;		/* URL_PATH_ALLOW_* */
 };
 
 static int
@@ -84,6 +85,18 @@ url_canon_put(struct url_canon *uc, unsigned char c)
 }
 
 /* Checks the decoded segment of `seglen` bytes that ends at uc->len. */
+/* macOS Finder's metadata files, ".DS_Store" and "._<name>" (AppleDouble),
+ * when the caller accepts them. */
+static int
+url_segment_finder(const struct url_canon *uc, const char *seg, size_t seglen)
+{
+	if (!(uc->flags & URL_PATH_ALLOW_FINDER))
+		return 0;
+	if (seglen == 9 && memcmp(seg, ".DS_Store", 9) == 0)
+		return 1;
+	return seglen > 2 && seg[1] == '_';
+}
+
 static enum url_path_status
 url_segment_check(struct url_canon *uc, size_t seglen)
 {
@@ -93,7 +106,7 @@ url_segment_check(struct url_canon *uc, size_t seglen)
 		return URL_PATH_BAD;		/* "//" */
 	if (seg[0] == '.' && (seglen == 1 || (seglen == 2 && seg[1] == '.')))
 		return URL_PATH_BAD;		/* "." or ".." */
-	if (seg[0] == '.')
+	if (seg[0] == '.' && !url_segment_finder(uc, seg, seglen))
 		uc->hidden = 1;
 	if (++uc->segments > URL_PATH_MAX_SEGMENTS)
 		return URL_PATH_TOO_LONG;
@@ -143,7 +156,13 @@ url_canon_walk(struct url_canon *uc, const char *uri_path)
 enum url_path_status
 url_path_canonicalize(const char *uri_path, char *out, size_t outsz)
 {
-	struct url_canon uc = { out, outsz, 0, 0, 0 };
+	return url_path_canonicalize_flags(uri_path, out, outsz, 0);
+}
+
+enum url_path_status
+url_path_canonicalize_flags(const char *uri_path, char *out, size_t outsz, unsigned flags)
+{
+	struct url_canon uc = { out, outsz, 0, 0, 0, flags };
 	enum url_path_status st;
 
 	if (out == NULL || outsz == 0)

@@ -49,6 +49,14 @@ enum url_path_status {
 
 enum url_path_status url_path_canonicalize(const char *uri_path, char *out, size_t outsz);
 
+/* The same, with exceptions: URL_PATH_ALLOW_FINDER lets the segments
+ * ".DS_Store" and "._<name>" through (macOS Finder writes them beside
+ * every file it copies to a WebDAV share; the WebDAV listener accepts them
+ * in incoming/ and the importer ignores them). */
+#define URL_PATH_ALLOW_FINDER	0x1u
+enum url_path_status url_path_canonicalize_flags(const char *uri_path, char *out, size_t outsz,
+    unsigned flags);
+
 /* The HTTP status for a refusal: 400, 403 or 414 (200 for URL_PATH_OK,
  * 500 for a value that is not a url_path_status). */
 int url_path_status_http(enum url_path_status st);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "access_log.h"
+#include "dav_server.h"
 #include "diag.h"
 #include "log.h"
 #include "passwd.h"
@@ -21,11 +22,23 @@
 /* How long SIGTERM waits for a rescan in progress before leaving it. */
 #define STORESRV_RESCAN_STOP_WAIT_MS	1000
 
-/* SIGHUP (on the main thread): ask the rescan thread for a rescan. */
+/* What SIGHUP reaches. */
+struct storesrv_reload {
+	struct rescan *scan;
+	struct dav_server *dav;
+};
+
+/* SIGHUP (on the main thread): ask the rescan thread for a rescan, the
+ * WebDAV listener to reread its users. */
 static void
 storesrv_on_reload(void *arg)
 {
-	rescan_request(arg);
+	struct storesrv_reload *r = arg;
+
+	if (r->scan != NULL)
+		rescan_request(r->scan);
+	if (r->dav != NULL)
+		dav_server_reload(r->dav);
 }
 
 /* Writes "text\n" to path (port and pid files). */
@@ -44,10 +57,40 @@ storesrv_write_small_file(const char *path, long value, struct errbuf *err)
 	return 0;
 }
 
+/* The WebDAV listener of the settings, bound but not started. */
+static struct dav_server *
+storesrv_webdav_create(const struct settings *s, struct errbuf *err)
+{
+	struct dav_server_config dc = {
+		.root = s->root,
+		.listen = s->webdav_listen,
+		.users_file = s->webdav_users,
+		.allow_plain_basic = s->webdav_allow_plain,
+		.quiet_seconds = (unsigned)s->webdav_quiet,
+		.reserve_bytes = (uint64_t)s->webdav_reserve << 20,
+		.max_uploads = s->webdav_max_uploads,
+		.max_locks = s->webdav_max_locks,
+		.idle_timeout = s->timeout,
+		.header_timeout = s->header_timeout,
+		.body_timeout = s->timeout,
+	};
+	struct dav_server *dav = dav_server_create(&dc, err);
+
+	if (dav == NULL)
+		return NULL;
+	log_info("serving WebDAV on %s (port %d)", s->webdav_listen, dav_server_port(dav));
+	if (s->webdav_port_file != NULL &&
+	    storesrv_write_small_file(s->webdav_port_file, dav_server_port(dav), err) == -1) {
+		dav_server_free(dav);
+		return NULL;
+	}
+	return dav;
+}
+
 static int
 storesrv_start(struct settings *s, struct errbuf *err)
 {
-	struct rescan *scan = NULL;
+	struct storesrv_reload reload = { NULL, NULL };
 	struct server *srv;
 	int rc = -1;
 
@@ -58,6 +101,8 @@ storesrv_start(struct settings *s, struct errbuf *err)
 	if (s->port_file != NULL &&
 	    storesrv_write_small_file(s->port_file, server_port(srv), err) == -1)
 		goto done;
+	if (s->webdav_listen != NULL && (reload.dav = storesrv_webdav_create(s, err)) == NULL)
+		goto done;
 	if (!s->foreground) {
 		if (daemon(0, 0) == -1) {
 			errbuf_set_errno(err, "daemon");
@@ -67,14 +112,15 @@ storesrv_start(struct settings *s, struct errbuf *err)
 	}
 	if (s->pid_file != NULL && storesrv_write_small_file(s->pid_file, (long)getpid(), err) == -1)
 		goto done;
-	if (s->rescan) {
-		if ((scan = rescan_start(s->root, err)) == NULL)
-			goto done;
-		server_set_reload(srv, storesrv_on_reload, scan);
-	}
+	if (s->rescan && (reload.scan = rescan_start(s->root, err)) == NULL)
+		goto done;
+	if (reload.dav != NULL && dav_server_start(reload.dav, err) == -1)
+		goto done;
+	server_set_reload(srv, storesrv_on_reload, &reload);
 	rc = server_run(srv, err);
 done:
-	rescan_stop(scan, STORESRV_RESCAN_STOP_WAIT_MS);
+	dav_server_free(reload.dav);
+	rescan_stop(reload.scan, STORESRV_RESCAN_STOP_WAIT_MS);
 	server_free(srv);
 	if (s->pid_file != NULL && rc == 0)
 		unlink(s->pid_file);

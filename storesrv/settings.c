@@ -61,6 +61,18 @@ static const struct settings_option settings_options[] = {
 	{ "rescan", 0, SETTINGS_BOOL, OPT(rescan), 0, 1, "yes|no", "rewrite channel indexes at start and on SIGHUP (default yes)" },
 	{ "foreground", 'f', SETTINGS_BOOL, OPT(foreground), 0, 1, NULL, "stay in the foreground, log to stderr" },
 	{ "verbose", 'v', SETTINGS_BOOL, OPT(verbose), 0, 1, NULL, "log debug messages" },
+	{ "tls-cert", 0, SETTINGS_STRING, OPT(tls_cert), 0, 0, "FILE", "PEM certificate chain for the listeners that speak TLS (reread on SIGHUP)" },
+	{ "tls-key", 0, SETTINGS_STRING, OPT(tls_key), 0, 0, "FILE", "PEM private key of tls-cert (reread on SIGHUP)" },
+	{ "public-tls", 0, SETTINGS_BOOL, OPT(public_tls), 0, 1, "yes|no", "the public listener speaks HTTPS (default no)" },
+	{ "webdav-listen", 0, SETTINGS_STRING, OPT(webdav_listen), 0, 0, "ADDR:PORT", "serve WebDAV on this address (default off)" },
+	{ "webdav-users", 0, SETTINGS_STRING, OPT(webdav_users), 0, 0, "FILE", "WebDAV users file, see 'storesrv passwd' (default " STORESRV_SYSCONFDIR "/storesrv-users)" },
+	{ "webdav-port-file", 0, SETTINGS_STRING, OPT(webdav_port_file), 0, 0, "FILE", "write the WebDAV listener's port to FILE" },
+	{ "webdav-tls", 0, SETTINGS_BOOL, OPT(webdav_tls), 0, 1, "yes|no", "the WebDAV listener speaks HTTPS (default no)" },
+	{ "webdav-allow-plain-basic", 0, SETTINGS_BOOL, OPT(webdav_allow_plain), 0, 1, "yes|no", "accept passwords over plain HTTP on a non-loopback address (default no)" },
+	{ "webdav-quiet", 0, SETTINGS_INT, OPT(webdav_quiet), 1, 86400, "SECONDS", "an upload in incoming/ untouched this long is validated and published (default 30)" },
+	{ "webdav-reserve", 0, SETTINGS_INT, OPT(webdav_reserve), 0, 1048576, "MIB", "free space uploads leave on the store (default 64)" },
+	{ "webdav-max-uploads", 0, SETTINGS_INT, OPT(webdav_max_uploads), 1, 10000, "N", "concurrent uploads per user (default 8)" },
+	{ "webdav-max-locks", 0, SETTINGS_INT, OPT(webdav_max_locks), 1, 1000000, "N", "WebDAV locks held at once (default 1024)" },
 };
 
 #define SETTINGS_NOPTIONS (sizeof(settings_options) / sizeof(settings_options[0]))
@@ -97,6 +109,11 @@ settings_init(struct settings *cfg)
 	cfg->max_header_size = 8192;
 	cfg->cache_entries = 1024;
 	cfg->rescan = 1;
+	cfg->webdav_users = xstrdup(STORESRV_SYSCONFDIR "/storesrv-users");
+	cfg->webdav_quiet = 30;
+	cfg->webdav_reserve = 64;
+	cfg->webdav_max_uploads = 8;
+	cfg->webdav_max_locks = 1024;
 }
 
 void
@@ -387,6 +404,31 @@ settings_check_channels(const char *where, const char *root, struct diag *report
 		    "a folder holding %s/)", root, STORE_DOWNLOAD_DIR);
 }
 
+/* A listener that speaks TLS needs both files, readable. */
+static void
+settings_check_tls(const char *where, const struct settings *cfg, struct diag *report)
+{
+	int wanted = cfg->public_tls || (cfg->webdav_listen != NULL && cfg->webdav_tls);
+
+	if (!wanted) {
+		if (cfg->tls_cert != NULL || cfg->tls_key != NULL)
+			diag_add(report, DIAG_WARNING, where,
+			    "tls-cert/tls-key: set, but neither public-tls nor webdav-tls is on");
+		return;
+	}
+	if (cfg->tls_cert == NULL || cfg->tls_key == NULL) {
+		diag_add(report, DIAG_ERROR, where,
+		    "%s: needs tls-cert and tls-key", cfg->public_tls ? "public-tls" : "webdav-tls");
+		return;
+	}
+	if (access(cfg->tls_cert, R_OK) == -1)
+		diag_add(report, DIAG_ERROR, where, "tls-cert: %s: %s", cfg->tls_cert,
+		    strerror(errno));
+	if (access(cfg->tls_key, R_OK) == -1)
+		diag_add(report, DIAG_ERROR, where, "tls-key: %s: %s", cfg->tls_key,
+		    strerror(errno));
+}
+
 int
 settings_validate(const struct settings *cfg, struct diag *report)
 {
@@ -403,5 +445,10 @@ settings_validate(const struct settings *cfg, struct diag *report)
 	if (settings_parse_listen(cfg->listen, &ss, &sslen) == -1)
 		diag_add(report, DIAG_ERROR, where, "listen: '%s' is not ADDR:PORT or [ADDR]:PORT",
 		    cfg->listen);
+	if (cfg->webdav_listen != NULL &&
+	    settings_parse_listen(cfg->webdav_listen, &ss, &sslen) == -1)
+		diag_add(report, DIAG_ERROR, where,
+		    "webdav-listen: '%s' is not ADDR:PORT or [ADDR]:PORT", cfg->webdav_listen);
+	settings_check_tls(where, cfg, report);
 	return report->errors > errors ? -1 : 0;
 }

@@ -34,6 +34,20 @@ struct settings {
 	int foreground;
 	int verbose;
 	int check_only;		/* -n */
+	/* TLS (both listeners take the same certificate) */
+	char *tls_cert;		/* PEM certificate chain */
+	char *tls_key;		/* PEM private key */
+	int public_tls;		/* the public listener speaks TLS */
+	/* the WebDAV listener (issue 9); off while webdav_listen is NULL */
+	char *webdav_listen;	/* ADDR:PORT */
+	char *webdav_users;	/* users file (storesrv passwd) */
+	char *webdav_port_file;	/* write the WebDAV listener's port here */
+	int webdav_tls;		/* the WebDAV listener speaks TLS */
+	int webdav_allow_plain;	/* Basic over plain HTTP on a non-loopback address */
+	int webdav_quiet;	/* seconds an upload stays untouched before it is imported */
+	int webdav_reserve;	/* MiB of free space uploads leave on the store */
+	int webdav_max_uploads;	/* concurrent uploads per user */
+	int webdav_max_locks;	/* locks in all */
 	char *config_file;
 };
 

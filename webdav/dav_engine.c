@@ -87,11 +87,13 @@ struct dav_request {
 	int reply_length_set;
 	int close_after;
 	int replied;
+	void *user;		/* the handler's (dav_request_set_user) */
 };
 
 struct dav_conn {
 	struct dav_engine *eng;
 	struct bufferevent *bev;
+	struct sockaddr_storage peer;	/* the client's address */
 	struct event *timer;
 	http_parser parser;
 	enum dav_state state;
@@ -583,6 +585,8 @@ dav_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, in
 		return;
 	}
 	c->eng = eng;
+	if (salen > 0 && (size_t)salen <= sizeof(c->peer))
+		memcpy(&c->peer, sa, (size_t)salen);
 	c->timer = evtimer_new(eng->base, dav_conn_timeout, c);
 	c->req.body = evbuffer_new();
 	c->req.reply_head = evbuffer_new();
@@ -748,6 +752,24 @@ int
 dav_request_has_body(const struct dav_request *req)
 {
 	return req->has_body;
+}
+
+const struct sockaddr *
+dav_request_peer(const struct dav_request *req)
+{
+	return (const struct sockaddr *)&req->conn->peer;
+}
+
+void
+dav_request_set_user(struct dav_request *req, void *user)
+{
+	req->user = user;
+}
+
+void *
+dav_request_user(const struct dav_request *req)
+{
+	return req->user;
 }
 
 /* RFC 9110 10.1.1: "100 Continue" only when the body will be read. */

@@ -39,6 +39,7 @@
 struct dav_engine;
 struct dav_request;
 struct bufferevent;
+struct sockaddr;
 
 /* A handler's callback for one request. */
 typedef void (*dav_request_cb)(struct dav_request *req, void *arg);
@@ -85,6 +86,12 @@ const char *dav_request_header(const struct dav_request *req, const char *name);
 int dav_request_is_head(const struct dav_request *req);
 /* Whether the request has a body (Content-Length > 0 or chunked). */
 int dav_request_has_body(const struct dav_request *req);
+/* The client's address (AF_UNSPEC when the listener did not give one). */
+const struct sockaddr *dav_request_peer(const struct dav_request *req);
+/* One pointer the handler keeps with the request (NULL at its start); the
+ * engine never looks at it. */
+void dav_request_set_user(struct dav_request *req, void *user);
+void *dav_request_user(const struct dav_request *req);
 
 /*
  * Taking the body (from the head callback).  `done` runs once the whole

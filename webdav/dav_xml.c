@@ -669,7 +669,7 @@ lockinfo_fill(struct parse_job *job, xmlNode *root, struct dav_lockinfo *out)
 		return refuse(job, 400, "<lockinfo> without <locktype>");
 	if (dup || lock_value(job, scope, scopes, &which) < 0)
 		return -1;
-	out->scope = which == 0 ? DAV_LOCK_EXCLUSIVE : DAV_LOCK_SHARED;
+	out->scope = which == 0 ? DAV_SCOPE_EXCLUSIVE : DAV_SCOPE_SHARED;
 	if (lock_value(job, type, types, &which) < 0)
 		return -1;
 	owner = only_child(job, root, "owner", &dup);

@@ -91,8 +91,8 @@ struct dav_proppatch {
 };
 
 enum dav_lockscope {
-	DAV_LOCK_EXCLUSIVE,
-	DAV_LOCK_SHARED,
+	DAV_SCOPE_EXCLUSIVE,
+	DAV_SCOPE_SHARED,
 };
 
 struct dav_lockinfo {

@@ -290,7 +290,7 @@ dav_xml_activelock(struct dav_xml_buf *buf, const struct dav_activelock *lock)
 {
 	dav_xml_buf_printf(buf, "<D:activelock><D:locktype><D:write/></D:locktype>"
 	    "<D:lockscope><D:%s/></D:lockscope><D:depth>%s</D:depth>",
-	    lock->scope == DAV_LOCK_SHARED ? "shared" : "exclusive",
+	    lock->scope == DAV_SCOPE_SHARED ? "shared" : "exclusive",
 	    lock->depth_infinity ? "infinity" : "0");
 	if (lock->owner != NULL)
 		dav_xml_buf_printf(buf, "<D:owner>%s</D:owner>", lock->owner);

@@ -202,7 +202,7 @@ summarize(enum body_kind kind, const void *result)
 	} else {
 		const struct dav_lockinfo *li = result;
 
-		add(&b, li->refresh ? "refresh" : li->scope == DAV_LOCK_SHARED ? "shared" : "exclusive");
+		add(&b, li->refresh ? "refresh" : li->scope == DAV_SCOPE_SHARED ? "shared" : "exclusive");
 		if (li->owner != NULL) {
 			add(&b, " owner=");
 			add(&b, li->owner);
@@ -546,7 +546,7 @@ static void
 test_lock_bodies(void)
 {
 	struct dav_activelock lock = {
-		.scope = DAV_LOCK_EXCLUSIVE, .depth_infinity = 1,
+		.scope = DAV_SCOPE_EXCLUSIVE, .depth_infinity = 1,
 		.owner = "<D:href xmlns:D=\"DAV:\">http://example.org/~ejw/contact.html</D:href>",
 		.timeout = 600, .token = "urn:uuid:e71d4fae-5dec-22d6-fea5-00a0c91e6be4",
 		.root = "/release/incoming/new build/",

@@ -214,6 +214,33 @@ test_path_lengths(void)
 	tap_ok(st == OK && strlen(out) == 100, "length: 100 bytes in outsz 101 fits");
 }
 
+/* URL_PATH_ALLOW_FINDER: only Finder's own names pass, only with the flag. */
+static void
+test_path_finder(void)
+{
+	static const struct {
+		const char *in;
+		enum url_path_status plain, finder;
+	} cases[] = {
+		{ "/r/incoming/.DS_Store", FORB, OK },
+		{ "/r/incoming/a/._build.zip", FORB, OK },
+		{ "/r/incoming/._", FORB, FORB },
+		{ "/r/incoming/.DS_Storex", FORB, FORB },
+		{ "/r/incoming/.tmp-x", FORB, FORB },
+		{ "/r/incoming/.props.json", FORB, FORB },
+		{ "/r/incoming/._a/..", BAD, BAD },
+	};
+	char out[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tap_ok(url_path_canonicalize(cases[i].in, out, sizeof(out)) == cases[i].plain,
+		    "finder: %s without the flag", cases[i].in);
+		tap_ok(url_path_canonicalize_flags(cases[i].in, out, sizeof(out),
+		    URL_PATH_ALLOW_FINDER) == cases[i].finder, "finder: %s with the flag",
+		    cases[i].in);
+	}
+}
+
 static void
 test_path_segments(void)
 {
@@ -270,6 +297,7 @@ main(void)
 	    "attack");
 	test_path_lengths();
 	test_path_segments();
+	test_path_finder();
 	test_path_null();
 	test_path_http();
 	return tap_done();
