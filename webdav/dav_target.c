@@ -63,7 +63,7 @@ dav_target_classify(struct dav_ctx *ctx, struct dav_target *t, int *status)
 		*status = 404;
 		return -1;
 	}
-	dav_target_set_rel(t, (size_t)(p - t->path) + arealen - 1);
+	dav_target_set_rel(t, (size_t)(p - t->path) + arealen);
 	return 0;
 }
 
