@@ -170,5 +170,8 @@ void dav_xml_lock_body(struct dav_xml_buf *buf, const struct dav_activelock *loc
 /* The body of an error with a precondition element ("propfind-finite-depth",
  * "lock-token-submitted", ...), RFC 4918 16. */
 void dav_xml_error_body(struct dav_xml_buf *buf, const char *condition);
+/* The same with the resource the precondition is about, RFC 4918 16
+ * ("lock-token-submitted": the root of the lock whose token is missing). */
+void dav_xml_error_href_body(struct dav_xml_buf *buf, const char *condition, const char *path);
 
 #endif

@@ -320,3 +320,12 @@ dav_xml_error_body(struct dav_xml_buf *buf, const char *condition)
 	dav_xml_buf_printf(buf, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 	    "<D:error xmlns:D=\"DAV:\"><D:%s/></D:error>\n", condition);
 }
+
+void
+dav_xml_error_href_body(struct dav_xml_buf *buf, const char *condition, const char *path)
+{
+	dav_xml_buf_printf(buf, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	    "<D:error xmlns:D=\"DAV:\"><D:%s>", condition);
+	buf_href(buf, path);
+	dav_xml_buf_printf(buf, "</D:%s></D:error>\n", condition);
+}
