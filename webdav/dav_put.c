@@ -6,7 +6,8 @@
  * and renamed over the target: a partial file is never visible under its
  * name, and a replaced file stays whole until the new one is complete.
  * Everything that can be refused is refused before the body is taken
- * (prepare): the area (403), a missing parent (409), a collection (405),
+ * (prepare): the area (403), Content-Range (400: a partial PUT is not
+ * taken, RFC 9110 14.5), a missing parent (409), a collection (405),
  * If-Match/If-None-Match (412), locks and the If header (423/412), the
  * user's concurrent uploads (503), free space above the reserve with the
  * Content-Length when given (507).  A body that fails to write (disk full:
@@ -135,6 +136,10 @@ dav_put_prepare(struct dav_call *c)
 	c->state = p;
 	if (dav_write_refuse_area(c, &c->target, 1))
 		return 1;
+	if (dav_request_header(c->req, "Content-Range") != NULL) {	/* RFC 9110 14.5 */
+		dav_reply_error(c->req, 400, "takes a whole body, no Content-Range");
+		return 1;
+	}
 	if ((p->dirfd = dav_write_open_parent(c, &c->target, &p->name)) == -1) {
 		dav_write_fail(c, errno, errno == ENOENT || errno == ENOTDIR ?
 		    "the parent collection does not exist" : NULL);

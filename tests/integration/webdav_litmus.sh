@@ -24,9 +24,15 @@ DAV="http://127.0.0.1:$(cat "$WORK/dav-port")"
 SUITES="basic:16 copymove:13 props:30 locks:41 http:4"
 EXPECTED=104
 
-# litmus writes debug.log and child.log in its working folder.
-(cd "$WORK" && timeout 600 litmus "$DAV/release/incoming/" litmus pw) >"$WORK/litmus.out" 2>&1
-diag "litmus exited with $?"
+# litmus writes debug.log and child.log in its working folder; it takes
+# the suites to run from $TESTS (automake's list of test scripts under
+# make check): named here.
+SUITE_NAMES=$(for _s in $SUITES; do printf '%s ' "${_s%%:*}"; done)
+(cd "$WORK" && TESTS=$SUITE_NAMES timeout 600 litmus "$DAV/release/incoming/" litmus pw) \
+    >"$WORK/litmus.out" 2>&1
+_rc=$?
+diag "litmus exited with $_rc"
+[ "$_rc" = 0 ] || tail -n 5 "$WORK/litmus.out" | sed 's/^/# /'
 
 # failures SUITE: the names of the tests of SUITE that did not pass.
 failures() {

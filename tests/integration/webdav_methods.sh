@@ -67,6 +67,8 @@ is "PUT If-Match: the current tag: 204" \
 is "PUT If-Match on a missing file: 412" \
     "$(dav -H 'If-Match: *' -T "$WORK/hello" "$DAV$IN/a/none.txt")" 412
 check "no file made by a failed condition" test ! -e "$DISK/a/none.txt"
+is "PUT with Content-Range: 400" \
+    "$(dav -H 'Content-Range: bytes 0-5/10' -T "$WORK/hello" "$DAV$IN/a/range.txt")" 400
 is "PUT with a missing parent: 409" "$(dav -T "$WORK/hello" "$DAV$IN/nope/f.txt")" 409
 is "PUT onto a collection: 405" "$(dav -T "$WORK/hello" "$DAV$IN/a")" 405
 is "PUT in download/: 403" "$(dav -T "$WORK/hello" "$DAV/release/download/x.txt")" 403
@@ -146,9 +148,12 @@ is "  the copy's content" "$(cat "$DISK/a/copy.txt")" hello
 is "COPY onto an existing file: 204" "$(dav -X COPY -H "$(D a/copy.txt)" "$DAV$IN/a/w.bin")" 204
 is "COPY with Overwrite: F onto an existing file: 412" \
     "$(dav -X COPY -H 'Overwrite: F' -H "$(D a/copy.txt)" "$DAV$IN/a/f.txt")" 412
+echo partial >"$DISK/a/.tmp-dav-left"	# as an upload in progress would have it
 is "COPY of a collection, Depth infinity: 201" "$(dav -X COPY -H "$(D c1)" "$DAV$IN/a/")" 201
 check "  its members copied" cmp -s "$WORK/big" "$DISK/c1/chunked.bin"
 check "  Finder's files too" test -f "$DISK/c1/.DS_Store"
+check "  but not an upload's temporary file" test ! -e "$DISK/c1/.tmp-dav-left"
+rm -f "$DISK/a/.tmp-dav-left"
 is "COPY of a collection, Depth 0: 201" "$(dav -X COPY -H 'Depth: 0' -H "$(D c0)" "$DAV$IN/a/")" 201
 is "  an empty collection" "$(ls -A "$DISK/c0" | wc -l)" 0
 is "COPY with Depth 1: 400" "$(dav -X COPY -H 'Depth: 1' -H "$(D c2)" "$DAV$IN/a/")" 400
