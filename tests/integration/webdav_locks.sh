@@ -216,7 +216,10 @@ is "LOCK a collection, depth 0: 200" "$(lock alice $IN/e exclusive -H 'Depth: 0'
 E=$(last_token)
 is_put "PUT of a new member without the token: 423" carol $IN/e/new.txt 423
 is_put "PUT of an existing member needs no token" carol $IN/e/old.txt 2xx
-is_put "PUT of a new member with the token: 2xx" alice $IN/e/new.txt 2xx -H "If: (<$E>)"
+is_put "the token untagged is about the new member, which it does not cover: 412" \
+    alice $IN/e/new.txt 412 -H "If: (<$E>)"
+is_put "PUT of a new member with the token tagged with the collection: 2xx" \
+    alice $IN/e/new.txt 2xx -H "If: <$IN/e> (<$E>)"
 is "UNLOCK: 204" "$(req alice UNLOCK $IN/e -H "Lock-Token: <$E>")" 204
 
 # --- expiry ---
@@ -272,7 +275,7 @@ else
 	TESTS=locks timeout 120 litmus "$DAV$IN/" alice alice-pw >"$WORK/litmus.out" 2>&1
 	summary=$(grep -E '^<- summary for `locks' "$WORK/litmus.out")
 	like "litmus locks: every test passes ($summary)" "$summary" \
-	    'run [0-9]+, passed [0-9]+: 100\.0%'
+	    'of [0-9]+ tests run: [0-9]+ passed, 0 failed\. 100\.0%'
 	grep -E 'FAIL|WARNING' "$WORK/litmus.out" | sed 's/^/# /'
 	check "SIGTERM: exit 0" stop_storesrv 10
 fi
