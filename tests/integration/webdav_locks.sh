@@ -114,6 +114,7 @@ check "storesrv starts with a WebDAV listener" start_dav --webdav-max-locks 12
 HAVE_PUT=; has_method PUT && HAVE_PUT=1
 HAVE_PROPFIND=; has_method PROPFIND && HAVE_PROPFIND=1
 HAVE_MKCOL=; has_method MKCOL && HAVE_MKCOL=1
+HAVE_DELETE=; has_method DELETE && HAVE_DELETE=1
 
 # --- an exclusive lock ---
 is "LOCK an existing file: 200" "$(lock alice $IN/g.txt exclusive -H 'Depth: 0')" 200
@@ -218,8 +219,12 @@ M=$(last_token)
 is_write "DELETE of the folder without the member's token: 423" 423 alice DELETE $IN/h/
 is_write "DELETE of the folder with the member's token: 2xx" 2xx alice DELETE $IN/h/ \
     -H "If: <$IN/h/sub/m.txt> (<$M>)"
-is "the deleted member's lock is gone: UNLOCK 409" \
-    "$(req alice UNLOCK $IN/h/sub/m.txt -H "Lock-Token: <$M>")" 409
+if [ -n "$HAVE_DELETE" ]; then
+	is "the deleted member's lock is gone: UNLOCK 409" \
+	    "$(req alice UNLOCK $IN/h/sub/m.txt -H "Lock-Token: <$M>")" 409
+else
+	is "UNLOCK of the member" "$(req alice UNLOCK $IN/h/sub/m.txt -H "Lock-Token: <$M>")" 204
+fi
 is "UNLOCK" "$(req alice UNLOCK $IN/g.txt -H "Lock-Token: <$X>")" 204
 
 # --- a depth-infinity lock on a collection ---
