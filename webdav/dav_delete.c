@@ -32,7 +32,6 @@
 #include "dav_fs.h"
 #include "dav_handler.h"
 #include "dav_lock.h"
-#include "dav_props.h"
 #include "dav_write.h"
 #include "dav_xml.h"
 #include "descriptor.h"
@@ -71,14 +70,11 @@ dav_delete_failed(void *arg, const char *rel, int errnum)
 static void
 dav_delete_forget(struct dav_call *c)
 {
-	struct dav_props *dp;
 	struct errbuf err;
 
 	if (dav_lock_drop_tree(c->ctx->locks, c->target.path, c->now, &err) != DAV_LOCK_OK)
 		log_warnx("webdav: %s", err.msg);
-	if ((dp = dav_write_props(c, &c->target)) != NULL &&
-	    dav_props_delete(dp, c->target.rel, &err) == -1)
-		log_warnx("webdav: %s", err.msg);
+	dav_write_props_forget(c, &c->target);
 }
 
 static void

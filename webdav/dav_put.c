@@ -34,7 +34,6 @@
 #include "dav_fs.h"
 #include "dav_handler.h"
 #include "dav_incoming.h"
-#include "dav_props.h"
 #include "dav_write.h"
 #include "http_cond.h"
 #include "log.h"
@@ -185,7 +184,6 @@ static void
 dav_put_run(struct dav_call *c)
 {
 	struct dav_put *p = c->state;
-	struct dav_props *dp;
 	struct errbuf err;
 	int e = dav_request_body_errno(c->req);
 
@@ -205,9 +203,8 @@ dav_put_run(struct dav_call *c)
 	if (fsync_dir(p->dirfd, c->target.path, &err) == -1)
 		log_warnx("webdav: %s", err.msg);
 	/* a new resource starts without the dead properties of an old one */
-	if (!p->existed && (dp = dav_write_props(c, &c->target)) != NULL &&
-	    dav_props_delete(dp, c->target.rel, &err) == -1)
-		log_warnx("webdav: %s", err.msg);
+	if (!p->existed)
+		dav_write_props_forget(c, &c->target);
 	dav_write_touch(c, &c->target);
 	dav_put_reply(c, p);
 }

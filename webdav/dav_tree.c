@@ -77,6 +77,7 @@ dav_mkcol_run(struct dav_call *c)
 	}
 	if (fsync_dir(dirfd, c->target.path, &err) == -1)
 		log_warnx("webdav: %s", err.msg);
+	dav_write_props_forget(c, &c->target);
 	dav_write_touch(c, &c->target);
 	dav_reply_status(c->req, 201, NULL);
 	dav_reply_send(c->req);

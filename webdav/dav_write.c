@@ -12,6 +12,7 @@
 #include "dav_engine.h"
 #include "dav_fs.h"
 #include "dav_incoming.h"
+#include "dav_props.h"
 #include "dav_write.h"
 #include "fs_open.h"
 #include "log.h"
@@ -110,6 +111,16 @@ dav_write_props(struct dav_call *c, const struct dav_target *t)
 	if ((dp = dav_ctx_props(c->ctx, t->channel, &err)) == NULL)
 		log_warnx("webdav: %s", err.msg);
 	return dp;
+}
+
+void
+dav_write_props_forget(struct dav_call *c, const struct dav_target *t)
+{
+	struct dav_props *dp = dav_write_props(c, t);
+	struct errbuf err;
+
+	if (dp != NULL && dav_props_delete(dp, t->rel, &err) == -1)
+		log_warnx("webdav: %s", err.msg);
 }
 
 void

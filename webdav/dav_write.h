@@ -41,6 +41,11 @@ void dav_write_busy(struct dav_call *c);
 /* The dead properties of t's channel (t in incoming/), or NULL (logged). */
 struct dav_props *dav_write_props(struct dav_call *c, const struct dav_target *t);
 
+/* Removes the dead properties of t and below (a resource gone, or made
+ * anew: it must not inherit those of an earlier one); a failure is
+ * logged. */
+void dav_write_props_forget(struct dav_call *c, const struct dav_target *t);
+
 /* Something changed at t in incoming/: the watcher's quiet time starts
  * anew. */
 void dav_write_touch(struct dav_call *c, const struct dav_target *t);
