@@ -278,6 +278,13 @@ check "it made an empty file" test -f "$ROOT/release/incoming/nl.txt" -a ! -s "$
 is "an unmapped URL whose parent is missing: 409" "$(lock alice $IN/nope/x.txt exclusive)" 409
 check "no file made there" test ! -e "$ROOT/release/incoming/nope"
 is "and no lock left behind: locks.json holds the lock-null one only" "$(lock_count)" 1
+is "an unmapped URL ending in '/' (a collection's name): 409" \
+    "$(lock alice $IN/newdir/ exclusive)" 409
+check "no file made for it" test ! -e "$ROOT/release/incoming/newdir"
+check "beta has no incoming/ yet" test ! -e "$ROOT/beta/incoming"
+is "LOCK of beta's incoming/: 200" "$(lock alice /beta/incoming/ exclusive -H 'Depth: 0')" 200
+check "it made incoming/ as a folder" test -d "$ROOT/beta/incoming"
+is "UNLOCK of it" "$(req alice UNLOCK /beta/incoming/ -H "Lock-Token: <$(last_token)>")" 204
 is "LOCK in download/: 403" "$(lock alice /release/download/apps.json exclusive)" 403
 is "LOCK of a channel: 403" "$(lock alice /release/ exclusive)" 403
 is "LOCK of the root: 403" "$(lock alice / exclusive)" 403
