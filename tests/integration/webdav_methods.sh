@@ -209,6 +209,21 @@ is "COPY of a link: 403" "$(dav -X COPY -H "$(D copied-link)" "$DAV$IN/link")" 4
 is "DELETE of a link: 204 (the link only)" "$(dav -X DELETE "$DAV$IN/link")" 204
 check "  the folder it named stays" test -f "$WORK/outside/s"
 
+# --- walks are bounded, special files refused --------------------------------
+DEEP="$DISK/deep"
+mkdir -p "$DEEP/$(seq -s / 1 33)"
+echo x >"$DEEP/$(seq -s / 1 33)/f"
+is "COPY of a tree deeper than 32 levels: 507" "$(dav -X COPY -H "$(D deepcopy)" "$DAV$IN/deep")" 507
+like "  saying why" "$(cat "$WORK/body")" "more than 32 folder levels"
+check "  nothing of the copy stays" test ! -e "$DISK/deepcopy"
+is "DELETE of that tree: 207" "$(dav -X DELETE "$DAV$IN/deep")" 207
+check "  the part beyond the bound stays" test -f "$DEEP/$(seq -s / 1 33)/f"
+rm -rf "$DEEP"
+mkdir -p "$DISK/withfifo"; mkfifo "$DISK/withfifo/pipe"
+is "COPY of a tree holding a FIFO: 403" "$(dav -X COPY -H "$(D fifocopy)" "$DAV$IN/withfifo")" 403
+check "  nothing of the copy stays" test ! -e "$DISK/fifocopy"
+rm -rf "$DISK/withfifo"
+
 # --- the read-only user ------------------------------------------------------
 rob() { curl -s -o /dev/null -w '%{http_code}' -u rob:pw "$@"; }
 is "read-only user: PUT 403" "$(rob -T "$WORK/hello" "$DAV$IN/a/rob.txt")" 403
