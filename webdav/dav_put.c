@@ -10,7 +10,8 @@
  * taken, RFC 9110 14.5), a missing parent (409), a collection (405),
  * If-Match/If-None-Match (412), locks and the If header (423/412), the
  * user's concurrent uploads (503), free space above the reserve with the
- * Content-Length when given (507).  A body that fails to write (disk full:
+ * Content-Length when given, or Finder's X-Expected-Entity-Length of a
+ * chunked body (507).  A body that fails to write (disk full:
  * 507) or never completes (client gone) leaves nothing but what was there
  * before: cleanup removes the temporary file.
  *
@@ -47,7 +48,8 @@ struct dav_put {
 	int held;			/* dav_incoming_hold() was called */
 };
 
-/* The declared body length, or 0 when unknown (chunked) or malformed. */
+/* The declared body length, or 0 when unknown or malformed: Content-Length,
+ * or for a chunked body Finder's X-Expected-Entity-Length. */
 static uint64_t
 dav_put_length(struct dav_call *c)
 {
@@ -55,6 +57,8 @@ dav_put_length(struct dav_call *c)
 	char *end;
 	uintmax_t n;
 
+	if (v == NULL)
+		v = dav_request_header(c->req, "X-Expected-Entity-Length");
 	if (v == NULL || *v < '0' || *v > '9')
 		return 0;
 	errno = 0;

@@ -266,8 +266,14 @@ if mount -t tmpfs -o size=2m tmpfs "$SMALL" 2>/dev/null; then
 	dav -X MKCOL "$DAV$IN/f/" >/dev/null
 	dav -T "$WORK/hello" "$DAV$IN/f/keep.txt" >/dev/null
 	is "PUT over the free space with Content-Length: 507" "$(dav -T "$WORK/big" "$DAV$IN/f/big")" 507
+	like "  refused before the body" "$(cat "$WORK/body")" "not enough free space"
 	is "PUT over the free space, chunked: 507" \
 	    "$(dav -H 'Transfer-Encoding: chunked' -T "$WORK/big" "$DAV$IN/f/big")" 507
+	like "  once the disk is full" "$(cat "$WORK/body")" "disk is full: nothing was changed"
+	is "PUT chunked with Finder's X-Expected-Entity-Length over the free space: 507" \
+	    "$(dav -H 'Transfer-Encoding: chunked' -H 'X-Expected-Entity-Length: 3000000' \
+	    -T "$WORK/big" "$DAV$IN/f/big")" 507
+	like "  refused before the body" "$(cat "$WORK/body")" "not enough free space"
 	check "  no temporary file stays" no_tmp_in "$SMALL/release/incoming/f"
 	check "  no file under the name" test ! -e "$SMALL/release/incoming/f/big"
 	is "  the other file is whole" "$(cat "$SMALL/release/incoming/f/keep.txt")" hello
