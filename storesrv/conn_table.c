@@ -166,7 +166,8 @@ struct bufferevent *
 conn_table_bufferevent_new(struct event_base *base, void *arg)
 {
 	struct conn_table *ct = arg;
-	struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
+	struct bufferevent *bev = ct->lim.bev_new != NULL ? ct->lim.bev_new(base, ct->lim.bev_new_arg) :
+	    bufferevent_socket_new(base, -1, 0);
 	struct conn *c;
 
 	if (bev == NULL)

@@ -45,6 +45,10 @@ struct conn_table_limits {
 	atomic_size_t *open;	/* the process's open connections, shared */
 	int head_timeout;	/* seconds for a whole request head */
 	size_t max_input;	/* bytes a connection may buffer from its client */
+	/* makes a connection's bufferevent without a socket (TLS); NULL: a
+	 * plain bufferevent_socket */
+	struct bufferevent *(*bev_new)(struct event_base *base, void *arg);
+	void *bev_new_arg;
 };
 
 struct conn_table;

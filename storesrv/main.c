@@ -18,6 +18,7 @@
 #include "rescan.h"
 #include "server.h"
 #include "settings.h"
+#include "tls_server.h"
 
 /* How long SIGTERM waits for a rescan in progress before leaving it. */
 #define STORESRV_RESCAN_STOP_WAIT_MS	1000
@@ -26,10 +27,49 @@
 struct storesrv_reload {
 	struct rescan *scan;
 	struct dav_server *dav;
+	struct tls_server *tls;	/* both listeners' certificate */
 };
 
+/* Whether a listener of the settings speaks TLS. */
+static int
+storesrv_wants_tls(const struct settings *s)
+{
+	return s->public_tls || (s->webdav_listen != NULL && s->webdav_tls);
+}
+
+/* The certificate and key of the settings, loaded and checked; logs which
+ * certificate is in force. */
+static struct tls_server *
+storesrv_tls_create(const struct settings *s, struct errbuf *err)
+{
+	struct tls_server *tls = tls_server_create(s->tls_cert, s->tls_key, err);
+	char what[512];
+
+	if (tls == NULL)
+		return NULL;
+	tls_server_describe(tls, what, sizeof(what));
+	log_info("TLS: certificate %s (%s)", s->tls_cert, what);
+	return tls;
+}
+
+/* The certificate again: connections open keep theirs, new ones get the
+ * new one; a file that does not load keeps the one in force. */
+static void
+storesrv_tls_reload(struct tls_server *tls)
+{
+	struct errbuf err;
+	char what[512];
+
+	if (tls_server_reload(tls, &err) == -1) {
+		log_warnx("TLS: %s; keeping the certificate in force", err.msg);
+		return;
+	}
+	tls_server_describe(tls, what, sizeof(what));
+	log_info("TLS: certificate reloaded (%s)", what);
+}
+
 /* SIGHUP (on the main thread): ask the rescan thread for a rescan, the
- * WebDAV listener to reread its users. */
+ * WebDAV listener to reread its users, the listeners' certificate. */
 static void
 storesrv_on_reload(void *arg)
 {
@@ -39,6 +79,8 @@ storesrv_on_reload(void *arg)
 		rescan_request(r->scan);
 	if (r->dav != NULL)
 		dav_server_reload(r->dav);
+	if (r->tls != NULL)
+		storesrv_tls_reload(r->tls);
 }
 
 /* Writes "text\n" to path (port and pid files). */
@@ -59,13 +101,18 @@ storesrv_write_small_file(const char *path, long value, struct errbuf *err)
 
 /* The WebDAV listener of the settings, bound but not started. */
 static struct dav_server *
-storesrv_webdav_create(const struct settings *s, struct errbuf *err)
+storesrv_webdav_create(const struct settings *s, struct tls_server *tls, struct errbuf *err)
 {
+	int use_tls = s->webdav_tls && tls != NULL;
 	struct dav_server_config dc = {
 		.root = s->root,
 		.listen = s->webdav_listen,
 		.users_file = s->webdav_users,
 		.allow_plain_basic = s->webdav_allow_plain,
+		.tls = use_tls,
+		.bev_factory = use_tls ? tls_server_bev_accept : NULL,
+		.bev_factory_arg = use_tls ? tls : NULL,
+		.bev_shutdown = use_tls ? tls_server_bev_shutdown : NULL,
 		.quiet_seconds = (unsigned)s->webdav_quiet,
 		.reserve_bytes = (uint64_t)s->webdav_reserve << 20,
 		.max_uploads = s->webdav_max_uploads,
@@ -78,7 +125,8 @@ storesrv_webdav_create(const struct settings *s, struct errbuf *err)
 
 	if (dav == NULL)
 		return NULL;
-	log_info("serving WebDAV on %s (port %d)", s->webdav_listen, dav_server_port(dav));
+	log_info("serving WebDAV%s on %s (port %d)", use_tls ? " over TLS" : "", s->webdav_listen,
+	    dav_server_port(dav));
 	if (s->webdav_port_file != NULL &&
 	    storesrv_write_small_file(s->webdav_port_file, dav_server_port(dav), err) == -1) {
 		dav_server_free(dav);
@@ -90,18 +138,24 @@ storesrv_webdav_create(const struct settings *s, struct errbuf *err)
 static int
 storesrv_start(struct settings *s, struct errbuf *err)
 {
-	struct storesrv_reload reload = { NULL, NULL };
-	struct server *srv;
+	struct storesrv_reload reload = { NULL, NULL, NULL };
+	struct server *srv = NULL;
 	int rc = -1;
 
+	if (storesrv_wants_tls(s) && (reload.tls = storesrv_tls_create(s, err)) == NULL)
+		goto done;
 	srv = server_create(s, err);
 	if (srv == NULL)
-		return -1;
-	log_info("serving %s on %s (port %d)", s->root, s->listen, server_port(srv));
+		goto done;
+	if (s->public_tls)
+		server_set_tls(srv, reload.tls);
+	log_info("serving %s on %s (port %d)%s", s->root, s->listen, server_port(srv),
+	    s->public_tls ? " over TLS" : "");
 	if (s->port_file != NULL &&
 	    storesrv_write_small_file(s->port_file, server_port(srv), err) == -1)
 		goto done;
-	if (s->webdav_listen != NULL && (reload.dav = storesrv_webdav_create(s, err)) == NULL)
+	if (s->webdav_listen != NULL &&
+	    (reload.dav = storesrv_webdav_create(s, reload.tls, err)) == NULL)
 		goto done;
 	if (!s->foreground) {
 		if (daemon(0, 0) == -1) {
@@ -122,6 +176,7 @@ done:
 	dav_server_free(reload.dav);
 	rescan_stop(reload.scan, STORESRV_RESCAN_STOP_WAIT_MS);
 	server_free(srv);
+	tls_server_free(reload.tls);	/* after both listeners stopped */
 	if (s->pid_file != NULL && rc == 0)
 		unlink(s->pid_file);
 	return rc;
@@ -143,6 +198,24 @@ storesrv_validate(const struct settings *s)
 	}
 	diag_free(report);
 	return rc;
+}
+
+/* -n: the certificate and key load and match. */
+static int
+storesrv_check_tls(const struct settings *s)
+{
+	struct tls_server *tls;
+	struct errbuf err;
+
+	if (!storesrv_wants_tls(s))
+		return 0;
+	tls = tls_server_create(s->tls_cert, s->tls_key, &err);
+	if (tls == NULL) {
+		fprintf(stderr, "storesrv: %s\n", err.msg);
+		return -1;
+	}
+	tls_server_free(tls);
+	return 0;
 }
 
 int
@@ -168,6 +241,8 @@ main(int argc, char **argv)
 	if (storesrv_validate(&s) == -1)
 		goto done;
 	if (s.check_only) {
+		if (storesrv_check_tls(&s) == -1)
+			goto done;
 		printf("storesrv: configuration OK (root %s, listen %s)\n", s.root, s.listen);
 		status = 0;
 		goto done;

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "read_path.h"
 #include "server.h"
+#include "tls_server.h"
 #include "url_path.h"
 #include "xmalloc.h"
 
@@ -75,6 +76,7 @@ struct server {
 	server_reload_fn reload_fn;
 	void *reload_arg;
 	struct event_base *main_base;
+	struct tls_server *tls;	/* HTTPS when set (server_set_tls) */
 };
 
 /* The serving thread this thread is (NULL on the main thread). */
@@ -123,9 +125,14 @@ server_segment_done(struct evbuffer_file_segment const *seg, int flags, void *ar
 	file_entry_unref(arg);
 }
 
-/* Queues the body of resp on out; files go by sendfile(2), not copied. */
+/*
+ * Queues the body of resp on out; files go by sendfile(2), not copied.
+ * Over TLS a file is mapped instead and encrypted from the mapping (a
+ * sendfile segment has no bytes the TLS bufferevent could read), so memory
+ * does not grow with its size either.
+ */
 static int
-server_add_body(struct evbuffer *out, struct read_response *resp)
+server_add_body(struct evbuffer *out, struct read_response *resp, int tls)
 {
 	struct evbuffer_file_segment *seg;
 	int rc;
@@ -136,7 +143,8 @@ server_add_body(struct evbuffer *out, struct read_response *resp)
 		return 0;
 	/* Without this flag libevent maps the file and copies it in 16 KiB
 	 * writes; with it the segment goes out by sendfile(2). */
-	evbuffer_set_flags(out, EVBUFFER_FLAG_DRAINS_TO_FD);
+	if (!tls)
+		evbuffer_set_flags(out, EVBUFFER_FLAG_DRAINS_TO_FD);
 	seg = evbuffer_file_segment_new(resp->file->fd, (ev_off_t)resp->offset,
 	    (ev_off_t)resp->length, 0);
 	if (seg == NULL)
@@ -253,7 +261,7 @@ server_fill_request(struct evhttp_request *req, struct read_request *rr, char *p
  * waits for the next request.
  */
 static void
-server_send(struct evhttp_request *req, struct read_response *resp, int is_head)
+server_send(struct evhttp_request *req, struct read_response *resp, int is_head, int tls)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
@@ -268,7 +276,7 @@ server_send(struct evhttp_request *req, struct read_response *resp, int is_head)
 		req->major = 1;
 		req->minor = 1;
 	}
-	if (!is_head && server_add_body(evhttp_request_get_output_buffer(req), resp) == -1) {
+	if (!is_head && server_add_body(evhttp_request_get_output_buffer(req), resp, tls) == -1) {
 		log_warnx("%s: cannot queue the response body", evhttp_request_get_uri(req));
 		evhttp_send_error(req, 500, NULL);
 	} else {
@@ -299,7 +307,7 @@ server_handle(struct evhttp_request *req, void *arg)
 		read_path_handle(t->rp, &rr, &resp);
 	}
 	server_log_request(t, req, method, &resp);
-	server_send(req, &resp, rr.method == READ_HEAD);
+	server_send(req, &resp, rr.method == READ_HEAD, t->srv->tls != NULL);
 	read_path_response_release(&resp);
 }
 
@@ -372,6 +380,8 @@ server_thread_setup(struct server_thread *t, struct errbuf *err)
 		.open = &t->srv->open_connections,
 		.head_timeout = s->header_timeout,
 		.max_input = (size_t)s->max_header_size + SERVER_MAX_BODY + SERVER_READ_SLACK,
+		.bev_new = t->srv->tls != NULL ? tls_server_bev_new : NULL,
+		.bev_new_arg = t->srv->tls,
 	};
 	struct timeval second = { 1, 0 };
 	struct evhttp_bound_socket *bound;
@@ -674,6 +684,12 @@ int
 server_port(const struct server *srv)
 {
 	return srv->port;
+}
+
+void
+server_set_tls(struct server *srv, struct tls_server *tls)
+{
+	srv->tls = tls;
 }
 
 void

@@ -31,6 +31,11 @@ int server_port(const struct server *srv);
 
 void server_set_reload(struct server *srv, server_reload_fn fn, void *arg);
 
+/* Speak HTTPS with tls's certificate (call before server_run(); tls must
+ * outlive the server). */
+struct tls_server;
+void server_set_tls(struct server *srv, struct tls_server *tls);
+
 /* Starts the serving threads and runs until SIGTERM or SIGINT. */
 int server_run(struct server *srv, struct errbuf *err);
 

@@ -109,6 +109,7 @@ struct dav_engine {
 	struct dav_conn *conns;
 	int nconns;
 	int port;
+	int filtered;	/* a bev_factory's bufferevents (TLS): no sendfile, no shutdown(2) */
 	char allow[512];
 };
 
@@ -507,9 +508,15 @@ dav_conn_read(struct bufferevent *bev, void *arg)
 static void
 dav_conn_close_lingering(struct dav_conn *c)
 {
+	const struct dav_engine_config *cfg = &c->eng->cfg;
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
 
-	if (fd == -1 || shutdown(fd, SHUT_WR) == -1) {
+	if (c->eng->filtered) {
+		/* TLS: close_notify through the session, never a raw
+		 * shutdown(2) under it */
+		if (cfg->bev_shutdown != NULL)
+			cfg->bev_shutdown(c->bev, cfg->bev_factory_arg);
+	} else if (fd == -1 || shutdown(fd, SHUT_WR) == -1) {
 		dav_conn_free(c);
 		return;
 	}
@@ -566,26 +573,26 @@ dav_refuse_busy(int fd)
 	close(fd);
 }
 
-static void
-dav_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+/* A connection on fd (the engine's from here on); -1 when refused. */
+static int
+dav_conn_start(struct dav_engine *eng, int fd, const struct sockaddr *sa, int salen)
 {
-	struct dav_engine *eng = arg;
 	struct timeval wt = { eng->cfg.body_timeout, 0 };
 	struct dav_conn *c;
 
 	if (eng->nconns >= eng->cfg.max_connections) {
 		dav_refuse_busy(fd);
-		return;
+		return -1;
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->bev = eng->cfg.bev_factory(eng->base, fd, eng->cfg.bev_factory_arg);
 	if (c->bev == NULL) {
 		close(fd);
 		free(c);
-		return;
+		return -1;
 	}
 	c->eng = eng;
-	if (salen > 0 && (size_t)salen <= sizeof(c->peer))
+	if (sa != NULL && salen > 0 && (size_t)salen <= sizeof(c->peer))
 		memcpy(&c->peer, sa, (size_t)salen);
 	c->timer = evtimer_new(eng->base, dav_conn_timeout, c);
 	c->req.body = evbuffer_new();
@@ -593,8 +600,10 @@ dav_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, in
 	c->req.reply_body = evbuffer_new();
 	if (c->timer == NULL || !c->req.body || !c->req.reply_head || !c->req.reply_body)
 		xalloc_failed("a WebDAV connection");
-	/* file bodies go out by sendfile(2), not mapped and copied */
-	evbuffer_set_flags(c->req.reply_body, EVBUFFER_FLAG_DRAINS_TO_FD);
+	/* file bodies go out by sendfile(2), not mapped and copied; a
+	 * filtering (TLS) bufferevent must read them: mapped */
+	if (!eng->filtered)
+		evbuffer_set_flags(c->req.reply_body, EVBUFFER_FLAG_DRAINS_TO_FD);
 	c->req.conn = c;
 	dav_request_reset(&c->req);
 	http_parser_init(&c->parser, HTTP_REQUEST);
@@ -609,6 +618,23 @@ dav_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, in
 	bufferevent_set_timeouts(c->bev, NULL, &wt);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	dav_conn_arm(c, eng->cfg.idle_timeout);
+	return 0;
+}
+
+static void
+dav_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+	(void)dav_conn_start(arg, fd, sa, salen);
+}
+
+int
+dav_engine_adopt_fd(struct dav_engine *eng, int fd)
+{
+	if (evutil_make_socket_nonblocking(fd) == -1) {
+		close(fd);
+		return -1;
+	}
+	return dav_conn_start(eng, fd, NULL, 0);
 }
 
 static void
@@ -624,8 +650,10 @@ dav_engine_defaults(struct dav_engine_config *cfg)
 		cfg->body_timeout = DAV_DEFAULT_BODY;
 	if (cfg->memory_body_max == 0)
 		cfg->memory_body_max = DAV_MEMORY_BODY_MAX;
-	if (cfg->bev_factory == NULL)
+	if (cfg->bev_factory == NULL) {
 		cfg->bev_factory = dav_bev_socket;
+		cfg->bev_shutdown = NULL;
+	}
 }
 
 /* "OPTIONS, GET, ..." from the handler table, for Allow. */
@@ -679,6 +707,7 @@ dav_engine_create(struct event_base *base, const struct dav_engine_config *cfg, 
 
 	eng->base = base;
 	eng->cfg = *cfg;
+	eng->filtered = cfg->bev_factory != NULL;
 	dav_engine_defaults(&eng->cfg);
 	dav_engine_allow(eng);
 	http_parser_settings_init(&eng->settings);
@@ -689,7 +718,7 @@ dav_engine_create(struct event_base *base, const struct dav_engine_config *cfg, 
 	eng->settings.on_headers_complete = dav_on_headers_complete;
 	eng->settings.on_body = dav_on_body;
 	eng->settings.on_message_complete = dav_on_message_complete;
-	if (dav_engine_listen(eng, err) == -1) {
+	if (cfg->address != NULL && dav_engine_listen(eng, err) == -1) {
 		free(eng);
 		return NULL;
 	}
@@ -703,7 +732,8 @@ dav_engine_free(struct dav_engine *eng)
 		return;
 	while (eng->conns != NULL)
 		dav_conn_free(eng->conns);
-	evconnlistener_free(eng->listener);
+	if (eng->listener != NULL)
+		evconnlistener_free(eng->listener);
 	free(eng);
 }
 
@@ -935,7 +965,8 @@ dav_reply_send(struct dav_request *req)
 		evbuffer_add_printf(out, "Content-Length: %llu\r\n", (unsigned long long)length);
 	evbuffer_add_printf(out, "%s\r\n", req->close_after ? "Connection: close\r\n" : "");
 	if (!dav_request_is_head(req)) {
-		evbuffer_set_flags(out, EVBUFFER_FLAG_DRAINS_TO_FD);
+		if (!c->eng->filtered)
+			evbuffer_set_flags(out, EVBUFFER_FLAG_DRAINS_TO_FD);
 		evbuffer_add_buffer(out, req->reply_body);
 	}
 	c->state = DAV_WRITING;

@@ -50,12 +50,22 @@ struct dav_method {
 	void *arg;
 };
 
-/* Makes the bufferevent of an accepted connection (fd is owned by it);
- * NULL on failure.  The default is a plain bufferevent_socket. */
+/*
+ * Makes the bufferevent of an accepted connection (fd is owned by it);
+ * NULL on failure (fd stays the engine's).  The default is a plain
+ * bufferevent_socket.  A factory's bufferevents are taken as filtering
+ * ones (TLS): file bodies are mapped and go through the bufferevent
+ * instead of sendfile(2), and a closing connection is not shut with
+ * shutdown(2) but ended by bev_shutdown (close_notify, given the
+ * factory's arg) once the reply is flushed, then read and dropped through
+ * the bufferevent for a while before it is freed.
+ */
 typedef struct bufferevent *(*dav_bev_factory)(struct event_base *base, int fd, void *arg);
+typedef void (*dav_bev_shutdown)(struct bufferevent *bev, void *arg);
 
 struct dav_engine_config {
-	const char *address;	/* numeric IPv4/IPv6 address */
+	const char *address;	/* numeric IPv4/IPv6 address; NULL: no
+				 * listener (dav_engine_adopt_fd) */
 	int port;		/* 0: any free port (dav_engine_port()) */
 	int max_connections;	/* beyond it: 503 and close; 0 = 256 */
 	int idle_timeout;	/* seconds waiting for a request; 0 = 60 */
@@ -66,6 +76,7 @@ struct dav_engine_config {
 	size_t nmethods;
 	dav_bev_factory bev_factory;	/* NULL: plain sockets */
 	void *bev_factory_arg;
+	dav_bev_shutdown bev_shutdown;	/* NULL: none (with bev_factory) */
 };
 
 /* Listens on cfg's address; the table is referenced, not copied. */
@@ -75,6 +86,12 @@ struct dav_engine *dav_engine_create(struct event_base *base, const struct dav_e
  * NULL is a no-op. */
 void dav_engine_free(struct dav_engine *eng);
 int dav_engine_port(const struct dav_engine *eng);
+/* Serves one connected socket as if it had been accepted (fd is the
+ * engine's from then on, the peer address unknown): the way the
+ * request-head fuzz harness feeds the engine through a socketpair.
+ * Returns -1 (fd closed) when the connection limit is reached or the
+ * bufferevent cannot be made. */
+int dav_engine_adopt_fd(struct dav_engine *eng, int fd);
 
 /* The request (valid until the reply is sent or the body aborted). */
 const char *dav_request_method(const struct dav_request *req);
@@ -126,7 +143,8 @@ int dav_request_body_errno(const struct dav_request *req);
 void dav_reply_status(struct dav_request *req, int status, const char *reason);
 void dav_reply_header(struct dav_request *req, const char *name, const char *value);
 void dav_reply_body(struct dav_request *req, const void *data, size_t len);
-/* Sent by sendfile(2); `release(release_arg)` runs once the engine no
+/* Sent by sendfile(2) (mapped and copied through a bev_factory's
+ * bufferevent); `release(release_arg)` runs once the engine no
  * longer needs fd (the caller keeps fd open until then). */
 int dav_reply_file(struct dav_request *req, int fd, uint64_t offset, uint64_t length,
     void (*release)(void *), void *release_arg);

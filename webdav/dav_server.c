@@ -481,6 +481,7 @@ dav_server_listen(struct dav_server *dav, struct errbuf *err)
 		.nmethods = DAV_NHANDLERS,
 		.bev_factory = dav->cfg.bev_factory,
 		.bev_factory_arg = dav->cfg.bev_factory_arg,
+		.bev_shutdown = dav->cfg.bev_shutdown,
 	};
 	const char *colon = strrchr(dav->cfg.listen, ':');
 	char *end;

@@ -34,6 +34,7 @@ struct dav_server_config {
 	int tls;			/* bev_factory makes TLS connections */
 	dav_bev_factory bev_factory;	/* NULL: plain sockets */
 	void *bev_factory_arg;
+	dav_bev_shutdown bev_shutdown;	/* TLS close_notify (dav_engine.h) */
 	unsigned quiet_seconds;		/* an upload untouched this long is imported */
 	uint64_t reserve_bytes;		/* free space uploads leave on the store */
 	int max_uploads;		/* concurrent uploads (PUT bodies) per user */
