@@ -9,7 +9,7 @@ if [ -z "${FUZZ_BUILDDIR:-}" ]; then
 	exit 0
 fi
 n=0
-for name in manifest descriptor url_path http_range archive_path index_parse dav_if dav_xml; do
+for name in manifest descriptor url_path http_range archive_path index_parse dav_if dav_xml dav_head; do
 	n=$((n + 1))
 	bin="$FUZZ_BUILDDIR/tests/fuzz/fuzz_$name"
 	if [ ! -x "$bin" ]; then
