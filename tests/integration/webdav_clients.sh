@@ -180,7 +180,7 @@ if command -v cadaver >/dev/null; then
 	{
 		cadaver_script 140201
 		if held_check 140201; then echo held >"$WORK/held"; fi
-		echo "unlock /release/incoming/140201"
+		echo "unlock /release/incoming/140201/"
 		echo "quit"
 	} | HOME="$WORK/home" timeout 180 cadaver "$DAV/release/incoming/" >"$WORK/cadaver.out" 2>&1
 	is "cadaver: exit status" "$?" 0
@@ -196,7 +196,7 @@ if command -v cadaver >/dev/null; then
 	like "cadaver: ls lists the upload" "$(sed -n '/Listing collection/,$p' "$WORK/cadaver.out")" \
 	    'Coll: +arm64.*'
 	check "cadaver: the locked upload is not imported (twice the quiet time)" test -e "$WORK/held"
-	like "cadaver: unlock" "$(cat "$WORK/cadaver.out")" "Unlocking \`/release/incoming/140201': succeeded"
+	like "cadaver: unlock" "$(cat "$WORK/cadaver.out")" "Unlocking \`/release/incoming/140201/': succeeded"
 	[ "$TAP_FAILED" -eq 0 ] || sed 's/^/# cadaver: /' "$WORK/cadaver.out" | grep -iE 'failed|error' | head -5
 	check_published cadaver 140201
 
@@ -248,10 +248,13 @@ if command -v rclone >/dev/null; then
 	    diff -r -x build.json "$SRC/140301" "$OUT/rclone"
 	check "rclone: purge of the published build (storeimport remove)" \
 	    rcl purge :webdav:/release/download/140301
-	is "rclone: the public listener no longer serves it" \
-	    "$(status_of "$BASE/release/download/140301/arm/clock/clock.bin")" 404
+	# Removed builds stay on disk, still served, for storeimport's grace
+	# period (IMPORTER.md, "Removal"), marked by download/<build>/.removed.
+	check "rclone: the purged build is marked removed" test -e "$ROOT/release/download/140301/.removed"
 	check "rclone: apps.json no longer lists it" \
 	    eval '! curl -s "$BASE/release/download/apps.json" | grep -q 140301'
+	check "rclone: firmware.json no longer lists it" \
+	    eval '! curl -s "$BASE/release/download/firmware.json" | grep -q 140301'
 	[ -s "$WORK/rclone.err" ] && sed 's/^/# rclone: /' "$WORK/rclone.err" | head -5
 else
 	skip "rclone" "rclone not installed"
