@@ -139,6 +139,10 @@ int dav_target_resolve(struct dav_ctx *ctx, const char *raw, struct dav_target *
  * with *status: 400 (malformed), 502 (another server). */
 int dav_target_destination(struct dav_ctx *ctx, struct dav_request *req, struct dav_target *t,
     int *status);
+/* 1 when t lies in a build or platform version folder of download/ that
+ * is marked removed (store_folder_removed(): served to the public for the
+ * grace time, gone for WebDAV: resolving it is 404, listings skip it). */
+int dav_download_removed(struct dav_ctx *ctx, const struct dav_target *t);
 /* The target's parent ("/" for a top-level name). */
 void dav_target_parent(const struct dav_target *t, struct dav_target *parent);
 /* The last segment of t->path ("" for the root). */

@@ -5,10 +5,12 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "dav_engine.h"
 #include "dav_handler.h"
+#include "fs_open.h"
 #include "read_path.h"
 #include "store_layout.h"
 
@@ -67,6 +69,42 @@ dav_target_classify(struct dav_ctx *ctx, struct dav_target *t, int *status)
 	return 0;
 }
 
+/* The length of the build or platform version folder that rel (in
+ * download/) lies in: "130045" or "app-platform/2165" ; 0 when none. */
+static size_t
+dav_download_folder_len(const char *rel)
+{
+	size_t first = strcspn(rel, "/"), second;
+
+	if ((first == strlen(STORE_APP_PLATFORM_DIR) &&
+	    memcmp(rel, STORE_APP_PLATFORM_DIR, first) == 0) ||
+	    (first == strlen(STORE_PHONE_PLATFORM_DIR) &&
+	    memcmp(rel, STORE_PHONE_PLATFORM_DIR, first) == 0)) {
+		if (rel[first] != '/')
+			return 0;
+		second = strcspn(rel + first + 1, "/");
+		return second > 0 ? first + 1 + second : 0;
+	}
+	return first;
+}
+
+int
+dav_download_removed(struct dav_ctx *ctx, const struct dav_target *t)
+{
+	size_t len, prefix;
+	int fd, removed;
+
+	if (t->area != DAV_AREA_DOWNLOAD || (len = dav_download_folder_len(t->rel)) == 0)
+		return 0;
+	prefix = (size_t)(t->rel - t->fs);
+	fd = fs_open_dir_nofollow(ctx->root_fd, t->fs, prefix + len);
+	if (fd == -1)
+		return 0;
+	removed = store_folder_removed(fd);
+	close(fd);
+	return removed;
+}
+
 int
 dav_target_resolve(struct dav_ctx *ctx, const char *raw, struct dav_target *t, int *status)
 {
@@ -88,6 +126,12 @@ dav_target_resolve(struct dav_ctx *ctx, const char *raw, struct dav_target *t, i
 	}
 	if (dav_target_classify(ctx, t, status) == -1)
 		return -1;
+	/* a build removed over WebDAV (or by storeimport) is gone for WebDAV
+	 * at once, though the public listener serves it for the grace time */
+	if (dav_download_removed(ctx, t)) {
+		*status = 404;
+		return -1;
+	}
 	/* Finder's names are files of incoming/, nowhere else */
 	if (t->area != DAV_AREA_INCOMING) {
 		char plain[URL_PATH_MAX + 1];

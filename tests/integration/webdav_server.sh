@@ -106,6 +106,20 @@ ln -s /etc/passwd "$ROOT/release/incoming/up/escape"
 st=$(dav_status GET /release/incoming/up/escape)
 check "a symlink out of the root is not followed ($st)" test "$st" = 404 -o "$st" = 403
 
+# --- a removed build is gone for WebDAV at once, served publicly for the grace ---
+is "a build file before its removal: 200" \
+    "$(dav_status GET /release/download/130045/apidemo_files)" 200
+"$STOREIMPORT" -r "$ROOT" remove 130045 >"$WORK/remove.out" 2>&1
+check "storeimport remove 130045" test $? -eq 0
+is "after storeimport remove: 404 over WebDAV" \
+    "$(dav_status GET /release/download/130045/apidemo_files)" 404
+is "after storeimport remove: the folder is 404 over WebDAV" \
+    "$(dav_status GET /release/download/130045/)" 404
+is "the public listener still serves it during the grace" \
+    "$(status_of "$BASE/release/download/130045/apidemo_files")" 200
+is "another build is still there over WebDAV" \
+    "$(dav_status GET /release/download/132001/apidemo_files)" 200
+
 # --- SIGHUP rereads the users ---
 add_user carol carol-pw
 is "a user added while running is unknown until SIGHUP" \
