@@ -107,6 +107,8 @@ conn_closed(struct evhttp_connection *evcon, void *arg)
 	struct conn *c = arg;
 	struct conn_table *ct = c->ct;
 
+	if (ct->lim.bev_shutdown != NULL)
+		ct->lim.bev_shutdown(c->bev, ct->lim.bev_new_arg);
 	TAILQ_REMOVE(conn_list_of(ct, c->state), c, link);
 	if (conn_by_fd_get(ct, c->fd) == c)
 		ct->by_fd[c->fd] = NULL;

@@ -48,7 +48,9 @@ struct conn_table_limits {
 	/* makes a connection's bufferevent without a socket (TLS); NULL: a
 	 * plain bufferevent_socket */
 	struct bufferevent *(*bev_new)(struct event_base *base, void *arg);
-	void *bev_new_arg;
+	/* ends a closing connection's TLS session (close_notify); NULL: none */
+	void (*bev_shutdown)(struct bufferevent *bev, void *arg);
+	void *bev_new_arg;	/* of both */
 };
 
 struct conn_table;

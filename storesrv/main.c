@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,9 @@ storesrv_start(struct settings *s, struct errbuf *err)
 	struct server *srv = NULL;
 	int rc = -1;
 
+	/* a peer gone mid-write is an error, not a signal, on every thread
+	 * (the WebDAV thread starts before server_run) */
+	signal(SIGPIPE, SIG_IGN);
 	if (storesrv_wants_tls(s) && (reload.tls = storesrv_tls_create(s, err)) == NULL)
 		goto done;
 	srv = server_create(s, err);

@@ -381,6 +381,7 @@ server_thread_setup(struct server_thread *t, struct errbuf *err)
 		.head_timeout = s->header_timeout,
 		.max_input = (size_t)s->max_header_size + SERVER_MAX_BODY + SERVER_READ_SLACK,
 		.bev_new = t->srv->tls != NULL ? tls_server_bev_new : NULL,
+		.bev_shutdown = t->srv->tls != NULL ? tls_server_bev_shutdown : NULL,
 		.bev_new_arg = t->srv->tls,
 	};
 	struct timeval second = { 1, 0 };
