@@ -67,19 +67,25 @@ TLS_ARGS="--tls-cert $PKI/live.pem --tls-key $PKI/live.key"
 cp "$PKI/one.pem" "$PKI/live.pem"
 cp "$PKI/one.key" "$PKI/live.key"
 
-# start_tls [ARGS...]: both listeners over TLS; sets PORT, DPORT, HTTPS, DAVS.
-start_tls() {
+# start_dav ADDR [ARGS...]: storesrv with its WebDAV listener on ADDR, any
+# port; sets PORT and BASE (lib.sh), DPORT.
+start_dav() {
+	_addr=$1; shift
 	rm -f "$WORK/dport"
-	# shellcheck disable=SC2086
-	start_storesrv "$ROOT" $TLS_ARGS --public-tls yes --webdav-tls yes \
-	    --webdav-port-file "$WORK/dport" --webdav-users "$USERS" --webdav-quiet 3600 \
-	    --webdav-listen 127.0.0.1:0 "$@" || return 1
+	start_storesrv "$ROOT" --webdav-port-file "$WORK/dport" --webdav-users "$USERS" \
+	    --webdav-quiet 3600 --webdav-listen "$_addr:0" "$@" || return 1
 	_i=0
 	while [ ! -s "$WORK/dport" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
 	DPORT=$(cat "$WORK/dport")
+	[ -n "$DPORT" ]
+}
+
+# start_tls: both listeners over TLS on 127.0.0.1; sets HTTPS and DAVS too.
+start_tls() {
+	# shellcheck disable=SC2086
+	start_dav 127.0.0.1 $TLS_ARGS --public-tls yes --webdav-tls yes || return 1
 	HTTPS="https://127.0.0.1:$PORT"
 	DAVS="https://127.0.0.1:$DPORT"
-	[ -n "$DPORT" ]
 }
 
 # tls_status URL [CURL ARGS...]: the status with the chain checked against
@@ -306,30 +312,18 @@ cp "$PKI/two.pem" "$PKI/live.pem"
 
 # --- Basic over plain HTTP off loopback ---
 if [ -n "$OTHER_IP" ]; then
-	rm -f "$WORK/dport"
-	start_storesrv "$ROOT" --webdav-port-file "$WORK/dport" --webdav-users "$USERS" \
-	    --webdav-listen "$OTHER_IP:0" --webdav-quiet 3600
-	i=0
-	while [ ! -s "$WORK/dport" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	start_dav "$OTHER_IP"
 	is "plain HTTP on $OTHER_IP: Basic refused (403)" \
-	    "$(status_of "http://$OTHER_IP:$(cat "$WORK/dport")/" -X OPTIONS -u alice:alice-pw)" 403
+	    "$(status_of "http://$OTHER_IP:$DPORT/" -X OPTIONS -u alice:alice-pw)" 403
 	stop_storesrv 10
-	rm -f "$WORK/dport"
-	start_storesrv "$ROOT" --webdav-port-file "$WORK/dport" --webdav-users "$USERS" \
-	    --webdav-listen "$OTHER_IP:0" --webdav-quiet 3600 --webdav-allow-plain-basic yes
-	i=0
-	while [ ! -s "$WORK/dport" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	start_dav "$OTHER_IP" --webdav-allow-plain-basic yes
 	is "plain HTTP on $OTHER_IP with webdav-allow-plain-basic: accepted" \
-	    "$(status_of "http://$OTHER_IP:$(cat "$WORK/dport")/" -X OPTIONS -u alice:alice-pw)" 200
+	    "$(status_of "http://$OTHER_IP:$DPORT/" -X OPTIONS -u alice:alice-pw)" 200
 	stop_storesrv 10
-	rm -f "$WORK/dport"
 	# shellcheck disable=SC2086
-	start_storesrv "$ROOT" $TLS_ARGS --webdav-tls yes --webdav-port-file "$WORK/dport" \
-	    --webdav-users "$USERS" --webdav-listen "$OTHER_IP:0" --webdav-quiet 3600
-	i=0
-	while [ ! -s "$WORK/dport" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	start_dav "$OTHER_IP" $TLS_ARGS --webdav-tls yes
 	is "TLS on $OTHER_IP: Basic accepted" \
-	    "$(tls_status "https://$OTHER_IP:$(cat "$WORK/dport")/" -X OPTIONS -u alice:alice-pw)" 200
+	    "$(tls_status "https://$OTHER_IP:$DPORT/" -X OPTIONS -u alice:alice-pw)" 200
 	is "the public listener stays plain HTTP" "$(status_of "$BASE/")" 200
 	stop_storesrv 10
 else
