@@ -211,11 +211,25 @@ check "the large GETs over TLS grew anonymous memory by less than 24 MiB ($grown
     [ "$grown" -lt 24 ]
 
 # --- WebDAV methods over TLS ---
-st=$(tls_status "$DAVS/release/download/" -X PROPFIND -H 'Depth: 0' -u alice:alice-pw)
-like "PROPFIND over TLS gets an answer ($st)" "$st" '^(207|501)$'
-printf 'hello over TLS\n' >"$WORK/hello.txt"
-st=$(tls_status "$DAVS/release/incoming/hello.txt" -T "$WORK/hello.txt" -u alice:alice-pw)
-like "PUT over TLS gets an answer ($st)" "$st" '^(201|204|501)$'
+curl -s --max-time 20 --cacert "$PKI/ca.pem" -u alice:alice-pw -X PROPFIND -H 'Depth: 1' \
+    -o "$WORK/pf.xml" -w '%{http_code}' "$DAVS/release/download/" >"$WORK/pf.st"
+is "PROPFIND Depth 1 over TLS: 207" "$(cat "$WORK/pf.st")" 207
+like "PROPFIND over TLS lists the published tree" "$(cat "$WORK/pf.xml")" \
+    'href>/release/download/apps.json<'
+head -c $((8 * 1024 * 1024)) /dev/urandom >"$WORK/up.bin"
+UP_SHA=$(sha256sum "$WORK/up.bin" | cut -d' ' -f1)
+mkcol=$(tls_status "$DAVS/release/incoming/tls/" -X MKCOL -u alice:alice-pw)
+is "MKCOL over TLS: 201" "$mkcol" 201
+is "PUT of 8 MiB over TLS: 201" \
+    "$(tls_status "$DAVS/release/incoming/tls/up.bin" -T "$WORK/up.bin" -u alice:alice-pw)" 201
+is "PUT of 8 MiB chunked with 100-continue over TLS: 201" \
+    "$(tls_status "$DAVS/release/incoming/tls/up2.bin" -T - -u alice:alice-pw \
+        -H 'Transfer-Encoding: chunked' -H 'Expect: 100-continue' <"$WORK/up.bin")" 201
+got=$(curl -s --max-time 60 --cacert "$PKI/ca.pem" -u alice:alice-pw \
+    "$DAVS/release/incoming/tls/up.bin" | sha256sum | cut -d' ' -f1)
+is "GET of the upload over TLS is whole" "$got" "$UP_SHA"
+is "the chunked upload landed whole" \
+    "$(sha256sum "$ROOT/release/incoming/tls/up2.bin" 2>/dev/null | cut -d' ' -f1)" "$UP_SHA"
 # a reply that closes (refused PUT body): the lingering close over TLS
 # must deliver the reply whole, not a reset
 head -c 4000000 /dev/zero >"$WORK/zeros"
@@ -309,6 +323,30 @@ check "a key that does not match at SIGHUP is logged" \
 is "still the certificate in force after the mismatch" "$(serial_of "$PORT")" 2002
 check "storesrv exits 0 on SIGTERM" stop_storesrv 10
 cp "$PKI/two.pem" "$PKI/live.pem"
+
+# --- a client that never finishes its handshake is closed ---
+cat >"$WORK/stall.py" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s.sendall(bytes.fromhex(sys.argv[2]))
+try:
+    while s.recv(4096):
+        pass
+    print("closed")
+except ConnectionResetError:
+    print("closed")
+except socket.timeout:
+    print("still open after 20 s")
+EOF
+# shellcheck disable=SC2086
+check "storesrv starts with short timeouts" \
+    start_dav 127.0.0.1 $TLS_ARGS --public-tls yes --webdav-tls yes --timeout 2 --header-timeout 2
+# the start of a ClientHello whose record promises 200 bytes
+hello=16030100c8010000c40303
+is "public listener: a stalled handshake is closed" "$(python3 "$WORK/stall.py" "$PORT" "$hello")" closed
+is "WebDAV listener: a stalled handshake is closed" "$(python3 "$WORK/stall.py" "$DPORT" "$hello")" closed
+is "WebDAV listener: a silent connection is closed" "$(python3 "$WORK/stall.py" "$DPORT" "")" closed
+check "storesrv exits 0 on SIGTERM (short timeouts)" stop_storesrv 10
 
 # --- Basic over plain HTTP off loopback ---
 if [ -n "$OTHER_IP" ]; then
