@@ -31,6 +31,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,8 +87,12 @@ struct pf_run {
 	int want_dead;		/* dead properties are read */
 	struct dav_props *props;	/* incoming/'s, or NULL */
 	int props_failed;	/* they could not be opened: 500 for asked ones */
+	const struct pf_live **asked;	/* prop: the live property of each name, or NULL */
 	struct dav_ms *ms;
 	size_t members;
+	/* the last dates written: members of a folder often share them */
+	time_t modified_at, created_at;
+	char modified[HTTP_DATE_LEN], created[PF_ISO_DATE_LEN];
 };
 
 /* ---- stat ---- */
@@ -144,7 +149,8 @@ pf_text(struct pf_run *r, const char *name, const char *text)
 	dav_ms_prop_text(r->ms, 200, DAV_NS, name, text);
 }
 
-/* A value with nothing to escape (digits, dates, a quoted ETag). */
+/* A value with nothing to escape (digits, dates, a quoted ETag, a media
+ * type). */
 static void
 pf_plain(struct pf_run *r, const char *name, const char *text)
 {
@@ -161,13 +167,15 @@ pf_resourcetype(struct pf_run *r, const struct pf_entry *e)
 static void
 pf_creationdate(struct pf_run *r, const struct pf_entry *e)
 {
-	char date[PF_ISO_DATE_LEN];
 	struct tm tm;
 
-	if (gmtime_r(&e->st.created, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(date, sizeof(date), "1970-01-01T00:00:00Z");
-	pf_plain(r, "creationdate", date);
+	if (r->created[0] == '\0' || r->created_at != e->st.created) {
+		r->created_at = e->st.created;
+		if (gmtime_r(&e->st.created, &tm) == NULL ||
+		    strftime(r->created, sizeof(r->created), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			snprintf(r->created, sizeof(r->created), "1970-01-01T00:00:00Z");
+	}
+	pf_plain(r, "creationdate", r->created);
 }
 
 static void
@@ -179,25 +187,32 @@ pf_displayname(struct pf_run *r, const struct pf_entry *e)
 static void
 pf_getlastmodified(struct pf_run *r, const struct pf_entry *e)
 {
-	char date[HTTP_DATE_LEN];
-
-	http_date_format(e->st.mtime.tv_sec, date);
-	pf_plain(r, "getlastmodified", date);
+	if (r->modified[0] == '\0' || r->modified_at != e->st.mtime.tv_sec) {
+		r->modified_at = e->st.mtime.tv_sec;
+		http_date_format(r->modified_at, r->modified);
+	}
+	pf_plain(r, "getlastmodified", r->modified);
 }
 
+/* The size in decimal, without snprintf() (one per member). */
 static void
 pf_getcontentlength(struct pf_run *r, const struct pf_entry *e)
 {
-	char len[24];
+	char digits[24], *p = digits + sizeof(digits) - 1;
+	uint64_t size = e->st.size > 0 ? (uint64_t)e->st.size : 0;
 
-	snprintf(len, sizeof(len), "%lld", (long long)e->st.size);
-	pf_plain(r, "getcontentlength", len);
+	*p = '\0';
+	do {
+		*--p = (char)('0' + size % 10);
+		size /= 10;
+	} while (size > 0);
+	pf_plain(r, "getcontentlength", p);
 }
 
 static void
 pf_getcontenttype(struct pf_run *r, const struct pf_entry *e)
 {
-	pf_text(r, "getcontenttype", mime_type_for(e->name));
+	pf_plain(r, "getcontenttype", mime_type_for(e->name));	/* mime.h: no markup */
 }
 
 static void
@@ -210,7 +225,7 @@ pf_getetag(struct pf_run *r, const struct pf_entry *e)
 	st.st_size = e->st.size;
 	st.st_mtim = e->st.mtime;
 	dav_etag_of(&st, etag);
-	pf_text(r, "getetag", etag);
+	pf_plain(r, "getetag", etag);
 }
 
 static void
@@ -337,7 +352,7 @@ pf_describe_asked(struct pf_run *r, const struct pf_entry *e, const struct dav_p
 {
 	for (size_t i = 0; i < r->q.n_names; i++) {
 		const struct dav_qname *q = &r->q.names[i];
-		const struct pf_live *live = pf_live_find(q);
+		const struct pf_live *live = r->asked[i];
 		const struct dav_prop *p;
 
 		if (live != NULL && pf_live_applies(live, e))
@@ -405,6 +420,25 @@ pf_member_removed(int dirfd, const char *name)
 	return fstatat(dirfd, mark, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/* out = a b c (PF_HREF_MAX bytes, cut short if need be); snprintf() is
+ * too slow for a folder of many members. */
+static void
+pf_join(char out[PF_HREF_MAX], const char *a, const char *b, const char *c)
+{
+	const char *parts[3] = { a, b, c };
+	size_t len = 0;
+
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(parts[i]);
+
+		if (n > PF_HREF_MAX - 1 - len)
+			n = PF_HREF_MAX - 1 - len;
+		memcpy(out + len, parts[i], n);
+		len += n;
+	}
+	out[len] = '\0';
+}
+
 /* Describes the member `name` of the folder whose href is base (ending in
  * '/') and whose incoming/ path is base_rel (NULL outside incoming/). */
 static void
@@ -415,10 +449,10 @@ pf_member(struct pf_run *r, const char *base, const char *base_rel, const char *
 	struct pf_entry e = { .href = href, .name = name, .st = *st };
 	int dir = S_ISDIR(st->mode);
 
-	snprintf(href, sizeof(href), "%s%s%s", base, name, dir ? "/" : "");
+	pf_join(href, base, name, dir ? "/" : "");
 	if (base_rel != NULL) {
 		e.incoming = 1;
-		snprintf(rel, sizeof(rel), "%s%s%s", base_rel, base_rel[0] ? "/" : "", name);
+		pf_join(rel, base_rel, base_rel[0] != '\0' ? "/" : "", name);
 		e.rel = rel;
 	}
 	pf_describe(r, &e);
@@ -595,16 +629,21 @@ pf_walk(struct pf_run *r, int fd, int depth, int *status)
 	}
 }
 
-/* Dead properties are read for allprop, propname, and a prop that asks
- * for a name outside DAV: (they are never in DAV:, PROPPATCH protects it). */
+/* Looks the asked names up once.  Dead properties are read for allprop,
+ * propname, and a prop that asks for a name outside DAV: (they are never
+ * in DAV:, PROPPATCH protects it). */
 static void
 pf_open_props(struct pf_run *r)
 {
 	struct errbuf err;
 
 	r->want_dead = r->q.kind != DAV_PROPFIND_PROP;
-	for (size_t i = 0; i < r->q.n_names && !r->want_dead; i++)
-		r->want_dead = strcmp(r->q.names[i].ns, DAV_NS) != 0;
+	r->asked = xcalloc(r->q.n_names + 1, sizeof(*r->asked));
+	for (size_t i = 0; i < r->q.n_names; i++) {
+		r->asked[i] = pf_live_find(&r->q.names[i]);
+		if (strcmp(r->q.names[i].ns, DAV_NS) != 0)
+			r->want_dead = 1;
+	}
 	if (!r->want_dead || r->c->target.area != DAV_AREA_INCOMING)
 		return;
 	if ((r->props = dav_ctx_props(r->c->ctx, r->c->target.channel, &err)) == NULL) {
@@ -680,6 +719,7 @@ pf_run(struct dav_call *c)
 	dav_reply_xml(c->req, 207, &out);
 done:
 	dav_ms_free(r.ms);
+	free(r.asked);
 	dav_propfind_free(&r.q);
 }
 
