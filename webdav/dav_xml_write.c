@@ -66,7 +66,13 @@ dav_xml_buf_printf(struct dav_xml_buf *buf, const char *fmt, ...)
 void
 dav_xml_buf_escaped(struct dav_xml_buf *buf, const char *s, int attr)
 {
-	for (; *s != '\0'; s++) {
+	for (;; s++) {
+		size_t plain = strcspn(s, attr ? "&<>\"\t\n\r" : "&<>\r");
+
+		dav_xml_buf_add(buf, s, plain);	/* runs at once: listings are long */
+		s += plain;
+		if (*s == '\0')
+			break;
 		switch (*s) {
 		case '&': dav_xml_buf_str(buf, "&amp;"); break;
 		case '<': dav_xml_buf_str(buf, "&lt;"); break;
@@ -98,10 +104,25 @@ dav_xml_reason(int status)
 	return reason != NULL ? reason : "Unknown";
 }
 
+/* Without printf, as the other pieces of a response: a Depth 1 listing
+ * writes them for every member. */
 static void
 buf_status(struct dav_xml_buf *buf, int status)
 {
-	dav_xml_buf_printf(buf, "<D:status>HTTP/1.1 %d %s</D:status>", status, dav_xml_reason(status));
+	char code[5] = { ' ', ' ', ' ', ' ', '\0' };
+
+	if (status < 100 || status > 999) {
+		dav_xml_buf_printf(buf, "<D:status>HTTP/1.1 %d %s</D:status>", status,
+		    dav_xml_reason(status));
+		return;
+	}
+	code[0] = (char)('0' + status / 100);
+	code[1] = (char)('0' + status / 10 % 10);
+	code[2] = (char)('0' + status % 10);
+	dav_xml_buf_str(buf, "<D:status>HTTP/1.1 ");
+	dav_xml_buf_str(buf, code);
+	dav_xml_buf_str(buf, dav_xml_reason(status));
+	dav_xml_buf_str(buf, "</D:status>");
 }
 
 /* A decoded path as an href: every byte but unreserved ones and '/'
@@ -110,18 +131,21 @@ static void
 buf_href(struct dav_xml_buf *buf, const char *path)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)path, *run = p;
+	char esc[3] = { '%', '0', '0' };
 
 	dav_xml_buf_str(buf, "<D:href>");
-	for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
+	for (; *p != '\0'; p++) {
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~/", *p) != NULL) {
-			dav_xml_buf_add(buf, (const char *)p, 1);
-		} else {
-			char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
-
-			dav_xml_buf_add(buf, esc, 3);
-		}
+		    (*p >= '0' && *p <= '9') || strchr("-._~/", *p) != NULL)
+			continue;
+		esc[1] = hex[*p >> 4];
+		esc[2] = hex[*p & 15];
+		dav_xml_buf_add(buf, (const char *)run, (size_t)(p - run));
+		dav_xml_buf_add(buf, esc, 3);
+		run = p + 1;
 	}
+	dav_xml_buf_add(buf, (const char *)run, (size_t)(p - run));
 	dav_xml_buf_str(buf, "</D:href>");
 }
 
@@ -131,12 +155,12 @@ static void
 buf_prop_open(struct dav_xml_buf *buf, const char *ns, const char *name, const char *lang,
     int empty)
 {
-	if (strcmp(ns, DAV_NS) == 0)
-		dav_xml_buf_printf(buf, "<D:%s", name);
-	else if (ns[0] == '\0')
-		dav_xml_buf_printf(buf, "<%s", name);
-	else {
-		dav_xml_buf_printf(buf, "<P:%s xmlns:P=\"", name);
+	int dav = strcmp(ns, DAV_NS) == 0;
+
+	dav_xml_buf_str(buf, dav ? "<D:" : ns[0] == '\0' ? "<" : "<P:");
+	dav_xml_buf_str(buf, name);
+	if (!dav && ns[0] != '\0') {
+		dav_xml_buf_str(buf, " xmlns:P=\"");
 		dav_xml_buf_escaped(buf, ns, 1);
 		dav_xml_buf_str(buf, "\"");
 	}
@@ -151,9 +175,9 @@ buf_prop_open(struct dav_xml_buf *buf, const char *ns, const char *name, const c
 static void
 buf_prop_close(struct dav_xml_buf *buf, const char *ns, const char *name)
 {
-	const char *prefix = strcmp(ns, DAV_NS) == 0 ? "D:" : ns[0] == '\0' ? "" : "P:";
-
-	dav_xml_buf_printf(buf, "</%s%s>", prefix, name);
+	dav_xml_buf_str(buf, strcmp(ns, DAV_NS) == 0 ? "</D:" : ns[0] == '\0' ? "</" : "</P:");
+	dav_xml_buf_str(buf, name);
+	dav_xml_buf_str(buf, ">");
 }
 
 /* The properties of one status in the open response. */
@@ -165,8 +189,9 @@ struct propstat {
 struct dav_ms {
 	struct dav_xml_buf	 out;
 	int			 open;		/* a response is open */
-	struct propstat		*stats;
-	size_t			 n_stats;
+	struct propstat		*stats;		/* kept from response to response */
+	size_t			 n_stats;	/* in use by the open response */
+	size_t			 a_stats;	/* allocated, their buffers too */
 };
 
 struct dav_ms *
@@ -184,11 +209,20 @@ dav_ms_free(struct dav_ms *ms)
 {
 	if (ms == NULL)
 		return;
-	for (size_t i = 0; i < ms->n_stats; i++)
+	for (size_t i = 0; i < ms->a_stats; i++)
 		dav_xml_buf_free(&ms->stats[i].props);
 	free(ms->stats);
 	dav_xml_buf_free(&ms->out);
 	free(ms);
+}
+
+/* Empties a buffer and keeps its memory. */
+static void
+buf_reuse(struct dav_xml_buf *buf)
+{
+	buf->len = 0;
+	if (buf->data != NULL)
+		buf->data[0] = '\0';
 }
 
 static void
@@ -203,7 +237,7 @@ response_end(struct dav_ms *ms)
 		dav_xml_buf_str(&ms->out, "</D:prop>");
 		buf_status(&ms->out, ms->stats[i].status);
 		dav_xml_buf_str(&ms->out, "</D:propstat>");
-		dav_xml_buf_free(&ms->stats[i].props);
+		buf_reuse(&ms->stats[i].props);	/* its memory serves the next response */
 	}
 	ms->n_stats = 0;
 	dav_xml_buf_str(&ms->out, "</D:response>\n");
@@ -236,9 +270,12 @@ propstat_for(struct dav_ms *ms, int status)
 	for (size_t i = 0; i < ms->n_stats; i++)
 		if (ms->stats[i].status == status)
 			return &ms->stats[i].props;
-	ms->stats = xreallocarray(ms->stats, ms->n_stats + 1, sizeof(*ms->stats));
-	memset(&ms->stats[ms->n_stats], 0, sizeof(*ms->stats));
+	if (ms->n_stats == ms->a_stats) {
+		ms->stats = xreallocarray(ms->stats, ms->a_stats + 1, sizeof(*ms->stats));
+		memset(&ms->stats[ms->a_stats++], 0, sizeof(*ms->stats));
+	}
 	ms->stats[ms->n_stats].status = status;
+	buf_reuse(&ms->stats[ms->n_stats].props);
 	return &ms->stats[ms->n_stats++].props;
 }
 
