@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -316,6 +317,23 @@ inc_after_refusal(const struct inc_run *run, enum inc_outcome outcome)
 	free(lines);
 }
 
+/* Room for the commit (the importer's reserve left free) before a folder
+ * is moved and hashed for nothing; 0 or -1 (run->err). */
+static int
+inc_room(struct inc_run *run)
+{
+	struct statvfs sv;
+	uint64_t avail;
+
+	if (fstatvfs(run->job->incfd, &sv) == -1)
+		return errbuf_set_errno(&run->err, "%s: statvfs", run->strip);
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	if (avail < run->job->reserve)
+		return errbuf_set(&run->err, "not enough free space: %llu bytes reserved, %llu "
+		    "available", (unsigned long long)run->job->reserve, (unsigned long long)avail);
+	return 0;
+}
+
 /* Uploads the walk already refuses: too big to walk, or with a hidden
  * file the importer would refuse. */
 static int
@@ -349,7 +367,9 @@ inc_import(const struct inc_job *job)
 	else {
 		inc_tidy(job->incfd, job->name, job->stale_before);
 		outcome = inc_source_run(&run, 1);
-		if (outcome == INC_PUBLISHED) {
+		if (outcome == INC_PUBLISHED && inc_room(&run) == -1)
+			outcome = INC_IO_ERROR;
+		else if (outcome == INC_PUBLISHED) {
 			report_free(run.rep);
 			run.rep = report_create("publish");
 			outcome = inc_folder_publish(&run);

@@ -145,6 +145,22 @@ check "again: the upload is back, build.json and all" \
 rm -rf "$INC/130050"
 check "again: deleted, its problems file goes too" wait_for 30 gone "$INC/130050.problems.txt"
 
+# Refused before any session: a hidden file (the importer never publishes
+# one), a tree deeper than the walk's bound.
+fw_both "$S" 130059
+described "$S" 130059 13r1 sr14
+echo secret >"$S/130059/.notes"
+put_in "$S/130059" 130059
+mkdir -p "$S/deep/1/2/3/4/5/6/7/8/9/10/11" && echo x >"$S/deep/1/2/3/4/5/6/7/8/9/10/11/f"
+put_in "$S/deep" deep
+check "hidden file: a problems file" wait_for 30 test -s "$INC/130059.problems.txt"
+like "hidden file: it names the file" "$(cat "$INC/130059.problems.txt")" \
+    '^error: 130059/\.notes: a hidden name'
+check "too deep: a problems file" wait_for 30 test -s "$INC/deep.problems.txt"
+like "too deep: it says why" "$(cat "$INC/deep.problems.txt")" '^error: deep: .*10 folder levels'
+check "hidden file, too deep: nothing moved" eval '[ -f "$INC/130059/.notes" ] && [ -d "$INC/deep/1" ]'
+rm -rf "$INC/130059" "$INC/deep"
+
 # 4. Finder's files are dropped, a live temporary file holds an upload.
 fw_both "$S" 130055
 described "$S" 130055 13r1 sr11
@@ -215,15 +231,41 @@ described "$S" 130060 13r1 sr15
 fw_both "$S" 130061
 described "$S" 130061 13r1 sr16
 rm "$S/130061/boot0013.bin"
+fw_both "$S" 130063
+described "$S" 130063 13r1 sr18
+: >"$S/130063/ip222.bin"	# Windows' zero-length PUT before the real one
 put_in "$S/130061" 130061
+put_in "$S/130063" 130063
 put_in "$S/130060" 130060
+if [ "$mk" = 201 ]; then	# an archive PUT whole, and one cut short
+	fw_both "$S" 130064
+	described "$S" 130064 13r1 sr19
+	tar -C "$S" -czf "$WORK/130064.tar.gz" 130064
+	fw_both "$S" 130065
+	described "$S" 130065 13r1 sr20
+	head -c 300 /dev/urandom >>"$S/130065/ip222.bin"
+	tar -C "$S" -cf - 130065 | gzip -1 | head -c 200 >"$WORK/130065.tar.gz"
+	curl -s -o /dev/null -u alice:pw -T "$WORK/130065.tar.gz" "$DAV/release/incoming/130065.tar.gz"
+	curl -s -o /dev/null -u alice:pw -T "$WORK/130064.tar.gz" "$DAV/release/incoming/130064.tar.gz"
+fi
 check "complete: 130060 published" wait_for 30 published 130060
 check "partial: 130061 not imported when the complete one was" \
     eval '[ -d "$INC/130061" ] && [ ! -e "$INC/130061.problems.txt" ]'
+check "a zero-length file: 130063 not imported when the complete one was" \
+    eval '[ -d "$INC/130063" ] && [ ! -e "$INC/130063.problems.txt" ]'
+if [ "$mk" = 201 ]; then
+	check "archive PUT whole: 130064 published before the quiet time" wait_for 30 published 130064
+	check "archive cut short: not imported when the whole one was" \
+	    eval '[ -f "$INC/130065.tar.gz" ] && [ ! -e "$INC/130065.tar.gz.problems.txt" ]'
+	check "archive cut short: refused once quiet" \
+	    wait_for 30 test -s "$INC/130065.tar.gz.problems.txt"
+fi
 check "partial: imported once quiet, refused for the missing file" \
     wait_for 30 test -s "$INC/130061.problems.txt"
 like "partial: the problems file names the missing file" "$(cat "$INC/130061.problems.txt")" \
     'boot0013.bin'
+check "a zero-length file: imported once quiet, refused" \
+    wait_for 30 test -s "$INC/130063.problems.txt"
 check "storesrv stops cleanly again" stop_storesrv 30
 
 # 8. No room (a reserve larger than the disk): the import fails, the
