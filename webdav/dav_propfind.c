@@ -529,25 +529,27 @@ pf_open_incoming(int dirfd, const char *path)
 	return fd;
 }
 
-/* A channel's members: download/ and incoming/. */
+/* A channel's members: download/ and incoming/ (lockable, and its dead
+ * properties are those of incoming/'s root, rel ""). */
 static int
 pf_list_channel(struct pf_run *r, int fd, const char *base, int *status)
 {
+	char href[PF_HREF_MAX];
+	struct pf_entry e = { .href = href, .name = PF_INCOMING_DIR, .incoming = 1, .rel = "" };
 	struct pf_stat st;
 	int inc;
 
 	if (pf_stat_at(fd, STORE_DOWNLOAD_DIR, AT_SYMLINK_NOFOLLOW, &st) == 0 && S_ISDIR(st.mode))
 		pf_member(r, base, NULL, STORE_DOWNLOAD_DIR, &st);
-	if ((inc = pf_open_incoming(fd, PF_INCOMING_DIR)) == -1 || pf_stat_fd(inc, &st) == -1) {
+	if ((inc = pf_open_incoming(fd, PF_INCOMING_DIR)) == -1 || pf_stat_fd(inc, &e.st) == -1) {
 		*status = fs_errno_http_status(errno);
 		if (inc != -1)
 			close(inc);
 		return -1;
 	}
 	close(inc);
-	/* incoming/ itself is lockable, but has no dead properties of its own
-	 * in a channel listing (they are its resources') */
-	pf_member(r, base, NULL, PF_INCOMING_DIR, &st);
+	pf_join(href, base, PF_INCOMING_DIR, "/");
+	pf_describe(r, &e);
 	return 0;
 }
 
@@ -644,7 +646,8 @@ pf_open_props(struct pf_run *r)
 		if (strcmp(r->q.names[i].ns, DAV_NS) != 0)
 			r->want_dead = 1;
 	}
-	if (!r->want_dead || r->c->target.area != DAV_AREA_INCOMING)
+	if (!r->want_dead || (r->c->target.area != DAV_AREA_INCOMING &&
+	    r->c->target.area != DAV_AREA_CHANNEL))
 		return;
 	if ((r->props = dav_ctx_props(r->c->ctx, r->c->target.channel, &err)) == NULL) {
 		log_warnx("webdav: PROPFIND %s: %s", r->c->target.path, err.msg);

@@ -98,10 +98,12 @@ propfind_prop() {
 	    --data-binary "$(printf "$PROP_BODY" "$3")"
 }
 
-# proppatch PATH INSTRUCTIONS: PROPPATCH with <set>/<remove> elements.
+# proppatch PATH INSTRUCTIONS [CURL ARGS...]: PROPPATCH with <set>/<remove>
+# elements.
 proppatch() {
-	dav PROPPATCH "$1" - -H 'Content-Type: application/xml' --data-binary \
-	    "<?xml version=\"1.0\"?><D:propertyupdate xmlns:D=\"DAV:\" xmlns:T=\"urn:test\">$2</D:propertyupdate>"
+	_p=$1 _i=$2; shift 2
+	dav PROPPATCH "$_p" - -H 'Content-Type: application/xml' --data-binary \
+	    "<?xml version=\"1.0\"?><D:propertyupdate xmlns:D=\"DAV:\" xmlns:T=\"urn:test\">$_i</D:propertyupdate>" "$@"
 }
 
 # --- the resources of incoming/, hidden and Finder names ---
@@ -245,6 +247,29 @@ is "PROPPATCH of a collection: 207" "$(proppatch /release/incoming/sub/ \
 is "PROPPATCH of a collection: its href ends in /" "$(ms hrefs)" "/release/incoming/sub/"
 is "PROPPATCH of a Finder file: 207" "$(proppatch '/release/incoming/._a%20b.txt' "$SETX")" 207
 is "a Finder file takes no properties: 403" "$(ms statuses)" "403:{urn:test}x"
+
+is "PROPPATCH of incoming/ itself: 207" "$(proppatch /release/incoming/ \
+    '<D:set><D:prop><T:note>root</T:note></D:prop></D:set>')" 207
+dav PROPFIND /release/ 1 --data-binary '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>' >/dev/null
+is "a channel listing: incoming/'s dead property" "$(ms prop /release/incoming/ '{urn:test}note')" "200 root"
+is "a channel listing: incoming/ is lockable" "$(ms prop /release/incoming/ '{DAV:}supportedlock')" \
+    "200 {DAV:}lockentry {DAV:}lockentry"
+is "a channel listing: download/ is not" "$(ms prop /release/download/ '{DAV:}supportedlock')" "200 "
+
+# --- lockdiscovery with a lock held ---
+LOCKINFO='<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>alice</D:owner></D:lockinfo>'
+is "LOCK of a file: 200" "$(dav LOCK "$g" 0 -H 'Timeout: Second-600' --data-binary "$LOCKINFO")" 200
+token=$(header_of Lock-Token "$WORK/head" | tr -d '<>')
+propfind_prop "$g" 0 '<D:lockdiscovery/>' >/dev/null
+is "lockdiscovery: the lock" "$(ms prop "$g" '{DAV:}lockdiscovery')" "200 {DAV:}activelock"
+like "lockdiscovery: its token" "$(cat "$WORK/body")" "<D:href>$token</D:href>"
+dav PROPFIND /release/incoming/ 1 >/dev/null
+is "lockdiscovery at Depth 1: on the member" "$(ms prop "$g" '{DAV:}lockdiscovery')" "200 {DAV:}activelock"
+is "lockdiscovery at Depth 1: not on another member" \
+    "$(ms prop /release/incoming/sub/ '{DAV:}lockdiscovery')" "200 "
+is "PROPPATCH of a locked file without its token: 423" "$(proppatch "$g" "$SETX")" 423
+is "PROPPATCH of a locked file with its token: 207" "$(proppatch "$g" "$SETX" -H "If: (<$token>)")" 207
+is "UNLOCK: 204" "$(dav UNLOCK "$g" - -H "Lock-Token: <$token>")" 204
 
 check "storesrv stops cleanly" stop_storesrv 10
 check "storesrv starts again" start_dav
