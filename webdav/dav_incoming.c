@@ -42,8 +42,9 @@
 #include "store_layout.h"
 #include "xmalloc.h"
 
-#define INC_MAX_UPLOADS		1024	/* uploads tracked, and looked at per channel */
-#define INC_MAX_CHANNELS	256	/* channels looked at per pass */
+#define INC_MAX_UPLOADS		1024	/* uploads tracked in all, and names of an
+					   incoming/ looked at per pass */
+#define INC_MAX_CHANNELS	256	/* folders of the root looked at per pass */
 #define INC_NAME_MAX		255
 #define INC_SETTLE_MS		2000	/* a complete upload waits this long unchanged */
 #define INC_RETRY_MS		60000	/* after an I/O failure */
@@ -439,8 +440,8 @@ inc_channel(struct dav_incoming *inc, const char *channel)
 	free(path);
 	if (ch.incfd == -1)
 		return;		/* no incoming/ yet */
-	if (source_dir_list(ch.incfd, &names, &n) == 0) {
-		for (size_t i = 0; i < n && i < INC_MAX_UPLOADS && !atomic_load(&inc->stop); i++) {
+	if (inc_list(ch.incfd, INC_MAX_UPLOADS, &names, &n) == 0) {
+		for (size_t i = 0; i < n && !atomic_load(&inc->stop); i++) {
 			if (inc_is_problems_file(names[i]))
 				inc_orphan_problems(&ch, names[i]);
 			else
@@ -464,8 +465,8 @@ inc_pass(struct dav_incoming *inc)
 	for (size_t i = 0; i < inc->count; i++)
 		inc->entries[i].present = 0;
 	pthread_mutex_unlock(&inc->mu);
-	if (source_dir_list(inc->rootfd, &names, &n) == 0) {
-		for (size_t i = 0; i < n && i < INC_MAX_CHANNELS && !atomic_load(&inc->stop); i++)
+	if (inc_list(inc->rootfd, INC_MAX_CHANNELS, &names, &n) == 0) {
+		for (size_t i = 0; i < n && !atomic_load(&inc->stop); i++)
 			if (read_path_channel_served(inc->rootfd, names[i], strlen(names[i])))
 				inc_channel(inc, names[i]);
 		source_names_free(names, n);

@@ -48,6 +48,12 @@ struct inc_look {
 /* Do a and b have the same signature? */
 int inc_look_same(const struct inc_look *a, const struct inc_look *b);
 
+/* The first `max` non-hidden names of the folder dirfd (in the order
+ * readdir gives them), sorted; the caller frees them with
+ * source_names_free().  0, or -1 with errno set when nothing could be
+ * read. */
+int inc_list(int dirfd, size_t max, char ***names, size_t *count);
+
 /* Walks incfd/name (no symlink followed) into *look.  A temporary file
  * whose mtime is before stale_before (wall clock) is not counted as busy.
  * 0, or -1 with errno set when the upload cannot be read (gone). */

@@ -266,6 +266,39 @@ inc_complete(int incfd, const char *name, const struct inc_look *look,
 	    inc_folder_complete(incfd, name, cat);
 }
 
+static int
+inc_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+inc_list(int dirfd, size_t max, char ***namesp, size_t *countp)
+{
+	char **names = NULL;
+	struct dirent *de;
+	size_t n = 0;
+	DIR *dir;
+	int r = 0;
+
+	*namesp = NULL;
+	*countp = 0;
+	if ((dir = fs_opendir_at(dirfd)) == NULL)
+		return -1;
+	while (n < max && (r = tree_readdir(dir, &de)) == 1) {
+		if (de->d_name[0] == '.')
+			continue;
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(dir);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), inc_name_cmp);
+	*namesp = names;
+	*countp = n;
+	return r == -1 && n == 0 ? -1 : 0;
+}
+
 /* ---- build.json kept across a stay in the staging area ---- */
 
 static void
