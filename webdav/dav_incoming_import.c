@@ -166,34 +166,32 @@ inc_folder_publish(struct inc_run *run)
 	struct import_session *s;
 	struct inc_saved saved;
 	struct imp_opts o;
-	int stagefd = -1, moved = 0, rc;
+	enum inc_outcome outcome = INC_IO_ERROR;
+	int stagefd = -1, moved, rc;
 
 	inc_opts(run->job, 0, &o);
 	inc_saved_collect(run->job->incfd, run->job->name, &saved);
-	if ((s = import_session_create(&o, run->rep, &run->err)) == NULL) {
-		inc_saved_free(&saved);
-		return INC_IO_ERROR;
-	}
+	if ((s = import_session_create(&o, run->rep, &run->err)) == NULL)
+		goto out;
 	if ((stagefd = import_session_stage_new(s, &run->slot, &run->err)) == -1)
-		rc = -1;
-	else if ((rc = inc_move_in(run, stagefd)) == 1) {
-		import_session_free(s);
-		close(stagefd);
-		inc_saved_free(&saved);
-		return INC_BUSY;
+		goto out;
+	if ((rc = inc_move_in(run, stagefd)) == 1) {
+		outcome = INC_BUSY;
+		goto out;
 	}
-	if (rc == 0 || rc == 2) {
-		moved = rc == 0;
-		run->copied = rc == 2;
+	moved = rc == 0;
+	run->copied = rc == 2;
+	if (rc != -1)
 		rc = inc_folder_commit(run, s, moved);
-	}
 	if (moved && (rc != 0 || run->rep->diag->errors > 0))
 		inc_move_back(run, stagefd, import_session_staging_path(s), &saved);
+	outcome = inc_verdict(rc, run->rep);
+out:
 	if (stagefd != -1)
 		close(stagefd);
 	import_session_free(s);
 	inc_saved_free(&saved);
-	return inc_verdict(rc, run->rep);
+	return outcome;
 }
 
 /* A problem's where as the uploader sees it: below incoming/. */
