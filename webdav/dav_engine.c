@@ -581,7 +581,10 @@ dav_conn_start(struct dav_engine *eng, int fd, const struct sockaddr *sa, int sa
 	struct dav_conn *c;
 
 	if (eng->nconns >= eng->cfg.max_connections) {
-		dav_refuse_busy(fd);
+		if (eng->filtered)
+			close(fd);	/* a TLS client could not read a plain 503 */
+		else
+			dav_refuse_busy(fd);
 		return -1;
 	}
 	c = xcalloc(1, sizeof(*c));
