@@ -23,8 +23,12 @@
  * getlastmodified, supportedlock (the lock entries in incoming/, empty
  * elsewhere, where LOCK is refused), lockdiscovery (dav_lock_discovery),
  * and for files getcontentlength, getcontenttype (mime.h) and getetag (the
- * ETag GET gives).  Dead properties (dav_props) belong to incoming/ only.
- * allprop returns every live and dead property, so <include> adds nothing.
+ * ETag GET gives); for the folders of incoming/ the RFC 4331 quotas
+ * (quota-available-bytes: the free space less the importer's reserve,
+ * quota-used-bytes: the file system's used space), only when asked by name
+ * or in propname, as RFC 4331 3 wants.  Dead properties (dav_props) belong
+ * to incoming/ only.  allprop returns every other live and every dead
+ * property, so <include> adds nothing.
  */
 #include "config.h"
 
@@ -37,6 +41,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,6 +95,8 @@ struct pf_run {
 	const struct pf_live **asked;	/* prop: the live property of each name, or NULL */
 	struct dav_ms *ms;
 	size_t members;
+	int quota_known;	/* fstatvfs() answered: */
+	uint64_t quota_available, quota_used;
 	/* the last dates written: members of a folder often share them */
 	time_t modified_at, created_at;
 	char modified[HTTP_DATE_LEN], created[PF_ISO_DATE_LEN];
@@ -194,19 +201,49 @@ pf_getlastmodified(struct pf_run *r, const struct pf_entry *e)
 	pf_plain(r, "getlastmodified", r->modified);
 }
 
-/* The size in decimal, without snprintf() (one per member). */
-static void
-pf_getcontentlength(struct pf_run *r, const struct pf_entry *e)
+/* A number in decimal, without snprintf() (one per member); points into
+ * digits. */
+static const char *
+pf_decimal(char digits[24], uint64_t n)
 {
-	char digits[24], *p = digits + sizeof(digits) - 1;
-	uint64_t size = e->st.size > 0 ? (uint64_t)e->st.size : 0;
+	char *p = digits + 23;
 
 	*p = '\0';
 	do {
-		*--p = (char)('0' + size % 10);
-		size /= 10;
-	} while (size > 0);
-	pf_plain(r, "getcontentlength", p);
+		*--p = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	return p;
+}
+
+static void
+pf_getcontentlength(struct pf_run *r, const struct pf_entry *e)
+{
+	char digits[24];
+
+	pf_plain(r, "getcontentlength", pf_decimal(digits, e->st.size > 0 ?
+	    (uint64_t)e->st.size : 0));
+}
+
+/* RFC 4331 quotas of incoming/'s collections: what uploads may still use
+ * (the free space less the reserve kept for imports) and what the store's
+ * file system holds; what Finder and Windows show as free space. */
+static void
+pf_quota_available(struct pf_run *r, const struct pf_entry *e)
+{
+	char digits[24];
+
+	(void)e;
+	pf_plain(r, "quota-available-bytes", pf_decimal(digits, r->quota_available));
+}
+
+static void
+pf_quota_used(struct pf_run *r, const struct pf_entry *e)
+{
+	char digits[24];
+
+	(void)e;
+	pf_plain(r, "quota-used-bytes", pf_decimal(digits, r->quota_used));
 }
 
 static void
@@ -251,27 +288,38 @@ pf_lockdiscovery(struct pf_run *r, const struct pf_entry *e)
 	dav_xml_buf_free(&locks);
 }
 
+/* Where a live property is defined. */
+#define PF_FILES	0x1u
+#define PF_DIRS		0x2u
+#define PF_ANY		(PF_FILES | PF_DIRS)
+/* incoming/'s folders, when pf_quota() ran: never for allprop (RFC 4331 3) */
+#define PF_QUOTA	0x4u
+
 static const struct pf_live {
 	const char *name;
-	int files_only;
+	unsigned where;
 	void (*write)(struct pf_run *r, const struct pf_entry *e);
 } pf_lives[] = {
-	{ "resourcetype", 0, pf_resourcetype },
-	{ "creationdate", 0, pf_creationdate },
-	{ "displayname", 0, pf_displayname },
-	{ "getcontentlength", 1, pf_getcontentlength },
-	{ "getcontenttype", 1, pf_getcontenttype },
-	{ "getetag", 1, pf_getetag },
-	{ "getlastmodified", 0, pf_getlastmodified },
-	{ "supportedlock", 0, pf_supportedlock },
-	{ "lockdiscovery", 0, pf_lockdiscovery },
+	{ "resourcetype", PF_ANY, pf_resourcetype },
+	{ "creationdate", PF_ANY, pf_creationdate },
+	{ "displayname", PF_ANY, pf_displayname },
+	{ "getcontentlength", PF_FILES, pf_getcontentlength },
+	{ "getcontenttype", PF_FILES, pf_getcontenttype },
+	{ "getetag", PF_FILES, pf_getetag },
+	{ "getlastmodified", PF_ANY, pf_getlastmodified },
+	{ "supportedlock", PF_ANY, pf_supportedlock },
+	{ "lockdiscovery", PF_ANY, pf_lockdiscovery },
+	{ "quota-available-bytes", PF_DIRS | PF_QUOTA, pf_quota_available },
+	{ "quota-used-bytes", PF_DIRS | PF_QUOTA, pf_quota_used },
 };
 #define PF_NLIVES	(sizeof(pf_lives) / sizeof(pf_lives[0]))
 
 static int
-pf_live_applies(const struct pf_live *live, const struct pf_entry *e)
+pf_live_applies(const struct pf_run *r, const struct pf_live *live, const struct pf_entry *e)
 {
-	return !live->files_only || !S_ISDIR(e->st.mode);
+	if (!(live->where & (S_ISDIR(e->st.mode) ? PF_DIRS : PF_FILES)))
+		return 0;
+	return !(live->where & PF_QUOTA) || (e->incoming && r->quota_known);
 }
 
 /* The live property of that name, or NULL. */
@@ -327,7 +375,7 @@ static void
 pf_describe_all(struct pf_run *r, const struct pf_entry *e, const struct dav_proplist *dead)
 {
 	for (size_t i = 0; i < PF_NLIVES; i++)
-		if (pf_live_applies(&pf_lives[i], e))
+		if (pf_live_applies(r, &pf_lives[i], e))
 			pf_lives[i].write(r, e);
 	for (size_t i = 0; i < dead->count; i++)
 		dav_ms_prop_xml(r->ms, 200, dead->props[i].ns, dead->props[i].name,
@@ -338,7 +386,7 @@ static void
 pf_describe_names(struct pf_run *r, const struct pf_entry *e, const struct dav_proplist *dead)
 {
 	for (size_t i = 0; i < PF_NLIVES; i++)
-		if (pf_live_applies(&pf_lives[i], e))
+		if (pf_live_applies(r, &pf_lives[i], e))
 			dav_ms_prop_name(r->ms, 200, DAV_NS, pf_lives[i].name);
 	for (size_t i = 0; i < dead->count; i++)
 		dav_ms_prop_name(r->ms, 200, dead->props[i].ns, dead->props[i].name);
@@ -355,7 +403,7 @@ pf_describe_asked(struct pf_run *r, const struct pf_entry *e, const struct dav_p
 		const struct pf_live *live = r->asked[i];
 		const struct dav_prop *p;
 
-		if (live != NULL && pf_live_applies(live, e))
+		if (live != NULL && pf_live_applies(r, live, e))
 			live->write(r, e);
 		else if (live == NULL && (p = pf_dead_find(dead, q)) != NULL)
 			dav_ms_prop_xml(r->ms, 200, q->ns, q->name, p->value, NULL);
@@ -631,6 +679,25 @@ pf_walk(struct pf_run *r, int fd, int depth, int *status)
 	}
 }
 
+/* The quotas, once per request: for propname, and a prop that names one
+ * (not for allprop). */
+static void
+pf_quota(struct pf_run *r)
+{
+	int wanted = r->q.kind == DAV_PROPFIND_PROPNAME;
+	struct statvfs vfs;
+	uint64_t avail;
+
+	for (size_t i = 0; i < r->q.n_names && !wanted; i++)
+		wanted = r->asked[i] != NULL && (r->asked[i]->where & PF_QUOTA);
+	if (!wanted || fstatvfs(r->c->ctx->root_fd, &vfs) == -1)
+		return;
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	r->quota_available = avail > r->c->ctx->reserve_bytes ? avail - r->c->ctx->reserve_bytes : 0;
+	r->quota_used = (uint64_t)(vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
+	r->quota_known = 1;
+}
+
 /* Looks the asked names up once.  Dead properties are read for allprop,
  * propname, and a prop that asks for a name outside DAV: (they are never
  * in DAV:, PROPPATCH protects it). */
@@ -646,6 +713,7 @@ pf_open_props(struct pf_run *r)
 		if (strcmp(r->q.names[i].ns, DAV_NS) != 0)
 			r->want_dead = 1;
 	}
+	pf_quota(r);
 	if (!r->want_dead || (r->c->target.area != DAV_AREA_INCOMING &&
 	    r->c->target.area != DAV_AREA_CHANNEL))
 		return;

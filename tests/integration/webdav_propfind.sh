@@ -202,6 +202,24 @@ like "getlastmodified of a collection" "$(ms prop $c '{DAV:}getlastmodified')" '
 is "a collection without its trailing slash: href with it" \
     "$(dav PROPFIND /release/incoming/sub 0 >/dev/null; ms hrefs)" "/release/incoming/sub/"
 
+# --- RFC 4331 quotas: incoming/'s folders, asked by name ---
+propfind_prop /release/incoming/ 1 '<D:quota-available-bytes/><D:quota-used-bytes/>' >/dev/null
+avail=$(python3 -c 'import os, sys; v = os.statvfs(sys.argv[1]); print(v.f_bavail * v.f_frsize)' "$ROOT")
+q=$(ms prop /release/incoming/sub/ '{DAV:}quota-available-bytes')
+like "quota-available-bytes of a folder of incoming/" "$q" '^200 [0-9]+$'
+check "quota-available-bytes: at most the free space" test "${q#200 }" -le "$avail"
+like "quota-used-bytes of a folder of incoming/" "$(ms prop /release/incoming/ '{DAV:}quota-used-bytes')" \
+    '^200 [1-9][0-9]*$'
+is "no quota on a file" "$(ms prop "/release/incoming/a%20b.txt" '{DAV:}quota-available-bytes')" "404 "
+propfind_prop /release/download/ 0 '<D:quota-available-bytes/>' >/dev/null
+is "no quota in download/" "$(ms prop /release/download/ '{DAV:}quota-available-bytes')" "404 "
+dav PROPFIND /release/incoming/sub/ 0 >/dev/null
+check "allprop leaves the quotas out (RFC 4331 3)" sh -c "! grep -q quota '$WORK/body'"
+dav PROPFIND /release/incoming/sub/ 0 --data-binary \
+    '<?xml version="1.0"?><propfind xmlns="DAV:"><propname/></propfind>' >/dev/null
+like "propname names the quotas" "$(ms names /release/incoming/sub/)" \
+    '\{DAV:\}quota-available-bytes \{DAV:\}quota-used-bytes'
+
 # --- allprop, propname, prop ---
 LIVE_FILE="{DAV:}creationdate {DAV:}displayname {DAV:}getcontentlength {DAV:}getcontenttype {DAV:}getetag {DAV:}getlastmodified {DAV:}lockdiscovery {DAV:}resourcetype {DAV:}supportedlock"
 is "propname: 207" "$(dav PROPFIND $f 0 --data-binary \
