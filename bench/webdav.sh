@@ -177,13 +177,25 @@ rss_kib() {
 	done
 	echo "$t"
 }
+# cpu_ticks PID: user + system time of the process and its children so
+# far (Apache's children are long-lived), in clock ticks.
+cpu_ticks() {
+	local p t=0 stat
+	for p in $1 $(pgrep -P "$1"); do
+		stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		stat=${stat##*) }	# the fields after the command name, from field 3 on
+		t=$((t + $(echo "$stat" | awk '{ print $12 + $13 }')))
+	done
+	echo "$t"
+}
 hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 max() { printf '%s\n' "$@" | sort -g | tail -1; }
 
 # put_once NAME RUN: one timed PUT of the big file, with RSS sampling.
 put_once() {
-	local s=$1 dest="$WORK/$1/root/release/incoming/big-$2.bin" rss0 peak v code secs t0 t1
+	local s=$1 dest="$WORK/$1/root/release/incoming/big-$2.bin" rss0 peak v code secs t0 t1 cpu0
 	rss0=$(rss_kib "${PID[$s]}")
+	cpu0=$(cpu_ticks "${PID[$s]}")
 	curl -s -o "$WORK/put.out" -w '%{http_code} %{time_total}' -H "Authorization: $AUTH" \
 	    --max-time 1800 -T "$WORK/big.put" "${URL[$s]}/release/incoming/big-$2.bin" \
 	    >"$WORK/put.res" &
@@ -195,6 +207,7 @@ put_once() {
 		sleep 0.05
 	done
 	wait "$cpid"
+	RESULT[$s,putticks]=$((${RESULT[$s,putticks]:-0} + $(cpu_ticks "${PID[$s]}") - cpu0))
 	t0=$(date +%s.%N)
 	sync
 	t1=$(date +%s.%N)
@@ -334,17 +347,20 @@ print_report() {
 	echo
 	echo "== WebDAV benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), nproc $(nproc), kernel $(uname -r) =="
 	echo "storesrv $("$STORESRV" --version | awk '{ print $2 }'), $(lighttpd -v 2>&1 | head -1 | awk '{ print $1 }'), $(apache2 -v 2>/dev/null | sed -n 's/^Server version: //p'); $STAT of $RUNS runs; load average at start: $LOAD_AT_START"
-	printf '\n%-9s %9s %7s %14s %7s %11s %11s %17s %11s %7s\n' server "PUT MB/s" vs-best \
-	    "PUT+sync MB/s" vs-best "RSS before" "RSS peak" "HWM before/after" PROPFIND/s vs-best
+	printf '\n%-9s %9s %7s %14s %7s %9s %11s %11s %17s %11s %7s\n' server "PUT MB/s" vs-best \
+	    "PUT+sync MB/s" vs-best "CPU s/GB" "RSS before" "RSS peak" "HWM before/after" \
+	    PROPFIND/s vs-best
 	for s in $SERVERS; do
-		printf '%-9s %9s %7s %14s %7s %7s MiB %7s MiB %17s %11s %7s\n' "$s" \
+		printf '%-9s %9s %7s %14s %7s %9s %7s MiB %7s MiB %17s %11s %7s\n' "$s" \
 		    "${RESULT[$s,put]}" "$(ratio "${RESULT[$s,put]}" "$(peer_best put)")" \
 		    "${RESULT[$s,putsync]}" "$(ratio "${RESULT[$s,putsync]}" "$(peer_best putsync)")" \
+		    "$(awk -v t="${RESULT[$s,putticks]}" -v hz="$(getconf CLK_TCK)" -v mb="$SIZE_MB" \
+		    -v n="$RUNS" 'BEGIN { printf "%.2f", t / hz / (n * mb * 1.048576 / 1000) }')" \
 		    "$(mib "${RESULT[$s,rss0]}")" "$(mib "${RESULT[$s,rsspeak]}")" \
 		    "$(mib "${RESULT[$s,hwm0]}")/$(mib "${RESULT[$s,hwm]}") MiB" \
 		    "${RESULT[$s,propfind]}" "$(ratio "${RESULT[$s,propfind]}" "$(peer_best propfind)")"
 	done
-	echo "(vs-best: against the better of lighttpd and apache.  RSS: VmRSS before the first PUT and its peak sampled every 50 ms during the PUTs, Apache's master and children summed; HWM: VmHWM before and after the PUTs, Apache's master only.  storesrv's HWM before includes the 32 MiB of the first scrypt check of a password)"
+	echo "(vs-best: against the better of lighttpd and apache.  CPU s/GB: the server's CPU time (user + system, all threads and children) per 10^9 bytes PUT.  RSS: VmRSS before the first PUT and its peak sampled every 50 ms during the PUTs, Apache's master and children summed; HWM: VmHWM before and after the PUTs, Apache's master only.  storesrv's HWM before includes the 32 MiB of the first scrypt check of a password)"
 	printf 'storesrv RSS growth during the PUTs of %s MiB: %s MiB\n' "$SIZE_MB" \
 	    "$(mib "${RESULT[storesrv,rssgrow]}")"
 	printf 'GET of %s MiB on storesrv: public listener %s MB/s, WebDAV listener %s MB/s, ratio %s\n' \
