@@ -140,6 +140,11 @@ void dav_ms_prop_text(struct dav_ms *ms, int status, const char *ns, const char 
     const char *text);
 void dav_ms_prop_xml(struct dav_ms *ms, int status, const char *ns, const char *name,
     const char *xml, const char *lang);
+/* Puts an <D:error> with an RFC 4918 16 condition element
+ * ("cannot-modify-protected-property": a string literal, or one that lives
+ * until the response ends) in the open response's propstat of `status`,
+ * after its status (RFC 4918 14.22). */
+void dav_ms_propstat_error(struct dav_ms *ms, int status, const char *condition);
 /* A response with a status and no properties (DELETE, COPY, MOVE). */
 void dav_ms_response_status(struct dav_ms *ms, const char *path, int status);
 /* Ends the document and moves it into out (which it must find empty). */

@@ -184,6 +184,7 @@ buf_prop_close(struct dav_xml_buf *buf, const char *ns, const char *name)
 struct propstat {
 	int			status;
 	struct dav_xml_buf	props;
+	const char		*condition;	/* an <D:error> element, or NULL */
 };
 
 struct dav_ms {
@@ -236,6 +237,11 @@ response_end(struct dav_ms *ms)
 			dav_xml_buf_add(&ms->out, ms->stats[i].props.data, ms->stats[i].props.len);
 		dav_xml_buf_str(&ms->out, "</D:prop>");
 		buf_status(&ms->out, ms->stats[i].status);
+		if (ms->stats[i].condition != NULL) {
+			dav_xml_buf_str(&ms->out, "<D:error><D:");
+			dav_xml_buf_str(&ms->out, ms->stats[i].condition);
+			dav_xml_buf_str(&ms->out, "/></D:error>");
+		}
 		dav_xml_buf_str(&ms->out, "</D:propstat>");
 		buf_reuse(&ms->stats[i].props);	/* its memory serves the next response */
 	}
@@ -263,20 +269,28 @@ dav_ms_response_status(struct dav_ms *ms, const char *path, int status)
 	dav_xml_buf_str(&ms->out, "</D:response>\n");
 }
 
-/* The buffer collecting the open response's properties of `status`. */
-static struct dav_xml_buf *
-propstat_for(struct dav_ms *ms, int status)
+/* The open response's propstat of `status`, made when it has none. */
+static struct propstat *
+propstat_of(struct dav_ms *ms, int status)
 {
 	for (size_t i = 0; i < ms->n_stats; i++)
 		if (ms->stats[i].status == status)
-			return &ms->stats[i].props;
+			return &ms->stats[i];
 	if (ms->n_stats == ms->a_stats) {
 		ms->stats = xreallocarray(ms->stats, ms->a_stats + 1, sizeof(*ms->stats));
 		memset(&ms->stats[ms->a_stats++], 0, sizeof(*ms->stats));
 	}
 	ms->stats[ms->n_stats].status = status;
+	ms->stats[ms->n_stats].condition = NULL;
 	buf_reuse(&ms->stats[ms->n_stats].props);
-	return &ms->stats[ms->n_stats++].props;
+	return &ms->stats[ms->n_stats++];
+}
+
+/* The buffer collecting the open response's properties of `status`. */
+static struct dav_xml_buf *
+propstat_for(struct dav_ms *ms, int status)
+{
+	return &propstat_of(ms, status)->props;
 }
 
 void
@@ -309,6 +323,12 @@ dav_ms_prop_xml(struct dav_ms *ms, int status, const char *ns, const char *name,
 	buf_prop_open(b, ns, name, lang, 0);
 	dav_xml_buf_str(b, xml);
 	buf_prop_close(b, ns, name);
+}
+
+void
+dav_ms_propstat_error(struct dav_ms *ms, int status, const char *condition)
+{
+	propstat_of(ms, status)->condition = condition;
 }
 
 void
