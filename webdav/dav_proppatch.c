@@ -113,8 +113,11 @@ pp_reply(struct dav_call *c, const struct dav_prop_update *u, size_t n)
 
 	snprintf(href, sizeof(href), "%s%s", c->target.path, s->collection ? "/" : "");
 	dav_ms_response_begin(ms, href);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		dav_ms_prop_name(ms, u[i].status, u[i].ns, u[i].name);
+		if (u[i].status == 403 && strcmp(u[i].ns, DAV_NS) == 0)
+			dav_ms_propstat_error(ms, 403, "cannot-modify-protected-property");
+	}
 	dav_ms_finish(ms, &out);
 	dav_ms_free(ms);
 	dav_reply_xml(c->req, 207, &out);

@@ -84,6 +84,10 @@ elif cmd in ("prop", "names"):
                 elif p.tag == sys.argv[4]:
                     found.append(status + " " + value(p))
     print(" ".join(sorted(found)) if cmd == "names" else "\n".join(found))
+elif cmd == "errors":
+    print(" ".join(sorted(ps.findtext(D + "status").split()[1] + ":" + c.tag
+                          for _, r in responses() for ps in r.findall(D + "propstat")
+                          for e in ps.findall(D + "error") for c in e)))
 elif cmd == "statuses":
     print(" ".join(sorted(ps.findtext(D + "status").split()[1] + ":" + p.tag
                           for _, r in responses() for ps in r.findall(D + "propstat")
@@ -251,6 +255,8 @@ is "PROPPATCH of a live property: 207" "$(proppatch "$g" \
     '<D:set><D:prop><D:getetag>"x"</D:getetag><T:other>1</T:other></D:prop></D:set>')" 207
 is "a live property is protected (403), the others fail with it (424)" "$(ms statuses)" \
     "403:{DAV:}getetag 424:{urn:test}other"
+is "the 403 carries the cannot-modify-protected-property condition" "$(ms errors)" \
+    "403:{DAV:}cannot-modify-protected-property"
 propfind_prop "$g" 0 '<T:other xmlns:T="urn:test"/>' >/dev/null
 is "nothing of a refused PROPPATCH is kept" "$(ms prop "$g" '{urn:test}other')" "404 "
 
@@ -265,6 +271,7 @@ is "PROPPATCH of a collection: 207" "$(proppatch /release/incoming/sub/ \
 is "PROPPATCH of a collection: its href ends in /" "$(ms hrefs)" "/release/incoming/sub/"
 is "PROPPATCH of a Finder file: 207" "$(proppatch '/release/incoming/._a%20b.txt' "$SETX")" 207
 is "a Finder file takes no properties: 403" "$(ms statuses)" "403:{urn:test}x"
+is "a Finder file's 403 is not a protected property" "$(ms errors)" ""
 
 is "PROPPATCH of incoming/ itself: 207" "$(proppatch /release/incoming/ \
     '<D:set><D:prop><T:note>root</T:note></D:prop></D:set>')" 207
