@@ -15,7 +15,8 @@
 #   2. PROPFIND Depth 1 of a folder of ENTRIES files (default 10,000),
 #      asking for five live properties (what rclone and Finder ask): wrk
 #      -t1 -cPF_CONNS for DURATION seconds, RUNS runs interleaved;
-#      requests/s (aim: storesrv >= both).
+#      requests/s (aim: storesrv >= both).  The same on a folder of
+#      FEW_ENTRIES (default 100): a listing as a client browsing sees it.
 #   3. GET of a GET_MB file (default 256) on storesrv's WebDAV listener
 #      against its public listener: wrk -t2 -cGET_CONNS, MB/s (aim: within
 #      10%).
@@ -29,13 +30,14 @@
 # then run as www-data) or as a user (Apache as that user).  Each peer runs
 # from its own configuration in the temporary folder, never as a system
 # service.  The temporary tree needs about 2 x SIZE_MB of free space.
-# Knobs: SIZE_MB=4096 RUNS=2 ENTRIES=10000 DURATION=5 PF_CONNS=2
+# Knobs: SIZE_MB=4096 RUNS=2 ENTRIES=10000 FEW_ENTRIES=100 DURATION=5 PF_CONNS=2
 #        GET_MB=256 GET_CONNS=16 STAT=best
 set -u
 
 SIZE_MB=${SIZE_MB:-4096}
 RUNS=${RUNS:-2}
 ENTRIES=${ENTRIES:-10000}
+FEW_ENTRIES=${FEW_ENTRIES:-100}
 DURATION=${DURATION:-5}
 PF_CONNS=${PF_CONNS:-2}
 GET_MB=${GET_MB:-256}
@@ -62,13 +64,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# make_root NAME: the tree of one server: release/download/ (GET) and
-# release/incoming/many/ with ENTRIES files (PROPFIND).
+# make_root NAME: the tree of one server: release/download/ (GET),
+# release/incoming/many/ with ENTRIES files and release/incoming/few/ with
+# FEW_ENTRIES (PROPFIND).
 make_root() {
-	local r="$WORK/$1/root"
-	mkdir -p "$r/release/download" "$r/release/incoming/many" || die "cannot create $r"
-	(cd "$r/release/incoming/many" &&
-	    seq -f 'file-%05g.bin' 1 "$ENTRIES" | xargs touch) || die "cannot fill $r"
+	local r="$WORK/$1/root" d n
+	for d in many few; do
+		n=$ENTRIES
+		[ $d = few ] && n=$FEW_ENTRIES
+		mkdir -p "$r/release/download" "$r/release/incoming/$d" || die "cannot create $r"
+		(cd "$r/release/incoming/$d" &&
+		    seq -f 'file-%05g.bin' 1 "$n" | xargs touch) || die "cannot fill $r"
+	done
 }
 
 # wait_up NAME PATH: up to 10 s for a 2xx/207 answer.
@@ -259,13 +266,13 @@ run_wrk() {
 
 PROPFIND_BODY='<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/><D:getcontentlength/><D:getlastmodified/><D:getetag/><D:getcontenttype/></D:prop></D:propfind>'
 
-# check_propfind NAME: one Depth 1 answer lists every entry.
+# check_propfind NAME FOLDER ENTRIES: one Depth 1 answer lists every entry.
 check_propfind() {
 	local n
 	n=$(curl -s -m 120 -X PROPFIND -H 'Depth: 1' -H "Authorization: $AUTH" \
 	    -H 'Content-Type: application/xml' --data-binary "$PROPFIND_BODY" \
-	    "${URL[$1]}/release/incoming/many/" | grep -oE '<([A-Za-z0-9]+:)?response[ >]' | wc -l)
-	[ "$n" -eq $((ENTRIES + 1)) ] || die "$1: PROPFIND Depth 1 gave $n responses, not $((ENTRIES + 1))"
+	    "${URL[$1]}/release/incoming/$2/" | grep -oE '<([A-Za-z0-9]+:)?response[ >]' | wc -l)
+	[ "$n" -eq $(($3 + 1)) ] || die "$1: PROPFIND Depth 1 of $2/ gave $n responses, not $(($3 + 1))"
 }
 
 bench_put() {
@@ -290,18 +297,19 @@ bench_put() {
 	rm -f "$WORK/big.put"
 }
 
+# bench_propfind KEY FOLDER ENTRIES: PROPFIND Depth 1 of incoming/FOLDER/.
 bench_propfind() {
 	local s r res all
 	declare -A all
-	say "PROPFIND Depth 1 of $ENTRIES entries: wrk -t1 -c$PF_CONNS -d${DURATION}s x $RUNS"
+	say "PROPFIND Depth 1 of $3 entries: wrk -t1 -c$PF_CONNS -d${DURATION}s x $RUNS"
 	write_wrk_script "$WORK/propfind.lua" PROPFIND 1 "$PROPFIND_BODY"
 	for s in $SERVERS; do
-		check_propfind "$s"
-		run_wrk "${URL[$s]}/release/incoming/many/" "$WORK/propfind.lua" 1 "$PF_CONNS" 1 >/dev/null
+		check_propfind "$s" "$2" "$3"
+		run_wrk "${URL[$s]}/release/incoming/$2/" "$WORK/propfind.lua" 1 "$PF_CONNS" 1 >/dev/null
 	done
 	for r in $(seq "$RUNS"); do
 		for s in $SERVERS; do
-			res=$(run_wrk "${URL[$s]}/release/incoming/many/" "$WORK/propfind.lua" 1 \
+			res=$(run_wrk "${URL[$s]}/release/incoming/$2/" "$WORK/propfind.lua" 1 \
 			    "$PF_CONNS" "$DURATION")
 			say "  run $r $s: ${res% *} req/s, ${res#* } MB/s"
 			all[$s]="${all[$s]:-} ${res% *}"
@@ -309,7 +317,7 @@ bench_propfind() {
 	done
 	for s in $SERVERS; do
 		# shellcheck disable=SC2086
-		RESULT[$s,propfind]=$(pick ${all[$s]})
+		RESULT[$s,$1]=$(pick ${all[$s]})
 	done
 }
 
@@ -342,28 +350,37 @@ bench_get() {
 # peer_best KEY: the better of the two peers' figures.
 peer_best() { max "${RESULT[lighttpd,$1]}" "${RESULT[apache,$1]}"; }
 
+# put_cpu NAME: CPU seconds per GB PUT, over all the runs.
+put_cpu() {
+	awk -v t="${RESULT[$1,putticks]}" -v hz="$(getconf CLK_TCK)" -v mb="$SIZE_MB" -v n="$RUNS" \
+	    'BEGIN { printf "%.2f", t / hz / (n * mb * 1.048576 / 1000) }'
+}
+
 print_report() {
 	local s verdict=met
 	echo
 	echo "== WebDAV benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), nproc $(nproc), kernel $(uname -r) =="
 	echo "storesrv $("$STORESRV" --version | awk '{ print $2 }'), $(lighttpd -v 2>&1 | head -1 | awk '{ print $1 }'), $(apache2 -v 2>/dev/null | sed -n 's/^Server version: //p'); $STAT of $RUNS runs; load average at start: $LOAD_AT_START"
-	printf '\n%-9s %9s %7s %14s %7s %9s %11s %11s %17s %11s %7s\n' server "PUT MB/s" vs-best \
-	    "PUT+sync MB/s" vs-best "CPU s/GB" "RSS before" "RSS peak" "HWM before/after" \
-	    PROPFIND/s vs-best
+	printf '\nPUT of %s MiB\n%-9s %9s %7s %14s %7s %9s %11s %11s %17s\n' "$SIZE_MB" server \
+	    "MB/s" vs-best "PUT+sync MB/s" vs-best "CPU s/GB" "RSS before" "RSS peak" "HWM before/after"
 	for s in $SERVERS; do
-		printf '%-9s %9s %7s %14s %7s %9s %7s MiB %7s MiB %17s %11s %7s\n' "$s" \
+		printf '%-9s %9s %7s %14s %7s %9s %7s MiB %7s MiB %17s\n' "$s" \
 		    "${RESULT[$s,put]}" "$(ratio "${RESULT[$s,put]}" "$(peer_best put)")" \
 		    "${RESULT[$s,putsync]}" "$(ratio "${RESULT[$s,putsync]}" "$(peer_best putsync)")" \
-		    "$(awk -v t="${RESULT[$s,putticks]}" -v hz="$(getconf CLK_TCK)" -v mb="$SIZE_MB" \
-		    -v n="$RUNS" 'BEGIN { printf "%.2f", t / hz / (n * mb * 1.048576 / 1000) }')" \
-		    "$(mib "${RESULT[$s,rss0]}")" "$(mib "${RESULT[$s,rsspeak]}")" \
-		    "$(mib "${RESULT[$s,hwm0]}")/$(mib "${RESULT[$s,hwm]}") MiB" \
-		    "${RESULT[$s,propfind]}" "$(ratio "${RESULT[$s,propfind]}" "$(peer_best propfind)")"
+		    "$(put_cpu "$s")" "$(mib "${RESULT[$s,rss0]}")" "$(mib "${RESULT[$s,rsspeak]}")" \
+		    "$(mib "${RESULT[$s,hwm0]}")/$(mib "${RESULT[$s,hwm]}") MiB"
 	done
 	echo "(vs-best: against the better of lighttpd and apache.  CPU s/GB: the server's CPU time (user + system, all threads and children) per 10^9 bytes PUT.  RSS: VmRSS before the first PUT and its peak sampled every 50 ms during the PUTs, Apache's master and children summed; HWM: VmHWM before and after the PUTs, Apache's master only.  storesrv's HWM before includes the 32 MiB of the first scrypt check of a password)"
-	printf 'storesrv RSS growth during the PUTs of %s MiB: %s MiB\n' "$SIZE_MB" \
-	    "$(mib "${RESULT[storesrv,rssgrow]}")"
-	printf 'GET of %s MiB on storesrv: public listener %s MB/s, WebDAV listener %s MB/s, ratio %s\n' \
+	printf 'storesrv RSS growth during the PUTs: %s MiB\n' "$(mib "${RESULT[storesrv,rssgrow]}")"
+	printf '\nPROPFIND Depth 1, requests/s\n%-9s %16s %7s %16s %7s\n' server \
+	    "$ENTRIES entries" vs-best "$FEW_ENTRIES entries" vs-best
+	for s in $SERVERS; do
+		printf '%-9s %16s %7s %16s %7s\n' "$s" \
+		    "${RESULT[$s,propfind]}" "$(ratio "${RESULT[$s,propfind]}" "$(peer_best propfind)")" \
+		    "${RESULT[$s,propfind_few]}" \
+		    "$(ratio "${RESULT[$s,propfind_few]}" "$(peer_best propfind_few)")"
+	done
+	printf '\nGET of %s MiB on storesrv: public listener %s MB/s, WebDAV listener %s MB/s, ratio %s\n' \
 	    "$GET_MB" "${RESULT[get,public]}" "${RESULT[get,webdav]}" \
 	    "$(ratio "${RESULT[get,webdav]}" "${RESULT[get,public]}")"
 	at_least "${RESULT[storesrv,put]}" "$(peer_best put)" || verdict="not met"
@@ -371,7 +388,7 @@ print_report() {
 	# 16 MB = 16 * 10^6 bytes = 15625 KiB
 	[ "${RESULT[storesrv,rssgrow]}" -lt 15625 ] || verdict="not met"
 	at_least "$(ratio "${RESULT[get,webdav]}" "${RESULT[get,public]}")" 0.90 || verdict="not met"
-	echo "aim (PUT and PROPFIND >= both peers, RSS growth < 16 MB, WebDAV GET >= 0.90 x public): $verdict"
+	echo "aim (PUT and PROPFIND of $ENTRIES entries >= both peers, RSS growth < 16 MB, WebDAV GET >= 0.90 x public): $verdict"
 }
 
 main() {
@@ -392,7 +409,8 @@ main() {
 	start_lighttpd
 	start_apache
 	bench_put
-	bench_propfind
+	bench_propfind propfind many "$ENTRIES"
+	bench_propfind propfind_few few "$FEW_ENTRIES"
 	bench_get
 	print_report
 }
