@@ -234,9 +234,10 @@ else
 fi
 
 # ---- rclone ------------------------------------------------------------------
-# rcl ARGS...: rclone on the WebDAV listener as alice, bounded.
+# rcl ARGS...: rclone on the WebDAV listener as alice, bounded; nothing of
+# it outside $WORK (its config file, its HOME).
 rcl() {
-	timeout 120 rclone --config "$WORK/rclone.conf" --webdav-url "$DAV" \
+	HOME="$WORK/home" timeout 120 rclone --config "$WORK/rclone.conf" --webdav-url "$DAV" \
 	    --webdav-user alice --webdav-pass "$RCLONE_PASS" --webdav-vendor other \
 	    --retries 1 --low-level-retries 1 --contimeout 10s --timeout 30s -q "$@" \
 	    2>>"$WORK/rclone.err"
