@@ -1,7 +1,8 @@
 /*
  * dav_propfind.h: what the two halves of PROPFIND share (internal to
  * dav_propfind.c, the handler and the listings, and dav_propfind_props.c,
- * the properties of one resource).
+ * the properties of one resource), and the stored form of a dead property
+ * that PROPPATCH (dav_proppatch.c) writes.
  *
  * A struct pf_run is one answer being built: the parsed request, the
  * multistatus, the channel's dead properties.  pf_props_begin() prepares it
@@ -61,6 +62,15 @@ struct pf_run {
 	time_t modified_at, created_at;
 	char modified[HTTP_DATE_LEN], created[PF_ISO_DATE_LEN];
 };
+
+/* A dead property's stored value keeps its xml:lang (RFC 4918 4.3) in
+ * front of the inner XML: "\0<lang>\0<xml>".  Inner XML never holds a
+ * NUL byte (dav_xml refuses them), so a value without xml:lang is stored
+ * as it is.  pf_value_store() returns a value to free and its length;
+ * pf_value_load() gives the XML and the lang (NULL when none), pointing
+ * into the value. */
+char *pf_value_store(const char *xml, const char *lang, size_t *len);
+const char *pf_value_load(const char *value, size_t len, const char **lang);
 
 void pf_props_begin(struct pf_run *r);
 void pf_describe(struct pf_run *r, const struct pf_entry *e);

@@ -259,6 +259,47 @@ pf_dead_find(const struct dav_proplist *dead, const struct dav_qname *q)
 	return NULL;
 }
 
+char *
+pf_value_store(const char *xml, const char *lang, size_t *len)
+{
+	size_t xlen = strlen(xml), llen = lang != NULL ? strlen(lang) : 0;
+	char *value;
+
+	if (lang == NULL) {
+		*len = xlen;
+		return xstrdup(xml);
+	}
+	*len = llen + xlen + 2;
+	value = xmalloc(*len + 1);
+	value[0] = '\0';
+	memcpy(value + 1, lang, llen + 1);
+	memcpy(value + llen + 2, xml, xlen + 1);
+	return value;
+}
+
+const char *
+pf_value_load(const char *value, size_t len, const char **lang)
+{
+	size_t llen;
+
+	*lang = NULL;
+	if (len == 0 || value[0] != '\0')
+		return value;
+	llen = strnlen(value + 1, len - 1);
+	if (llen + 1 >= len)	/* no second NUL: not one of ours */
+		return "";
+	*lang = value + 1;
+	return value + llen + 2;
+}
+
+static void
+pf_dead_write(struct pf_run *r, const struct dav_prop *p)
+{
+	const char *lang, *xml = pf_value_load(p->value, p->len, &lang);
+
+	dav_ms_prop_xml(r->ms, 200, p->ns, p->name, xml, lang);
+}
+
 static void
 pf_describe_all(struct pf_run *r, const struct pf_entry *e, const struct dav_proplist *dead)
 {
@@ -266,8 +307,7 @@ pf_describe_all(struct pf_run *r, const struct pf_entry *e, const struct dav_pro
 		if (pf_live_applies(r, &pf_lives[i], e))
 			pf_lives[i].write(r, e);
 	for (size_t i = 0; i < dead->count; i++)
-		dav_ms_prop_xml(r->ms, 200, dead->props[i].ns, dead->props[i].name,
-		    dead->props[i].value, NULL);
+		pf_dead_write(r, &dead->props[i]);
 }
 
 static void
@@ -294,7 +334,7 @@ pf_describe_asked(struct pf_run *r, const struct pf_entry *e, const struct dav_p
 		if (live != NULL && pf_live_applies(r, live, e))
 			live->write(r, e);
 		else if (live == NULL && (p = pf_dead_find(dead, q)) != NULL)
-			dav_ms_prop_xml(r->ms, 200, q->ns, q->name, p->value, NULL);
+			pf_dead_write(r, p);
 		else
 			dav_ms_prop_name(r->ms, live != NULL ? 404 : missing, q->ns, q->name);
 	}

@@ -12,7 +12,8 @@
  * every other one 424, and nothing is written; otherwise dav_props_patch()
  * applies them in document order or none (403, 507 and 424 from it).  A
  * Finder file ("._x", ".DS_Store") takes no properties: 403 each.  The
- * answer is a 207 Multistatus with one propstat per status.
+ * answer is a 207 Multistatus with one propstat per status.  A value keeps
+ * its xml:lang (stored as dav_propfind.h's pf_value_store() says).
  */
 #include "config.h"
 
@@ -25,6 +26,7 @@
 
 #include "dav_engine.h"
 #include "dav_handler.h"
+#include "dav_propfind.h"
 #include "dav_props.h"
 #include "dav_xml.h"
 #include "fs_open.h"
@@ -123,11 +125,32 @@ pp_reply(struct dav_call *c, const struct dav_prop_update *u, size_t n)
 	dav_reply_xml(c->req, 207, &out);
 }
 
+/* The parsed instructions as dav_props updates; each set's value (with
+ * its xml:lang, pf_value_store()) goes to values[i] too, for the caller to
+ * free. */
+static struct dav_prop_update *
+pp_updates(const struct dav_proppatch *pp, char ***values)
+{
+	struct dav_prop_update *u = xcalloc(pp->n_ops + 1, sizeof(*u));
+
+	*values = xcalloc(pp->n_ops + 1, sizeof(**values));
+	for (size_t i = 0; i < pp->n_ops; i++) {
+		u[i].op = pp->ops[i].op == DAV_PATCH_SET ? DAV_PROP_SET : DAV_PROP_REMOVE;
+		u[i].ns = pp->ops[i].name.ns;
+		u[i].name = pp->ops[i].name.name;
+		if (pp->ops[i].op == DAV_PATCH_SET)
+			u[i].value = (*values)[i] = pf_value_store(pp->ops[i].value,
+			    pp->ops[i].lang, &u[i].len);
+	}
+	return u;
+}
+
 static void
 pp_run(struct dav_call *c)
 {
 	struct dav_proppatch pp = { 0 };
 	struct dav_prop_update *u = NULL;
+	char **values = NULL;
 	struct errbuf err;
 	size_t len;
 	const char *body = dav_request_body(c->req, &len);
@@ -137,20 +160,16 @@ pp_run(struct dav_call *c)
 		dav_reply_error(c->req, status, err.msg);
 		goto done;
 	}
-	u = xcalloc(pp.n_ops + 1, sizeof(*u));
-	for (size_t i = 0; i < pp.n_ops; i++) {
-		u[i].op = pp.ops[i].op == DAV_PATCH_SET ? DAV_PROP_SET : DAV_PROP_REMOVE;
-		u[i].ns = pp.ops[i].name.ns;
-		u[i].name = pp.ops[i].name.name;
-		u[i].value = pp.ops[i].value;
-		u[i].len = pp.ops[i].value != NULL ? strlen(pp.ops[i].value) : 0;
-	}
+	u = pp_updates(&pp, &values);
 	if (pp_apply(c, u, pp.n_ops) == -1) {
 		dav_reply_error(c->req, 500, "the properties cannot be stored");
 		goto done;
 	}
 	pp_reply(c, u, pp.n_ops);
 done:
+	for (size_t i = 0; values != NULL && i < pp.n_ops; i++)
+		free(values[i]);
+	free(values);
 	free(u);
 	dav_proppatch_free(&pp);
 }

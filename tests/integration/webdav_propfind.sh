@@ -84,6 +84,11 @@ elif cmd in ("prop", "names"):
                 elif p.tag == sys.argv[4]:
                     found.append(status + " " + value(p))
     print(" ".join(sorted(found)) if cmd == "names" else "\n".join(found))
+elif cmd == "lang":
+    for h, r in responses():
+        if h == sys.argv[3]:
+            for p in r.iter(sys.argv[4]):
+                print(p.get("{http://www.w3.org/XML/1998/namespace}lang", "none"))
 elif cmd == "errors":
     print(" ".join(sorted(ps.findtext(D + "status").split()[1] + ":" + c.tag
                           for _, r in responses() for ps in r.findall(D + "propstat")
@@ -242,6 +247,13 @@ is "PROPPATCH set: 200 each" "$(ms statuses)" "200:{urn:test}color 200:{urn:test
 propfind_prop "$g" 0 '<T:color xmlns:T="urn:test"/><T:shape xmlns:T="urn:test"/>' >/dev/null
 is "PROPFIND gives the dead property back" "$(ms prop "$g" '{urn:test}color')" "200 red"
 is "PROPFIND gives an XML value back" "$(ms prop "$g" '{urn:test}shape')" "200 {urn:test}round"
+is "PROPPATCH with xml:lang: 207" "$(dav PROPPATCH "$g" - --data-binary \
+    '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:T="urn:test" xml:lang="de"><D:set><D:prop><T:title xml:lang="en-GB">Colour</T:title><T:titel>Farbe</T:titel></D:prop></D:set></D:propertyupdate>')" 207
+propfind_prop "$g" 0 '<T:title xmlns:T="urn:test"/><T:titel xmlns:T="urn:test"/><T:color xmlns:T="urn:test"/>' >/dev/null
+is "xml:lang of the property element is kept" "$(ms lang "$g" '{urn:test}title')" "en-GB"
+is "xml:lang in scope is kept" "$(ms lang "$g" '{urn:test}titel')" "de"
+is "the value with xml:lang is intact" "$(ms prop "$g" '{urn:test}title')" "200 Colour"
+is "no xml:lang where none was given" "$(ms lang "$g" '{urn:test}color')" "none"
 dav PROPFIND "$g" 0 >/dev/null
 like "allprop includes the dead properties" "$(ms names "$g")" '\{urn:test\}color=value'
 dav PROPFIND /release/incoming/ 1 --data-binary \
@@ -300,6 +312,8 @@ check "storesrv stops cleanly" stop_storesrv 10
 check "storesrv starts again" start_dav
 propfind_prop "$g" 0 '<T:color xmlns:T="urn:test"/>' >/dev/null
 is "a dead property survives a restart" "$(ms prop "$g" '{urn:test}color')" "200 red"
+propfind_prop "$g" 0 '<T:title xmlns:T="urn:test"/>' >/dev/null
+is "its xml:lang survives a restart" "$(ms lang "$g" '{urn:test}title')" "en-GB"
 propfind_prop /release/incoming/sub/ 0 '<T:kind xmlns:T="urn:test"/>' >/dev/null
 is "a collection's dead property survives a restart" \
     "$(ms prop /release/incoming/sub/ '{urn:test}kind')" "200 folder"
