@@ -83,7 +83,7 @@ start_dav() {
 # start_tls: both listeners over TLS on 127.0.0.1; sets HTTPS and DAVS too.
 start_tls() {
 	# shellcheck disable=SC2086
-	start_dav 127.0.0.1 $TLS_ARGS --public-tls yes --webdav-tls yes || return 1
+	start_dav 127.0.0.1 $TLS_ARGS --public-tls yes --webdav-tls yes --threads 4 || return 1
 	HTTPS="https://127.0.0.1:$PORT"
 	DAVS="https://127.0.0.1:$DPORT"
 }
@@ -308,6 +308,32 @@ is "WebDAV listener: the same" "$(cat "$WORK/ka2")" "200 200 1001 same"
 is "public listener: a new connection gets the new certificate" "$(serial_of "$PORT")" 2002
 is "WebDAV listener: a new connection gets the new certificate" "$(serial_of "$DPORT")" 2002
 is "the new chain verifies" "$(tls_status "$HTTPS/")" 200
+
+# --- reloads while connections come and go on every thread ---
+# burst: 10 new connections to each URL given, one status per line
+burst() {
+	for _u in "$@"; do
+		curl -s --max-time 20 --cacert "$PKI/ca.pem" -H 'Connection: close' \
+		    -o /dev/null -w '%{http_code}\n' "$_u" "$_u" "$_u" "$_u" "$_u" "$_u" "$_u" "$_u" \
+		    "$_u" "$_u"
+	done
+}
+(
+	i=0
+	while [ $i -lt 25 ]; do kill -HUP "$SRV_PID"; sleep 0.05; i=$((i + 1)); done
+) &
+bursts=$!
+for n in 1 2 3 4 5 6; do
+	burst "$HTTPS/release/download/apps.json" "$DAVS/" >"$WORK/burst.$n" &
+	bursts="$bursts $!"
+done
+for pid in $bursts; do wait "$pid"; done	# not storesrv's
+is "during 25 reloads, 60 public requests on new connections: all 200" \
+    "$(cat "$WORK"/burst.* | grep -c '^200$')" 60
+is "and 60 WebDAV requests: all answered (401 without a user)" \
+    "$(cat "$WORK"/burst.* | grep -c '^401$')" 60
+kill -0 "$SRV_PID" 2>/dev/null
+check "storesrv still runs after the reloads" [ $? -eq 0 ]
 
 # --- SIGHUP with a broken certificate: the one in force stays ---
 cp "$PKI/garbage.pem" "$PKI/live.pem"
