@@ -288,5 +288,47 @@ check "with room: 130062 published" wait_for 30 published 130062
 check "with room: the problems file is gone" wait_for 5 gone "$INC/130062.problems.txt"
 check "storesrv stops cleanly at last" stop_storesrv 30
 
+# 9. The WebDAV loop's reports alone (webdav_incoming_probe): a hold keeps
+#    an upload past its quiet time until released; touches keep one from
+#    being imported until they stop.
+PROBE_BIN="$top_builddir/tests/integration/webdav_incoming_probe"
+if [ -x "$PROBE_BIN" ]; then
+	coproc PROBE { "$PROBE_BIN" "$ROOT" 2 2>>"$WORK/probe.err"; }
+	probe_in=${PROBE[1]}; probe_out=${PROBE[0]}
+	# probe COMMAND...: one report, answered "ok".
+	probe() { echo "$*" >&"$probe_in" && read -r -t 10 _r <&"$probe_out" && [ "$_r" = ok ]; }
+	check "probe: hold release/incoming/130070/ip222.bin" probe hold release 130070/ip222.bin
+	fw_both "$S" 130070
+	described "$S" 130070 13r1 sr21
+	fw_both "$S" 130071
+	described "$S" 130071 13r1 sr22
+	put_in "$S/130070" 130070
+	put_in "$S/130071" 130071
+	check "probe: 130071 (not held) published" wait_for 30 published 130071
+	sleep 3		# past the quiet time of 2 s
+	check "probe: 130070 held past its quiet time: not imported" \
+	    eval '[ -d "$INC/130070" ] && [ ! -e "$INC/130070.problems.txt" ]'
+	check "probe: release" probe release release 130070/ip222.bin
+	check "probe: released, 130070 published" wait_for 30 published 130070
+	fw_both "$S" 130072
+	described "$S" 130072 13r1 sr23
+	put_in "$S/130072" 130072
+	touched=0
+	for _t in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		probe touch release 130072/ip222.bin && touched=$((touched + 1))
+		sleep 0.5
+	done
+	is "probe: 12 touches over 6 s" "$touched" 12
+	check "probe: 130072 touched all along: not imported" test -d "$INC/130072"
+	check "probe: touches stopped, 130072 published" wait_for 30 published 130072
+	eval "exec $probe_in>&-"
+	wait "$PROBE_PID"
+	is "probe: stops cleanly at the end of its input" "$?" 0
+	like "probe: its log names what it published" "$(cat "$WORK/probe.err")" \
+	    'incoming: release/incoming/130072 published: 130072'
+else
+	ok "# SKIP the probe is not built"
+fi
+
 [ "$TAP_FAILED" -eq 0 ] || grep -E 'incoming|ERROR|Sanitizer' "$LOG" | sed 's/^/# log: /'
 done_testing
