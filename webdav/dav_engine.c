@@ -45,6 +45,10 @@
  * long, so that the client reads the reply before a reset */
 #define DAV_LINGER_BYTES	(1024 * 1024)
 #define DAV_LINGER_SECONDS	2
+/* Bytes a connection writes per turn of the loop.  libevent's 16 KiB
+ * default lets a reply of megabytes (a PROPFIND of a large folder) trickle
+ * out while other requests hold the loop. */
+#define DAV_WRITE_MAX		(1024 * 1024)
 
 enum dav_state { DAV_IDLE, DAV_HEAD, DAV_BODY, DAV_HANDLER, DAV_WRITING, DAV_LINGER };
 enum dav_body_mode { DAV_TAKE_NONE, DAV_TAKE_DISCARD, DAV_TAKE_MEMORY, DAV_TAKE_FD };
@@ -594,6 +598,7 @@ dav_conn_start(struct dav_engine *eng, int fd, const struct sockaddr *sa, int sa
 		free(c);
 		return -1;
 	}
+	bufferevent_set_max_single_write(c->bev, DAV_WRITE_MAX);
 	c->eng = eng;
 	if (sa != NULL && salen > 0 && (size_t)salen <= sizeof(c->peer))
 		memcpy(&c->peer, sa, (size_t)salen);
@@ -887,6 +892,24 @@ void
 dav_reply_header(struct dav_request *req, const char *name, const char *value)
 {
 	evbuffer_add_printf(req->reply_head, "%s: %s\r\n", name, value);
+}
+
+static void
+dav_body_free(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
+void
+dav_reply_body_take(struct dav_request *req, void *data, size_t len)
+{
+	if (len == 0 || evbuffer_add_reference(req->reply_body, data, len, dav_body_free,
+	    NULL) == -1) {
+		evbuffer_add(req->reply_body, data, len);
+		free(data);
+	}
 }
 
 void

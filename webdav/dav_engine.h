@@ -143,6 +143,9 @@ int dav_request_body_errno(const struct dav_request *req);
 void dav_reply_status(struct dav_request *req, int status, const char *reason);
 void dav_reply_header(struct dav_request *req, const char *name, const char *value);
 void dav_reply_body(struct dav_request *req, const void *data, size_t len);
+/* The same without a copy: data (from malloc) is the engine's, freed once
+ * sent or dropped. */
+void dav_reply_body_take(struct dav_request *req, void *data, size_t len);
 /* Sent by sendfile(2) (mapped and copied through a bev_factory's
  * bufferevent); `release(release_arg)` runs once the engine no
  * longer needs fd (the caller keeps fd open until then). */

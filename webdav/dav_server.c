@@ -300,9 +300,10 @@ dav_reply_xml(struct dav_request *req, int status, struct dav_xml_buf *body)
 {
 	dav_reply_status(req, status, NULL);
 	dav_reply_header(req, "Content-Type", "application/xml; charset=utf-8");
-	dav_reply_body(req, body->data, body->len);
-	dav_reply_send(req);
+	dav_reply_body_take(req, body->data, body->len);
+	body->data = NULL;	/* the engine's now */
 	dav_xml_buf_free(body);
+	dav_reply_send(req);
 }
 
 void
