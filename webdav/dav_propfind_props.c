@@ -16,7 +16,8 @@
  * prop naming only DAV: properties reads none.  allprop returns every other
  * live and every dead property, so <include> adds nothing.  An asked
  * property the resource does not have is 404 (500 when the dead properties
- * could not be read).
+ * could not be read).  A dead property comes back with the xml:lang it was
+ * set with (pf_value_store()/pf_value_load()).
  */
 #include "config.h"
 

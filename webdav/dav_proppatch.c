@@ -40,6 +40,7 @@ struct pp_state {
 static int
 pp_prepare(struct dav_call *c)
 {
+	struct pp_state *s;
 	struct stat st;
 	int fd, rc;
 
@@ -58,8 +59,9 @@ pp_prepare(struct dav_call *c)
 	close(fd);
 	if (dav_check_write(c, &c->target, 0) != 0)
 		return 1;
-	c->state = xcalloc(1, sizeof(struct pp_state));
-	((struct pp_state *)c->state)->collection = S_ISDIR(st.st_mode);
+	s = xcalloc(1, sizeof(*s));
+	s->collection = S_ISDIR(st.st_mode);
+	c->state = s;
 	return 0;
 }
 
