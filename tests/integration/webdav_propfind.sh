@@ -129,6 +129,7 @@ ln -s "$WORK/outside" "$INC/escape"
 ln -s sub "$INC/inside"
 printf 'x' >"$ROOT/release/download/.hidden"
 rmdir "$ROOT/beta/incoming" 2>/dev/null
+mkdir -p "$ROOT/notachannel/files"
 
 check "storesrv starts with a WebDAV listener" start_dav
 
@@ -139,7 +140,9 @@ is "a 207 is application/xml; charset=utf-8" "$(header_of Content-Type "$WORK/he
 is "Depth 0: the target alone" "$(ms hrefs)" "/release/download/"
 
 is "Depth 1 on the root: 207" "$(dav PROPFIND / 1)" 207
-is "the root lists the served channels as collections" "$(ms hrefs)" "/ /beta/ /release/"
+is "the root lists the served channels (no hidden or other folder)" "$(ms hrefs)" "/ /beta/ /release/"
+is "a read-only user may PROPFIND" "$(curl -s -o /dev/null -w '%{http_code}' -u bob:bob-pw \
+    -X PROPFIND -H 'Depth: 1' "$DAV/")" 207
 
 is "Depth 1 on a channel: 207" "$(dav PROPFIND /beta/ 1)" 207
 is "a channel lists download/ and incoming/" "$(ms hrefs)" \
