@@ -7,8 +7,9 @@
  * within a second of the last, when an upload's hold is released) lists
  * the channels of the root, then the top-level entries of each channel's
  * incoming/, and walks each upload (dav_incoming_walk.c).  An upload is
- * imported (dav_incoming_import.c) when nothing holds it, no temporary
- * file below it is live, and either
+ * imported (dav_incoming_import.c) when nothing holds it, no WebDAV lock
+ * covers it (dav_incoming_locks.c), no temporary file below it is live,
+ * and either
  *   - it is quiet: its signature (newest mtime, total size, entries) has
  *     not changed, nor has the WebDAV loop touched it, for quiet_seconds,
  *     and its newest mtime is that old too (files copied in by other means
@@ -79,6 +80,7 @@ struct dav_incoming {
 	pthread_mutex_t mu;		/* guards what follows */
 	pthread_cond_t cond;		/* CLOCK_MONOTONIC */
 	atomic_int stop;
+	struct inc_locks locks;		/* the watcher's thread's own */
 	int wake;			/* a hold was released: pass soon */
 	struct inc_entry *entries;
 	size_t count, alloc;
@@ -314,7 +316,7 @@ inc_is_complete(struct inc_chan *ch, const struct inc_entry *snap)
 
 /* Is it time to import the upload `snap` shows? */
 static int
-inc_due(struct inc_chan *ch, const struct inc_entry *snap, int64_t now)
+inc_due(struct inc_chan *ch, const struct inc_entry *snap, int locked, int64_t now)
 {
 	const struct inc_look *look = &snap->look;
 	int64_t last = snap->touched > snap->changed ? snap->touched : snap->changed;
@@ -323,7 +325,7 @@ inc_due(struct inc_chan *ch, const struct inc_entry *snap, int64_t now)
 		return 0;	/* nothing yet (an empty folder, Windows' first PUT) */
 	if ((snap->failed && inc_look_same(&snap->failed_look, look)) || now < snap->retry_at)
 		return 0;
-	if (snap->holds > 0 || look->busy)
+	if (snap->holds > 0 || locked || look->busy)
 		return 0;
 	if (now - last >= (int64_t)ch->inc->quiet * 1000 && inc_mtime_quiet(look, ch->inc->quiet))
 		return 1;
@@ -383,6 +385,7 @@ inc_consider(struct inc_chan *ch, const char *name)
 	struct inc_entry *e, snap;
 	struct inc_look look;
 	int64_t now = inc_now_ms();
+	int locked;
 
 	if (inc_walk(ch->incfd, name, inc_stale_before(inc), &look) == -1)
 		return;		/* gone, or not a file or folder */
@@ -400,7 +403,8 @@ inc_consider(struct inc_chan *ch, const char *name)
 	e->present = 1;
 	snap = *e;
 	pthread_mutex_unlock(&inc->mu);
-	if (inc_due(ch, &snap, now))
+	locked = inc_locks_cover(&inc->locks, ch->channel, name, time(NULL));
+	if (inc_due(ch, &snap, locked, now))
 		inc_import_upload(ch, name, &look, now);
 }
 
@@ -465,6 +469,7 @@ inc_pass(struct dav_incoming *inc)
 	for (size_t i = 0; i < inc->count; i++)
 		inc->entries[i].present = 0;
 	pthread_mutex_unlock(&inc->mu);
+	inc_locks_refresh(&inc->locks, inc->rootfd);
 	if (inc_list(inc->rootfd, INC_MAX_CHANNELS, &names, &n) == 0) {
 		for (size_t i = 0; i < n && !atomic_load(&inc->stop); i++)
 			if (read_path_channel_served(inc->rootfd, names[i], strlen(names[i])))
@@ -529,6 +534,7 @@ inc_free(struct dav_incoming *inc)
 	pthread_cond_destroy(&inc->cond);
 	pthread_mutex_destroy(&inc->mu);
 	free(inc->entries);
+	inc_locks_free(&inc->locks);
 	free(inc->root);
 	free(inc);
 }

@@ -8,6 +8,8 @@
  *                           live temporary file, completeness, tidying
  *   dav_incoming_import.c   one import through the import session, and
  *                           the problems file when it is refused
+ *   dav_incoming_locks.c    the uploads WebDAV locks cover (from the lock
+ *                           table's file)
  *
  * Everything here runs on the watcher's thread, without its mutex, except
  * the claim callback of an import (below).
@@ -17,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "catalog.h"
@@ -87,6 +90,24 @@ void inc_saved_collect(int incfd, const char *name, struct inc_saved *saved);
 int inc_saved_restore(int incfd, const char *name, const struct inc_saved *saved,
     struct errbuf *err);
 void inc_saved_free(struct inc_saved *saved);
+
+/* The uploads the WebDAV locks cover, as <root>/.webdav/locks.json
+ * lists them (zeroed to start). */
+struct inc_locks {
+	char **uploads;		/* "<channel>/<upload>"; "<channel>/": all of them */
+	time_t *expires;	/* wall clock */
+	size_t count;
+	ino_t ino;		/* the file as last read */
+	struct timespec mtime;
+	off_t size;
+};
+/* Reads the file again when it changed (a file that cannot be read keeps
+ * the last reading; a missing one means no lock). */
+void inc_locks_refresh(struct inc_locks *l, int rootfd);
+/* Does a lock not expired at `now` cover the upload channel/name? */
+int inc_locks_cover(const struct inc_locks *l, const char *channel, const char *name,
+    time_t now);
+void inc_locks_free(struct inc_locks *l);
 
 /* What an import came to. */
 enum inc_outcome {

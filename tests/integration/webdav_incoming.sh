@@ -218,6 +218,29 @@ if [ "$mk" = 201 ]; then
 	curl -s -o /dev/null -u alice:pw -X DELETE "$DAV/release/incoming/130051.tar.gz"
 	check "the archive deleted: its problems file goes too" \
 	    wait_for 30 gone "$INC/130051.tar.gz.problems.txt"
+	# A lock on the upload keeps it, past its quiet time, until UNLOCK.
+	curl -s -o /dev/null -u alice:pw -X MKCOL "$DAV/release/incoming/130066/"
+	token=$(curl -s -D - -o /dev/null -u alice:pw -X LOCK -H 'Depth: infinity' \
+	    -H 'Timeout: Second-300' -H 'Content-Type: application/xml' --data \
+	    '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>' \
+	    "$DAV/release/incoming/130066/" | header_of Lock-Token /dev/stdin)
+	like "LOCK of an upload: a lock token" "$token" '^<urn:uuid:[0-9a-f-]{36}>$'
+	fw_both "$S" 130066
+	described "$S" 130066 13r1 sr24
+	for f in ip222_files ip222.bin boot222.bin ip0013_files ip0013.bin boot0013.bin build.json; do
+		curl -s -o /dev/null -u alice:pw -H "If: ($token)" -T "$S/130066/$f" \
+		    "$DAV/release/incoming/130066/$f"
+	done
+	fw_both "$S" 130067
+	described "$S" 130067 13r1 sr25
+	put_in "$S/130067" 130067
+	check "locked: another upload published meanwhile" wait_for 30 published 130067
+	sleep 3		# past the quiet time
+	check "locked: 130066, complete and past its quiet time, not imported" \
+	    eval '[ -f "$INC/130066/build.json" ] && [ ! -e "$INC/130066.problems.txt" ]'
+	is "UNLOCK" "$(curl -s -o /dev/null -w '%{http_code}' -u alice:pw -X UNLOCK \
+	    -H "Lock-Token: $token" "$DAV/release/incoming/130066/")" 204
+	check "unlocked: 130066 published" wait_for 30 published 130066
 else
 	ok "# SKIP curl MKCOL + PUT: MKCOL answered $mk (the write methods are not there yet)"
 fi
