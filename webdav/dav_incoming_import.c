@@ -129,8 +129,9 @@ inc_move_back(struct inc_run *run, int stagefd, const char *staging,
 		free(name);
 		name = xasprintf("%s.returned-%lld", job->name, (long long)time(NULL));
 		if (renameat2(stagefd, job->name, job->incfd, name, RENAME_NOREPLACE) == 0)
-			log_warnx("webdav: incoming: %s/incoming/%s: a new upload took its name "
-			    "while it was imported; it is back as %s", job->channel, job->name, name);
+			log_warnx("webdav: incoming: %s/incoming/%s: a new upload took its "
+			    "name while it was imported; it is back as %s", job->channel,
+			    job->name, name);
 	}
 	if (faccessat(job->incfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == -1)
 		log_warn("webdav: incoming: %s/incoming/%s: cannot move it back from %s/%s",
@@ -222,7 +223,8 @@ inc_problem_lines(const struct inc_run *run)
 	if (f == NULL)
 		xalloc_failed("open_memstream");
 	for (size_t i = 0; i < d->count; i++)
-		fprintf(f, "%s: %s: %s\n", d->entries[i].severity == DIAG_ERROR ? "error" : "warning",
+		fprintf(f, "%s: %s: %s\n",
+		    d->entries[i].severity == DIAG_ERROR ? "error" : "warning",
 		    inc_where(run, d->entries[i].where), d->entries[i].message);
 	if (run->rep->diag->errors == 0 && run->err.msg[0] != '\0')
 		fprintf(f, "error: %s\n", run->err.msg);

@@ -73,10 +73,11 @@ inc_locks_parse(struct inc_locks *l, const char *text, size_t len)
 		const char *root = json_string_value(json_object_get(lock, "root"));
 		const char *depth = json_string_value(json_object_get(lock, "depth"));
 		json_t *expires = json_object_get(lock, "expires");
+		int infinity = depth != NULL && strcmp(depth, "infinity") == 0;
 		char *upload;
 
 		if (root == NULL || !json_is_integer(expires) ||
-		    (upload = inc_lock_upload(root, depth && strcmp(depth, "infinity") == 0)) == NULL)
+		    (upload = inc_lock_upload(root, infinity)) == NULL)
 			continue;
 		l->uploads = xreallocarray(l->uploads, l->count + 1, sizeof(*l->uploads));
 		l->expires = xreallocarray(l->expires, l->count + 1, sizeof(*l->expires));

@@ -204,7 +204,8 @@ inc_archive_whole(int incfd, const char *name)
 	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK)
 		goto out;
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		if (++entries > ARCHIVE_DEFAULT_MAX_ENTRIES || archive_read_data_skip(a) != ARCHIVE_OK) {
+		if (++entries > ARCHIVE_DEFAULT_MAX_ENTRIES ||
+		    archive_read_data_skip(a) != ARCHIVE_OK) {
 			r = ARCHIVE_FATAL;
 			break;
 		}
