@@ -82,6 +82,28 @@ start_storesrv() {
 	[ -n "$PORT" ]
 }
 
+# add_user NAME PASSWORD [--read-only]: a WebDAV user in $USERS (default
+# $WORK/users), made by `storesrv passwd add`.
+add_user() {
+	_n=$1 _p=$2; shift 2
+	printf '%s\n%s\n' "$_p" "$_p" |
+	    "$STORESRV" passwd add "$_n" -f "${USERS:-$WORK/users}" "$@" >/dev/null 2>&1
+}
+
+# start_dav ROOT [ARGS...]: storesrv (start_storesrv) with its WebDAV
+# listener on 127.0.0.1:0 and the users of add_user; the incoming watcher
+# waits an hour unless ARGS say otherwise (later flags win).  Sets DAV.
+start_dav() {
+	_r=$1; shift
+	rm -f "$WORK/dport"
+	start_storesrv "$_r" --webdav-listen 127.0.0.1:0 --webdav-port-file "$WORK/dport" \
+	    --webdav-users "${USERS:-$WORK/users}" --webdav-quiet 3600 "$@" || return 1
+	_i=0
+	while [ ! -s "$WORK/dport" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	DAV="http://127.0.0.1:$(cat "$WORK/dport")"
+	[ -s "$WORK/dport" ]
+}
+
 # stop_storesrv [SECONDS]: SIGTERM, then the exit status (0 on a clean
 # shutdown); with SECONDS, SIGKILL after that long, so a hang fails the test
 # instead of stalling it.

@@ -19,23 +19,9 @@ echo one >"$ROOT/release/incoming/g.txt"
 echo two >"$ROOT/release/incoming/d/f.txt"
 echo three >"$ROOT/release/incoming/e/old.txt"
 
-add_user() { # NAME PASSWORD [--read-only]
-	_n=$1 _p=$2; shift 2
-	printf '%s\n%s\n' "$_p" "$_p" | "$STORESRV" passwd add "$_n" -f "$USERS" "$@" >/dev/null 2>&1
-}
 add_user alice alice-pw
 add_user carol carol-pw
 
-# start_dav [ARGS...]: storesrv with the WebDAV listener; sets DAV.
-start_dav() {
-	rm -f "$WORK/dport"
-	start_storesrv "$ROOT" --webdav-listen 127.0.0.1:0 --webdav-port-file "$WORK/dport" \
-	    --webdav-users "$USERS" --webdav-quiet 3600 "$@" || return 1
-	_i=0
-	while [ ! -s "$WORK/dport" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
-	DAV="http://127.0.0.1:$(cat "$WORK/dport")"
-	[ -s "$WORK/dport" ]
-}
 
 # req USER METHOD PATH [CURL ARGS...]: the status; the head in $WORK/h, the
 # body in $WORK/b.  USER is alice or carol (password USER-pw).
@@ -110,7 +96,7 @@ is_put() {
 	is "$_name" "$_st" "$_want"
 }
 
-check "storesrv starts with a WebDAV listener" start_dav --webdav-max-locks 12
+check "storesrv starts with a WebDAV listener" start_dav "$ROOT" --webdav-max-locks 12
 HAVE_PUT=; has_method PUT && HAVE_PUT=1
 HAVE_PROPFIND=; has_method PROPFIND && HAVE_PROPFIND=1
 HAVE_MKCOL=; has_method MKCOL && HAVE_MKCOL=1
@@ -295,7 +281,7 @@ is "LOCK with malformed XML: 400" \
 # --- a restart keeps the lock ---
 check "SIGTERM: exit 0" stop_storesrv 10
 check "locks.json holds the lock" grep -q "$NL" "$ROOT/.webdav/locks.json"
-check "storesrv starts again" start_dav --webdav-max-locks 12
+check "storesrv starts again" start_dav "$ROOT" --webdav-max-locks 12
 is_put "after the restart PUT without the token: 423" carol $IN/nl.txt 423
 is_put "with the token: 2xx" alice $IN/nl.txt 2xx -H "If: (<$NL>)"
 is "UNLOCK after the restart: 204" "$(req alice UNLOCK $IN/nl.txt -H "Lock-Token: <$NL>")" 204
@@ -303,7 +289,7 @@ check "SIGTERM: exit 0" stop_storesrv 10
 is "locks.json is empty then" "$(lock_count)" 0
 
 # --- the limit (per user: a quarter of the table, plus one) ---
-check "storesrv starts with 4 locks at most" start_dav --webdav-max-locks 4
+check "storesrv starts with 4 locks at most" start_dav "$ROOT" --webdav-max-locks 4
 is "alice's first two locks" "$(lock alice $IN/g.txt exclusive) $(lock alice $IN/d exclusive)" \
     "200 200"
 is "her third: 503" "$(lock alice $IN/e exclusive)" 503
@@ -317,7 +303,7 @@ elif [ -z "$HAVE_PUT" ] || [ -z "$HAVE_PROPFIND" ] || [ -z "$HAVE_MKCOL" ]; then
 	ok "litmus locks # SKIP PUT, MKCOL or PROPFIND is not implemented yet"
 else
 	rm -f "$ROOT/.webdav/locks.json"
-	check "storesrv starts for litmus" start_dav
+	check "storesrv starts for litmus" start_dav "$ROOT"
 	TESTS=locks timeout 120 litmus "$DAV$IN/" alice alice-pw >"$WORK/litmus.out" 2>&1
 	summary=$(grep -E '^<- summary for `locks' "$WORK/litmus.out")
 	like "litmus locks: every test passes ($summary)" "$summary" \

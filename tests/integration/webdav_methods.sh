@@ -18,16 +18,6 @@ make_demo_store "$ROOT" || { not_ok "demo store generated"; done_testing; exit 1
 printf 'pw\npw\n' | "$STORESRV" passwd add alice -f "$USERS" >/dev/null 2>&1
 printf 'pw\npw\n' | "$STORESRV" passwd add rob --read-only -f "$USERS" >/dev/null 2>&1
 
-# start_dav ROOT [ARGS...]: storesrv with its WebDAV listener; sets DAV.
-start_dav() {
-	_r=$1; shift
-	rm -f "$WORK/dav-port"
-	start_storesrv "$_r" --webdav-listen 127.0.0.1:0 --webdav-port-file "$WORK/dav-port" \
-	    --webdav-users "$USERS" --webdav-quiet 3600 "$@" || return 1
-	for _ in $(seq 50); do [ -s "$WORK/dav-port" ] && break; sleep 0.1; done
-	DAV="http://127.0.0.1:$(cat "$WORK/dav-port")"
-	[ -s "$WORK/dav-port" ]
-}
 # dav [CURL ARGS...] URL: the status of a request as alice.
 dav() { curl -s -o "$WORK/body" -w '%{http_code}' -u alice:pw --max-time 20 "$@"; }
 # wait_for COND-COMMAND...: polls up to 5 s.
@@ -109,7 +99,7 @@ check "  and no temporary file stays" no_tmp_in "$DISK/a"
 is "the user may upload again: 201" "$(dav -T "$WORK/hello" "$DAV$IN/a/second.txt")" 201
 
 # --- a PUT cut short: nothing left behind ------------------------------------
-DAVPORT=$(cat "$WORK/dav-port")
+DAVPORT=$(cat "$WORK/dport")
 exec 3<>"/dev/tcp/127.0.0.1/$DAVPORT"
 printf 'PUT %s/a/cut.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nContent-Length: 100000\r\n\r\n0123456789' \
     "$IN" "$(printf alice:pw | base64)" >&3

@@ -15,24 +15,9 @@ USERS="$WORK/users"
 INC="$ROOT/release/incoming"
 make_demo_store "$ROOT" || { echo "Bail out! demo store"; exit 1; }
 
-add_user() { # NAME PASSWORD [--read-only]
-	_n=$1 _p=$2; shift 2
-	printf '%s\n%s\n' "$_p" "$_p" | "$STORESRV" passwd add "$_n" -f "$USERS" "$@" >/dev/null 2>&1
-}
 add_user alice alice-pw
 add_user bob bob-pw --read-only
 
-# start_dav: storesrv with the WebDAV listener (the watcher kept quiet, so
-# nothing is imported from incoming/ while the test runs); sets DAV.
-start_dav() {
-	rm -f "$WORK/dport"
-	start_storesrv "$ROOT" --webdav-listen 127.0.0.1:0 --webdav-port-file "$WORK/dport" \
-	    --webdav-users "$USERS" --webdav-quiet 3600 || return 1
-	_i=0
-	while [ ! -s "$WORK/dport" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
-	DAV="http://127.0.0.1:$(cat "$WORK/dport")"
-	[ -s "$WORK/dport" ]
-}
 
 # dav METHOD PATH DEPTH [CURL ARGS...]: a request as alice ("-" for no
 # Depth); the body goes to $WORK/body, the head to $WORK/head; prints the
@@ -131,7 +116,7 @@ printf 'x' >"$ROOT/release/download/.hidden"
 rmdir "$ROOT/beta/incoming" 2>/dev/null
 mkdir -p "$ROOT/notachannel/files"
 
-check "storesrv starts with a WebDAV listener" start_dav
+check "storesrv starts with a WebDAV listener" start_dav "$ROOT"
 
 # --- Depth ---
 is "Depth 0 on download/: 207" "$(dav PROPFIND /release/download/ 0)" 207
@@ -312,7 +297,7 @@ is "PROPPATCH of a locked file with its token: 207" "$(proppatch "$g" "$SETX" -H
 is "UNLOCK: 204" "$(dav UNLOCK "$g" - -H "Lock-Token: <$token>")" 204
 
 check "storesrv stops cleanly" stop_storesrv 10
-check "storesrv starts again" start_dav
+check "storesrv starts again" start_dav "$ROOT"
 propfind_prop "$g" 0 '<T:color xmlns:T="urn:test"/>' >/dev/null
 is "a dead property survives a restart" "$(ms prop "$g" '{urn:test}color')" "200 red"
 propfind_prop "$g" 0 '<T:title xmlns:T="urn:test"/>' >/dev/null

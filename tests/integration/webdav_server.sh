@@ -10,23 +10,8 @@ ROOT="$WORK/root"
 USERS="$WORK/users"
 make_demo_store "$ROOT" || { echo "Bail out! demo store"; exit 1; }
 
-add_user() { # NAME PASSWORD [--read-only]
-	_n=$1 _p=$2; shift 2
-	printf '%s\n%s\n' "$_p" "$_p" | "$STORESRV" passwd add "$_n" -f "$USERS" "$@" >/dev/null 2>&1
-}
 add_user alice alice-pw
 add_user bob bob-pw --read-only
-
-# start_dav [ARGS...]: storesrv with the WebDAV listener; sets DAV.
-start_dav() {
-	rm -f "$WORK/dport"
-	start_storesrv "$ROOT" --webdav-port-file "$WORK/dport" --webdav-users "$USERS" \
-	    --webdav-quiet 3600 "$@" || return 1
-	_i=0
-	while [ ! -s "$WORK/dport" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
-	DAV="http://127.0.0.1:$(cat "$WORK/dport")"
-	[ -s "$WORK/dport" ]
-}
 
 # dav_status METHOD PATH [CURL ARGS...]: the status of a request as alice.
 dav_status() {
@@ -35,7 +20,7 @@ dav_status() {
 }
 
 check "storesrv starts with a WebDAV listener on loopback" \
-    start_dav --webdav-listen 127.0.0.1:0
+    start_dav "$ROOT" --webdav-listen 127.0.0.1:0
 
 # --- authentication on every method ---
 curl -s -D "$WORK/h401" -o /dev/null -X OPTIONS "$DAV/"
@@ -145,7 +130,7 @@ is "the public listener is not affected" "$(status_of "$BASE/release/download/ap
 check "SIGTERM: exit 0" stop_storesrv 10
 
 # --- Basic over plain HTTP off loopback ---
-check "a WebDAV listener on 0.0.0.0 starts" start_dav --webdav-listen 0.0.0.0:0
+check "a WebDAV listener on 0.0.0.0 starts" start_dav "$ROOT" --webdav-listen 0.0.0.0:0
 like "and warns that it refuses every request" "$(cat "$WORK/storesrv.err")" \
     "plain HTTP off loopback: every request is refused"
 st=$(status_of "$DAV/" -X OPTIONS -u alice:alice-pw)
@@ -154,7 +139,7 @@ like "the refusal says to use HTTPS" \
     "$(curl -s -X OPTIONS -u alice:alice-pw "$DAV/")" "use HTTPS"
 check "SIGTERM: exit 0" stop_storesrv 10
 check "with webdav-allow-plain-basic a listener on 0.0.0.0 starts" \
-    start_dav --webdav-listen 0.0.0.0:0 --webdav-allow-plain-basic yes
+    start_dav "$ROOT" --webdav-listen 0.0.0.0:0 --webdav-allow-plain-basic yes
 is "and takes the password" "$(status_of "$DAV/" -X OPTIONS -u alice:alice-pw)" 200
 check "SIGTERM: exit 0" stop_storesrv 10
 
