@@ -38,7 +38,8 @@ struct inc_look {
 	/* the signature: a change of any of these is a change of the upload */
 	struct timespec newest;	/* newest mtime of the upload and what is below it */
 	uint64_t bytes;		/* total size of its regular files */
-	uint64_t count;		/* entries below it (and the top-level file) */
+	uint64_t count;		/* entries below it (and the top-level file), but
+				   Finder's metadata files */
 	/* what the walk saw besides */
 	int is_file;		/* a top-level file (an archive) */
 	int busy;		/* a temporary file (".tmp-" in a hidden name) younger

@@ -56,6 +56,7 @@ struct inc_walker {
 	struct inc_look *look;
 	time_t stale_before;
 	int tidy;
+	uint64_t entries;	/* walked, against INC_WALK_MAX_ENTRIES */
 };
 
 static void inc_walk_dir(int dirfd, const char *rel, int depth, struct inc_walker *w);
@@ -70,9 +71,9 @@ inc_look_stat(struct inc_look *l, const struct stat *st)
 		l->bytes += (uint64_t)st->st_size;
 }
 
-/* A hidden name: a live temporary file makes the upload busy, Finder's
- * files and stale temporary files are removed when tidying, any other is
- * remembered (the importer refuses hidden names). */
+/* A hidden name: a live temporary file makes the upload busy, a stale one
+ * is removed when tidying, any other is remembered (the importer refuses
+ * hidden names). */
 static void
 inc_walk_hidden(int dirfd, const char *name, const char *rel, const struct stat *st,
     struct inc_walker *w)
@@ -81,13 +82,13 @@ inc_walk_hidden(int dirfd, const char *name, const char *rel, const struct stat 
 	int stale = temporary && S_ISREG(st->st_mode) && st->st_mtim.tv_sec < w->stale_before;
 
 	if (w->tidy) {
-		if ((inc_name_finder(name) || stale) && S_ISREG(st->st_mode))
+		if (stale && S_ISREG(st->st_mode))
 			unlinkat(dirfd, name, 0);
 		return;
 	}
 	if (temporary && !stale)
 		w->look->busy = 1;
-	else if (!temporary && !inc_name_finder(name) && w->look->hidden[0] == '\0')
+	else if (!temporary && w->look->hidden[0] == '\0')
 		snprintf(w->look->hidden, sizeof(w->look->hidden), "%s", rel);
 }
 
@@ -100,10 +101,16 @@ inc_walk_entry(int dirfd, const char *name, const char *rel, int depth, struct i
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return;		/* gone meanwhile: the next walk sees the change */
-	if (++l->count > INC_WALK_MAX_ENTRIES) {
+	if (++w->entries > INC_WALK_MAX_ENTRIES) {
 		l->too_big = 1;
 		return;
 	}
+	if (inc_name_finder(name) && S_ISREG(st.st_mode)) {	/* Finder's metadata */
+		if (w->tidy)
+			unlinkat(dirfd, name, 0);
+		return;
+	}
+	l->count++;
 	inc_look_stat(l, &st);
 	if (name[0] == '.') {
 		inc_walk_hidden(dirfd, name, rel, &st, w);
@@ -168,7 +175,7 @@ inc_walk_top(int incfd, const char *name, struct inc_walker *w)
 int
 inc_walk(int incfd, const char *name, time_t stale_before, struct inc_look *look)
 {
-	struct inc_walker w = { look, stale_before, 0 };
+	struct inc_walker w = { look, stale_before, 0, 0 };
 
 	memset(look, 0, sizeof(*look));
 	return inc_walk_top(incfd, name, &w);
@@ -178,7 +185,7 @@ void
 inc_tidy(int incfd, const char *name, time_t stale_before)
 {
 	struct inc_look scratch;
-	struct inc_walker w = { &scratch, stale_before, 1 };
+	struct inc_walker w = { &scratch, stale_before, 1, 0 };
 
 	memset(&scratch, 0, sizeof(scratch));
 	inc_walk_top(incfd, name, &w);

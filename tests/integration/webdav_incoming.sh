@@ -171,6 +171,8 @@ fw_both "$S" 130056
 described "$S" 130056 13r1 sr12
 echo partial >"$S/130056/.tmp-dav-abc123"
 put_in "$S/130056" 130056
+mkdir -p "$S/finder" && echo junk >"$S/finder/.DS_Store"
+put_in "$S/finder" finder
 put_in "$S/130055" 130055
 check "Finder's .DS_Store and ._* files: 130055 published" wait_for 30 published 130055
 check "Finder's files are not published" \
@@ -178,6 +180,9 @@ check "Finder's files are not published" \
 sleep 3
 check "a live .tmp-* file: 130056 not imported" test -d "$INC/130056"
 check "a live .tmp-* file: no problems file either" gone "$INC/130056.problems.txt"
+check "a folder holding only Finder's .DS_Store: nothing to import, no problems file" \
+    eval '[ -f "$INC/finder/.DS_Store" ] && [ ! -e "$INC/finder.problems.txt" ]'
+rm -rf "$INC/finder"
 rm "$INC/130056/.tmp-dav-abc123"
 check "the temporary file gone: 130056 published" wait_for 30 published 130056
 
