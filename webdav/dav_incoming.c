@@ -385,7 +385,7 @@ inc_consider(struct inc_chan *ch, const char *name)
 	struct inc_entry *e, snap;
 	struct inc_look look;
 	int64_t now = inc_now_ms();
-	int locked;
+	int locked, first;
 
 	if (inc_walk(ch->incfd, name, inc_stale_before(inc), &look) == -1)
 		return;		/* gone, or not a file or folder */
@@ -398,11 +398,16 @@ inc_consider(struct inc_chan *ch, const char *name)
 		e->changed = now;
 		e->complete = -1;
 	}
+	first = !e->seen;
 	e->look = look;
 	e->seen = 1;
 	e->present = 1;
 	snap = *e;
 	pthread_mutex_unlock(&inc->mu);
+	if (first && inc_problems_refused(ch->incfd, name, &look)) {
+		inc_imported(ch, name, INC_REFUSED);	/* before a restart, as it is */
+		return;
+	}
 	locked = inc_locks_cover(&inc->locks, ch->channel, name, time(NULL));
 	if (inc_due(ch, &snap, locked, now))
 		inc_import_upload(ch, name, &look, now);

@@ -36,6 +36,8 @@
 #include "report.h"
 #include "xmalloc.h"
 
+#define INC_VERDICT_REFUSED	"refused, nothing published"
+
 /* One import in progress. */
 struct inc_run {
 	const struct inc_job *job;
@@ -251,6 +253,31 @@ inc_problems_write(int incfd, const char *name, const char *verdict, const char 
 	return rc;
 }
 
+int
+inc_problems_refused(int incfd, const char *name, const struct inc_look *look)
+{
+	char *file = xasprintf("%s%s", name, INC_PROBLEMS_SUFFIX), head[512];
+	struct stat st;
+	ssize_t n = -1;
+	int fd;
+
+	fd = openat(incfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	free(file);
+	if (fd == -1)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mtim.tv_sec > look->newest.tv_sec ||
+	    (st.st_mtim.tv_sec == look->newest.tv_sec &&
+	    st.st_mtim.tv_nsec >= look->newest.tv_nsec)))
+		n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	head[n] = '\0';
+	head[strcspn(head, "\n")] = '\0';
+	return strstr(head, INC_VERDICT_REFUSED) != NULL;
+}
+
 /* "130001, app-platform/10004": what the commit published. */
 static char *
 inc_published_list(const struct report *rep)
@@ -304,7 +331,7 @@ inc_after_refusal(const struct inc_run *run, enum inc_outcome outcome)
 	struct errbuf err;
 
 	if (outcome == INC_REFUSED)
-		verdict = xasprintf("refused, nothing published (errors: %zu, warnings: %zu)",
+		verdict = xasprintf(INC_VERDICT_REFUSED " (errors: %zu, warnings: %zu)",
 		    run->rep->diag->errors, run->rep->diag->warnings);
 	else
 		verdict = xasprintf("not imported: %s (tried again later)",

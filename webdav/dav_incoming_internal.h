@@ -148,4 +148,9 @@ enum inc_outcome inc_import(const struct inc_job *job);
 int inc_problems_write(int incfd, const char *name, const char *verdict, const char *lines,
     struct errbuf *err);
 
+/* Does "<name>.problems.txt" in incfd say the upload was refused, and is
+ * it newer than everything the walk `look` saw (it was refused as it is:
+ * a restart need not try it again)?  1 or 0. */
+int inc_problems_refused(int incfd, const char *name, const struct inc_look *look);
+
 #endif

@@ -302,6 +302,7 @@ check "storesrv stops cleanly again" stop_storesrv 30
 # 8. No room (a reserve larger than the disk): the import fails, the
 #    upload stays whole with a problems file saying so; with room it is
 #    published.
+partial_inode=$(stat -c %i "$INC/130061.problems.txt")
 check "storesrv started with a reserve larger than the disk" \
     start_dav 2 --webdav-reserve 1048576
 fw_both "$S" 130062
@@ -313,6 +314,10 @@ like "no room: it says not imported, tried again later" "$(head -1 "$INC/130062.
 check "no room: the upload is whole, build.json and all" \
     eval 'diff -r "$S/130062" "$INC/130062" >/dev/null'
 check "no room: nothing published" eval '! published 130062'
+is "after a restart, a refused upload unchanged is not tried again (one refusal logged)" \
+    "$(count_logged "release/incoming/130061 refused")" 1
+is "after a restart, its problems file is untouched" \
+    "$(stat -c %i "$INC/130061.problems.txt")" "$partial_inode"
 check "storesrv stops cleanly (no room)" stop_storesrv 30
 check "storesrv started with room" start_dav 2
 check "with room: 130062 published" wait_for 30 published 130062
