@@ -17,8 +17,9 @@
  *   - it is complete (every manifest's files present and not empty; an
  *     archive whose PUT ended and that reads whole) and has settled for
  *     INC_SETTLE_MS.
- * A refused upload is not tried again until its signature changes; one
- * that failed on an I/O error is tried again after INC_RETRY_MS.
+ * A refused upload is not tried again until its signature changes (after
+ * a restart too: its problems file, newer than all of it, says refused);
+ * one that failed on an I/O error is tried again after INC_RETRY_MS.
  */
 #include "config.h"
 
