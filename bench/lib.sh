@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib.sh: helpers shared by the benchmarks (sourced by bash).
 #
 # Set BENCH_NAME (the script's name, for messages) and STAT (best or
