@@ -143,6 +143,12 @@ dav_put_prepare(struct dav_call *c)
 		dav_reply_error(c->req, 400, "takes a whole body, no Content-Range");
 		return 1;
 	}
+	/* held before the parent is opened: the watcher never carries the
+	 * folder off between the two (it backs off, or the PUT gets 409) */
+	if (c->ctx->incoming != NULL) {
+		dav_incoming_hold(c->ctx->incoming, c->target.channel, c->target.rel);
+		p->held = 1;
+	}
 	if ((p->dirfd = dav_write_open_parent(c, &c->target, &p->name)) == -1) {
 		dav_write_fail(c, errno, errno == ENOENT || errno == ENOTDIR ?
 		    "the parent collection does not exist" : NULL);
@@ -162,10 +168,6 @@ dav_put_prepare(struct dav_call *c)
 		return 1;
 	}
 	c->body_fd = fd;
-	if (c->ctx->incoming != NULL) {
-		dav_incoming_hold(c->ctx->incoming, c->target.channel, c->target.rel);
-		p->held = 1;
-	}
 	return 0;
 }
 
