@@ -12,8 +12,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,16 @@
 #define DAV_DEFAULT_BODY	60
 /* the input a connection buffers before it stops reading (backpressure) */
 #define DAV_INPUT_HIGH		(256 * 1024)
+/* A body written to a descriptor goes out in writes of this size, and a
+ * plain socket's body is read in reads of this size (libevent 2.1 reads
+ * at most 4 KiB per call: a 4 GiB PUT was a million read/write pairs). */
+#define DAV_BODY_CHUNK		(256 * 1024)
+/* Writeback of a body's file is started every this many bytes, so the
+ * handler's final fsync finds little left and the page cache does not
+ * fill with dirty pages of one upload. */
+#define DAV_BODY_WRITEBACK	(8 * 1024 * 1024)
+/* Direct reads per read event, so one upload cannot hold the loop. */
+#define DAV_BODY_ROUNDS		16
 #define DAV_PATH_MAX		4096
 /* after a reply that closes: what is still read and dropped, and how
  * long, so that the client reads the reply before a reset */
@@ -98,6 +110,13 @@ struct dav_conn {
 	struct dav_engine *eng;
 	struct bufferevent *bev;
 	struct sockaddr_storage peer;	/* the client's address */
+	/* a body written to a descriptor: gathered here (DAV_BODY_CHUNK each,
+	 * made at the first such body of the connection) */
+	char *gather;
+	size_t gathered;
+	char *rbuf;		/* direct reads of a plain socket's body */
+	uint64_t written;	/* bytes of the body written, and of them */
+	uint64_t flushed;	/* those whose writeback was started */
 	struct event *timer;
 	http_parser parser;
 	enum dav_state state;
@@ -176,6 +195,8 @@ dav_conn_free(struct dav_conn *c)
 	evbuffer_free(c->req.body);
 	evbuffer_free(c->req.reply_head);
 	evbuffer_free(c->req.reply_body);
+	free(c->gather);
+	free(c->rbuf);
 	free(c);
 }
 
@@ -366,6 +387,61 @@ dav_on_headers_complete(http_parser *p)
 	return 0;
 }
 
+/* Bytes of a body written: every DAV_BODY_WRITEBACK, the kernel is asked
+ * to start writing them out (not to wait; a descriptor that is no regular
+ * file refuses, which is fine). */
+static void
+dav_body_written(struct dav_conn *c, size_t n)
+{
+	c->written += n;
+	if (c->written - c->flushed >= DAV_BODY_WRITEBACK) {
+		(void)sync_file_range(c->req.fd, (off_t)c->flushed,
+		    (off_t)(c->written - c->flushed), SYNC_FILE_RANGE_WRITE);
+		c->flushed = c->written;
+	}
+}
+
+/* Writes what is gathered of a body; 0 or -1 with errno. */
+static int
+dav_body_flush(struct dav_conn *c)
+{
+	size_t n = c->gathered;
+
+	c->gathered = 0;
+	if (n == 0)
+		return 0;
+	if (fs_write_all(c->req.fd, c->gather, n) == -1)
+		return -1;
+	dav_body_written(c, n);
+	return 0;
+}
+
+/* A piece of a body taken to a descriptor: gathered into writes of
+ * DAV_BODY_CHUNK; 0 or -1 with errno. */
+static int
+dav_body_gather(struct dav_conn *c, const char *at, size_t len)
+{
+	if (c->gather == NULL)
+		c->gather = xmalloc(DAV_BODY_CHUNK);
+	while (len > 0) {
+		size_t room = DAV_BODY_CHUNK - c->gathered, n = len < room ? len : room;
+
+		if (c->gathered == 0 && len >= DAV_BODY_CHUNK) {
+			if (fs_write_all(c->req.fd, at, len) == -1)
+				return -1;
+			dav_body_written(c, len);
+			return 0;
+		}
+		memcpy(c->gather + c->gathered, at, n);
+		c->gathered += n;
+		at += n;
+		len -= n;
+		if (c->gathered == DAV_BODY_CHUNK && dav_body_flush(c) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 dav_on_body(http_parser *p, const char *at, size_t len)
 {
@@ -383,7 +459,7 @@ dav_on_body(http_parser *p, const char *at, size_t len)
 			return 0;
 		}
 		evbuffer_add(req->body, at, len);
-	} else if (req->mode == DAV_TAKE_FD && fs_write_all(req->fd, at, len) == -1) {
+	} else if (req->mode == DAV_TAKE_FD && dav_body_gather(c, at, len) == -1) {
 		req->body_errno = errno;
 		req->body_done = 1;
 		dav_reply_close(req);
@@ -408,6 +484,10 @@ dav_on_message_complete(http_parser *p)
 	c->state = DAV_HANDLER;
 	event_del(c->timer);
 	req->body_done = 1;
+	if (req->mode == DAV_TAKE_FD && dav_body_flush(c) == -1) {
+		req->body_errno = errno;
+		dav_reply_close(req);
+	}
 	if (req->mode == DAV_TAKE_MEMORY)
 		evbuffer_add(req->body, "", 1);	/* the NUL of dav_request_body() */
 	if (done != NULL)
@@ -492,15 +572,58 @@ dav_conn_linger(struct dav_conn *c)
 		dav_conn_free(c);
 }
 
+/*
+ * A body taken to a descriptor on a plain socket is read here, straight
+ * from the socket in DAV_BODY_CHUNK reads, once the bufferevent's input is
+ * empty.  What follows the body (a pipelined request) goes back into the
+ * input buffer for dav_conn_process().  0, or -1 when c was freed.
+ */
+static int
+dav_conn_read_direct(struct dav_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (c->rbuf == NULL)
+		c->rbuf = xmalloc(DAV_BODY_CHUNK);
+	for (int round = 0; round < DAV_BODY_ROUNDS && c->state == DAV_BODY; round++) {
+		ssize_t n = read(fd, c->rbuf, DAV_BODY_CHUNK);
+		size_t used;
+
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+			dav_conn_free(c);	/* the client left mid-body */
+			return -1;
+		}
+		if (n == -1)
+			break;
+		used = http_parser_execute(&c->parser, &c->eng->settings, c->rbuf, (size_t)n);
+		if (used < (size_t)n)
+			evbuffer_add(in, c->rbuf + used, (size_t)n - used);
+		if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED)
+			break;
+		if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
+			dav_conn_refuse(c);
+			break;
+		}
+	}
+	if (c->state == DAV_BODY)
+		dav_conn_arm(c, c->eng->cfg.body_timeout);
+	return 0;
+}
+
 static void
 dav_conn_read(struct bufferevent *bev, void *arg)
 {
 	struct dav_conn *c = arg;
 
-	if (c->state == DAV_LINGER)
+	if (c->state == DAV_LINGER) {
 		dav_conn_linger(c);
-	else
-		dav_conn_process(c);
+		return;
+	}
+	dav_conn_process(c);
+	if (!c->eng->filtered && c->state == DAV_BODY && c->req.mode == DAV_TAKE_FD &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) == 0)
+		(void)dav_conn_read_direct(c);
 }
 
 /*
@@ -591,6 +714,9 @@ dav_conn_start(struct dav_engine *eng, int fd, const struct sockaddr *sa, int sa
 			dav_refuse_busy(fd);
 		return -1;
 	}
+	/* a reply goes out whole at once (head and body queued together):
+	 * Nagle would only hold its last segment back for the client's ACK */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c = xcalloc(1, sizeof(*c));
 	c->bev = eng->cfg.bev_factory(eng->base, fd, eng->cfg.bev_factory_arg);
 	if (c->bev == NULL) {
@@ -855,6 +981,8 @@ dav_request_body_fd(struct dav_request *req, int fd, dav_request_cb done, dav_re
     void *arg)
 {
 	req->fd = fd;
+	req->conn->gathered = 0;
+	req->conn->written = req->conn->flushed = 0;
 	dav_request_take(req, DAV_TAKE_FD, done, abort, arg);
 }
 
