@@ -146,12 +146,16 @@ fs_opendir_at(int dirfd)
 int
 fs_open_subdir(int dirfd, const char *name, enum fs_subdir_mode mode, struct errbuf *err)
 {
+	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 	int fd;
 
+	/* ENSURE tries the folder first: it exists nearly always */
+	if (mode == FS_SUBDIR_ENSURE && (fd = openat(dirfd, name, flags)) != -1)
+		return fd;
 	if (mode != FS_SUBDIR_OPEN && mkdirat(dirfd, name, 0755) == -1 &&
 	    (mode == FS_SUBDIR_CREATE || errno != EEXIST))
 		return errbuf_set_errno(err, "%s: create", name);
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dirfd, name, flags);
 	if (fd == -1)
 		return errbuf_set_errno(err, "%s", name);
 	return fd;
