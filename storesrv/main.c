@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,9 @@
 #include "server.h"
 #include "settings.h"
 #include "tls_server.h"
+
+/* Heap blocks up to this size are not mapped one by one (WebDAV). */
+#define STORESRV_MMAP_THRESHOLD	(8 << 20)
 
 /* How long SIGTERM waits for a rescan in progress before leaving it. */
 #define STORESRV_RESCAN_STOP_WAIT_MS	1000
@@ -122,9 +126,14 @@ storesrv_webdav_create(const struct settings *s, struct tls_server *tls, struct 
 		.header_timeout = s->header_timeout,
 		.body_timeout = s->timeout,
 	};
-	struct dav_server *dav = dav_server_create(&dc, err);
+	struct dav_server *dav;
 
-	if (dav == NULL)
+	/* PROPFIND answers of a large folder are megabytes: kept in the heap
+	 * and reused (at most 16 MiB kept free) instead of a fresh mmap(2)
+	 * and its page faults for each; docs/BENCHMARKS.md */
+	mallopt(M_MMAP_THRESHOLD, STORESRV_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, 2 * STORESRV_MMAP_THRESHOLD);
+	if ((dav = dav_server_create(&dc, err)) == NULL)
 		return NULL;
 	log_info("serving WebDAV%s on %s (port %d)", use_tls ? " over TLS" : "", s->webdav_listen,
 	    dav_server_port(dav));

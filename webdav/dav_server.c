@@ -429,6 +429,22 @@ dav_server_poke(struct dav_server *dav)
 	(void)!write(dav->wake_fd, &one, sizeof(one));
 }
 
+/* The loop merges the changes of one turn into one epoll_ctl(2) each, as
+ * the public listener's (docs/BENCHMARKS.md, "Four epoll_ctl(2) per
+ * request"); no descriptor of it is a dup(). */
+static struct event_base *
+dav_server_base_new(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base = NULL;
+
+	if (ec != NULL && event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == 0)
+		base = event_base_new_with_config(ec);
+	if (ec != NULL)
+		event_config_free(ec);
+	return base;
+}
+
 static int
 dav_server_state_dirs(struct dav_server *dav, struct errbuf *err)
 {
@@ -536,7 +552,7 @@ dav_server_create(const struct dav_server_config *cfg, struct errbuf *err)
 	}
 	if (dav_server_open_state(dav, err) == -1)
 		goto fail;
-	if ((dav->base = event_base_new()) == NULL) {
+	if ((dav->base = dav_server_base_new()) == NULL) {
 		errbuf_set(err, "webdav: cannot make an event loop");
 		goto fail;
 	}
