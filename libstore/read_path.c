@@ -363,6 +363,13 @@ read_serve_file(struct read_response *resp, const struct read_request *req,
 	}
 }
 
+/* Whether the channel page can be served: a www folder or the built-in page. */
+static int
+read_has_page(const struct read_path *rp)
+{
+	return rp->cfg.www_fd != -1 || rp->cfg.www_embedded != NULL;
+}
+
 /* The home page, generated per request (it is small and rarely asked for). */
 static void
 read_serve_home(struct read_path *rp, const struct read_request *req, struct read_response *resp)
@@ -370,7 +377,7 @@ read_serve_home(struct read_path *rp, const struct read_request *req, struct rea
 	char *page;
 	size_t len;
 
-	if (home_page_render(rp->cfg.root_fd, req->host, rp->cfg.www_fd != -1, &page, &len) == -1) {
+	if (home_page_render(rp->cfg.root_fd, req->host, read_has_page(rp), &page, &len) == -1) {
 		read_error(resp, fs_errno_http_status(errno));
 		return;
 	}
@@ -386,6 +393,31 @@ read_serve_home(struct read_path *rp, const struct read_request *req, struct rea
 	resp->length = len;
 }
 
+/* The page built into the program (no www folder): whole, never cached
+ * long, so an upgraded binary's page is seen at once. */
+static void
+read_serve_embedded(struct read_path *rp, const struct read_request *req,
+    struct read_response *resp)
+{
+	const struct read_embedded_file *f = rp->cfg.www_embedded;
+
+	while (f->name != NULL && strcmp(f->name, STORE_DOWNLOAD_PAGE) != 0)
+		f++;
+	if (f->name == NULL) {
+		read_error(resp, 404);
+		return;
+	}
+	read_set_status(resp, 200);
+	read_header_add(resp, "Content-Type", "text/html; charset=utf-8");
+	read_header_add(resp, "Cache-Control", "no-cache");
+	read_set_length(resp, f->size);
+	if (req->method == READ_HEAD)
+		return;
+	resp->body = READ_BODY_MEMORY;
+	resp->data = f->data;
+	resp->length = f->size;
+}
+
 /* A file of a channel's download/ folder, or its download.htm page. */
 static void
 read_serve_path(struct read_path *rp, const struct read_request *req,
@@ -397,6 +429,10 @@ read_serve_path(struct read_path *rp, const struct read_request *req,
 		/* The page of a channel that does not exist is a 404. */
 		if (!read_path_channel_served(rp->cfg.root_fd, t->path, t->base_len)) {
 			read_error(resp, 404);
+			return;
+		}
+		if (rp->cfg.www_fd == -1) {
+			read_serve_embedded(rp, req, resp);
 			return;
 		}
 		e = file_cache_get(rp->cache, rp->cfg.www_fd, STORE_DOWNLOAD_PAGE, 0);
@@ -491,7 +527,7 @@ static void
 read_dispatch(struct read_path *rp, const struct read_request *req,
     const struct read_target *t, struct read_response *resp)
 {
-	if (t->route == ROUTE_NONE || (t->route == ROUTE_PAGE && rp->cfg.www_fd == -1)) {
+	if (t->route == ROUTE_NONE || (t->route == ROUTE_PAGE && !read_has_page(rp))) {
 		read_error(resp, 404);
 		return;
 	}

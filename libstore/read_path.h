@@ -84,9 +84,18 @@ struct read_response {
 	char error_text[128];
 };
 
+/* A file built into the program (the page without -w; www/www_files.h). */
+struct read_embedded_file {
+	const char *name;	/* relative to www/: "download.htm" */
+	const unsigned char *data;
+	size_t size;
+};
+
 struct read_path_config {
 	int root_fd;		/* the store root */
 	int www_fd;		/* the www folder (download.htm), -1 if none */
+	/* served when www_fd is -1: a table ended by a NULL name, or NULL */
+	const struct read_embedded_file *www_embedded;
 	size_t cache_entries;
 };
 

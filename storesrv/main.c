@@ -5,7 +5,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <grp.h>
 #include <malloc.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +148,42 @@ storesrv_webdav_create(const struct settings *s, struct tls_server *tls, struct 
 	return dav;
 }
 
+/*
+ * Becomes the `user` of the settings (setgroups, setgid, setuid, in that
+ * order) once the listeners are bound and the logs open.  Started as root
+ * without a user it only warns (a unit may keep root on purpose); a user
+ * given to a process that is not root must be the process's own.
+ */
+static int
+storesrv_drop_privileges(const struct settings *s, struct errbuf *err)
+{
+	struct passwd *pw;
+
+	if (s->user == NULL) {
+		if (geteuid() == 0)
+			log_warnx("running as root: set 'user' (--user) to an unprivileged user");
+		return 0;
+	}
+	errno = 0;
+	if ((pw = getpwnam(s->user)) == NULL)
+		return errno != 0 ? errbuf_set_errno(err, "user: %s", s->user) :
+		    errbuf_set(err, "user: %s: no such user", s->user);
+	if (geteuid() != 0) {
+		if (geteuid() == pw->pw_uid)
+			return 0;
+		return errbuf_set(err, "user: %s: only root can become another user", s->user);
+	}
+	if (pw->pw_uid == 0)
+		return errbuf_set(err, "user: %s: is root, not an unprivileged user", s->user);
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		return errbuf_set_errno(err, "user: %s", s->user);
+	if (setuid(0) == 0)
+		return errbuf_set(err, "user: %s: root could be regained after setuid", s->user);
+	log_info("running as user %s (uid %ld)", s->user, (long)pw->pw_uid);
+	return 0;
+}
+
 static int
 storesrv_start(struct settings *s, struct errbuf *err)
 {
@@ -169,6 +208,8 @@ storesrv_start(struct settings *s, struct errbuf *err)
 		goto done;
 	if (s->webdav_listen != NULL &&
 	    (reload.dav = storesrv_webdav_create(s, reload.tls, err)) == NULL)
+		goto done;
+	if (storesrv_drop_privileges(s, err) == -1)
 		goto done;
 	if (!s->foreground) {
 		if (daemon(0, 0) == -1) {

@@ -36,6 +36,7 @@
 #include "server.h"
 #include "tls_server.h"
 #include "url_path.h"
+#include "www_files.h"
 #include "xmalloc.h"
 
 #define SERVER_LISTEN_BACKLOG	1024
@@ -374,7 +375,8 @@ static int
 server_thread_setup(struct server_thread *t, struct errbuf *err)
 {
 	const struct settings *s = t->srv->settings;
-	struct read_path_config rpc = { t->srv->root_fd, t->srv->www_fd, (size_t)s->cache_entries };
+	struct read_path_config rpc = { t->srv->root_fd, t->srv->www_fd,
+		t->srv->www_fd == -1 ? www_files : NULL, (size_t)s->cache_entries };
 	struct conn_table_limits lim = {
 		.max_connections = t->srv->max_connections,
 		.open = &t->srv->open_connections,
@@ -656,8 +658,10 @@ server_create(const struct settings *s, struct errbuf *err)
 	srv->root_fd = server_open_dir(s->root, "root", err);
 	if (srv->root_fd == -1)
 		goto fail;
-	srv->www_fd = server_open_dir(s->www, "www", err);
-	if (srv->www_fd == -1 || server_bind_all(srv, err) == -1)
+	/* no www folder: the page built in (www_files.h) */
+	if (s->www != NULL && (srv->www_fd = server_open_dir(s->www, "www", err)) == -1)
+		goto fail;
+	if (server_bind_all(srv, err) == -1)
 		goto fail;
 	server_limit_descriptors(srv);
 	return srv;

@@ -22,15 +22,6 @@
 #include "store_layout.h"
 #include "xmalloc.h"
 
-/* The installed www folder; a storesrv that is built but not installed
- * falls back to the source tree's (STORESRV_SRCDIR_WWW, set by the build). */
-#define SETTINGS_WWW_DEFAULT	STORESRV_DATADIR "/www"
-#ifdef STORESRV_SRCDIR_WWW
-#define SETTINGS_WWW_FALLBACK_HELP	"; when that is missing, " STORESRV_SRCDIR_WWW
-#else
-#define SETTINGS_WWW_FALLBACK_HELP	""
-#endif
-
 enum settings_type { SETTINGS_STRING, SETTINGS_INT, SETTINGS_BOOL };
 
 struct settings_option {
@@ -48,9 +39,10 @@ struct settings_option {
 static const struct settings_option settings_options[] = {
 	{ "root", 'r', SETTINGS_STRING, OPT(root), 0, 0, "DIR", "store root holding the channels (required)" },
 	{ "listen", 'l', SETTINGS_STRING, OPT(listen), 0, 0, "ADDR:PORT", "address to listen on (default 127.0.0.1:8080; port 0 picks one)" },
-	{ "www", 'w', SETTINGS_STRING, OPT(www), 0, 0, "DIR", "folder with download.htm (default " SETTINGS_WWW_DEFAULT SETTINGS_WWW_FALLBACK_HELP ")" },
+	{ "www", 'w', SETTINGS_STRING, OPT(www), 0, 0, "DIR", "folder with download.htm (default: the page built into storesrv; installed in " STORESRV_DATADIR "/www)" },
 	{ "access-log", 0, SETTINGS_STRING, OPT(access_log), 0, 0, "FILE", "access log file, '-' for stdout, 'off' (default off)" },
 	{ "port-file", 0, SETTINGS_STRING, OPT(port_file), 0, 0, "FILE", "write the bound port to FILE" },
+	{ "user", 'u', SETTINGS_STRING, OPT(user), 0, 0, "NAME", "started as root: become this user once the listeners are bound and the logs open" },
 	{ "pid-file", 0, SETTINGS_STRING, OPT(pid_file), 0, 0, "FILE", "write the process id to FILE" },
 	{ "threads", 't', SETTINGS_INT, OPT(threads), 0, 64, "N", "serving threads, 0 = one per core (default 0)" },
 	{ "max-connections", 0, SETTINGS_INT, OPT(max_connections), 16, 1000000, "N", "open connections at most (default 4096)" },
@@ -77,31 +69,11 @@ static const struct settings_option settings_options[] = {
 
 #define SETTINGS_NOPTIONS (sizeof(settings_options) / sizeof(settings_options[0]))
 
-static int
-settings_is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* The installed www folder, or the source tree's when only that exists. */
-static const char *
-settings_default_www(void)
-{
-#ifdef STORESRV_SRCDIR_WWW
-	if (!settings_is_dir(SETTINGS_WWW_DEFAULT) && settings_is_dir(STORESRV_SRCDIR_WWW))
-		return STORESRV_SRCDIR_WWW;
-#endif
-	return SETTINGS_WWW_DEFAULT;
-}
-
 void
 settings_init(struct settings *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->listen = xstrdup("127.0.0.1:8080");
-	cfg->www = xstrdup(settings_default_www());
 	cfg->access_log = xstrdup("off");
 	cfg->max_connections = 4096;
 	cfg->timeout = 60;
@@ -441,7 +413,8 @@ settings_validate(const struct settings *cfg, struct diag *report)
 		diag_add(report, DIAG_ERROR, where, "root: not set (use --root DIR or 'root = DIR')");
 	else if (settings_check_dir(where, "root", cfg->root, report) == 0)
 		settings_check_channels(where, cfg->root, report);
-	settings_check_dir(where, "www", cfg->www, report);
+	if (cfg->www != NULL)
+		settings_check_dir(where, "www", cfg->www, report);
 	if (settings_parse_listen(cfg->listen, &ss, &sslen) == -1)
 		diag_add(report, DIAG_ERROR, where, "listen: '%s' is not ADDR:PORT or [ADDR]:PORT",
 		    cfg->listen);

@@ -20,10 +20,11 @@
 struct settings {
 	char *root;		/* store root (required) */
 	char *listen;		/* ADDR:PORT, [V6ADDR]:PORT; port 0 = any */
-	char *www;		/* folder with download.htm (default: see settings.c) */
+	char *www;		/* folder with download.htm; NULL: the page built in */
 	char *access_log;	/* file path, "-" for stdout, "off" */
 	char *port_file;	/* write the bound port here */
 	char *pid_file;
+	char *user;		/* the user to become after binding (started as root) */
 	int threads;		/* serving threads (0 = one per core) */
 	int max_connections;	/* per process */
 	int timeout;		/* seconds of inactivity before a connection is closed */

@@ -18,14 +18,14 @@ is "-n with a good root: exit 0" "$rc" 0
 like "-n says OK" "$out" 'configuration OK'
 good_out=$out
 
-# Built but not installed: the source tree's www/ is found without -w.
-like "--help names the source tree's www/ as the fallback" "$("$STORESRV" --help)" \
-    "-w, --www DIR .*when that is missing, .*/www\)"
+# Built but not installed: the page built in is served without -w.
+like "--help names the page built in as the default" "$("$STORESRV" --help)" \
+    "-w, --www DIR .*default: the page built into storesrv"
 out=$("$STORESRV" -n -r "$ROOT" 2>&1); rc=$?
 is "-n without -w from the build tree: exit 0" "$rc" 0
 like "-n without -w from the build tree: OK" "$out" 'configuration OK'
 NO_WWW=1 start_storesrv "$ROOT" --rescan no
-is "without -w: serves download.htm from the source tree" "$(status_of "$BASE/release/download.htm")" 200
+is "without -w: serves the download.htm built in" "$(status_of "$BASE/release/download.htm")" 200
 check "without -w: SIGTERM, exit 0" stop_storesrv
 
 # -n reports every problem, not only the first.
