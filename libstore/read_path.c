@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs_open.h"
@@ -19,6 +20,7 @@
 #include "http_range.h"
 #include "http_status.h"
 #include "read_path.h"
+#include "store_info.h"
 #include "store_layout.h"
 #include "url_path.h"
 #include "xmalloc.h"
@@ -26,10 +28,11 @@
 struct read_path {
 	struct read_path_config cfg;
 	struct file_cache *cache;
+	struct store_info_cache *info;	/* /<channel>/info.json bodies */
 };
 
 /* Where a canonical path leads. */
-enum read_route { ROUTE_NONE, ROUTE_HOME, ROUTE_DOWNLOAD, ROUTE_PAGE, ROUTE_RECORD };
+enum read_route { ROUTE_NONE, ROUTE_HOME, ROUTE_DOWNLOAD, ROUTE_PAGE, ROUTE_RECORD, ROUTE_INFO };
 
 /* The URL folder of the sha256 records, our extension beside download/. */
 #define READ_RECORD_DIR		"sha256"
@@ -50,7 +53,7 @@ static const struct read_record_kind {
 
 /* A routed path.  ROUTE_DOWNLOAD: path[0..base_len) is "<channel>/download",
  * the folder its files are resolved beneath, and file what follows
- * "download/".  ROUTE_PAGE and ROUTE_RECORD: path[0..base_len) is the
+ * "download/".  ROUTE_PAGE, ROUTE_RECORD, ROUTE_INFO: path[0..base_len) is the
  * channel; for ROUTE_RECORD, file is what follows "sha256/". */
 struct read_target {
 	enum read_route route;
@@ -107,6 +110,7 @@ read_path_create(const struct read_path_config *cfg)
 
 	rp->cfg = *cfg;
 	rp->cache = file_cache_create(cfg->cache_entries ? cfg->cache_entries : 1024);
+	rp->info = store_info_cache_create();
 	return rp;
 }
 
@@ -116,6 +120,7 @@ read_path_free(struct read_path *rp)
 	if (rp == NULL)
 		return;
 	file_cache_free(rp->cache);
+	store_info_cache_free(rp->info);
 	free(rp);
 }
 
@@ -211,6 +216,9 @@ read_route_of(const char *path, struct read_target *t)
 	if (strcmp(slash + 1, STORE_DOWNLOAD_PAGE) == 0) {
 		t->route = ROUTE_PAGE;
 		t->base_len = len;
+	} else if (strcmp(slash + 1, STORE_INFO_FILE) == 0) {
+		t->route = ROUTE_INFO;
+		t->base_len = len;
 	} else if (read_is_under(slash + 1, STORE_DOWNLOAD_DIR, sizeof(STORE_DOWNLOAD_DIR) - 1)) {
 		t->route = ROUTE_DOWNLOAD;
 		t->base_len = len + sizeof(STORE_DOWNLOAD_DIR);
@@ -263,7 +271,7 @@ read_add_common(struct read_response *resp, const struct read_request *req,
 	read_header_add(resp, "X-Content-Type-Options", "nosniff");
 	if (t->route == ROUTE_HOME)
 		read_header_add(resp, "Content-Security-Policy", CSP_HOME);
-	if (t->route != ROUTE_DOWNLOAD && t->route != ROUTE_RECORD)
+	if (t->route != ROUTE_DOWNLOAD && t->route != ROUTE_RECORD && t->route != ROUTE_INFO)
 		return;
 	if (t->route == ROUTE_DOWNLOAD && !read_name_in(t->file, read_index_files,
 	    sizeof(read_index_files) / sizeof(read_index_files[0])))
@@ -523,6 +531,49 @@ read_serve_record(struct read_path *rp, const struct read_request *req,
 	read_serve_file(resp, req, e, READ_RECORD_TYPE, 1);
 }
 
+/* /<channel>/info.json (store_info.h): generated, revalidated by its ETag;
+ * the body is copied, since the cache may build it again before it is sent. */
+static void
+read_serve_info(struct read_path *rp, const struct read_request *req,
+    const struct read_target *t, struct read_response *resp)
+{
+	struct http_cond_headers cond = {
+		req->if_match, req->if_none_match, req->if_modified_since, req->if_unmodified_since
+	};
+	char channel[STORE_CHANNEL_NAME_MAX + 1];
+	struct store_info_view view;
+	enum http_cond_result c;
+
+	snprintf(channel, sizeof(channel), "%.*s", (int)t->base_len, t->path);
+	if (store_info_cache_get(rp->info, rp->cfg.root_fd, channel, time(NULL), &view, NULL) == -1) {
+		read_error(resp, fs_errno_http_status(errno));
+		return;
+	}
+	/* a generated reply has no Content-Range: its storage holds the ETag */
+	snprintf(resp->content_range_text, sizeof(resp->content_range_text), "%s", view.etag);
+	read_header_add(resp, "ETag", resp->content_range_text);
+	c = http_cond_evaluate(&cond, view.etag, view.mtime, 1);
+	if (c != HTTP_COND_PROCEED) {
+		resp->nheaders = c == HTTP_COND_NOT_MODIFIED ? resp->nheaders : 0;
+		if (c == HTTP_COND_NOT_MODIFIED)
+			read_set_status(resp, 304);
+		else
+			read_error(resp, 412);
+		return;
+	}
+	read_set_status(resp, 200);
+	read_header_add(resp, "Content-Type", "application/json");
+	read_header_add(resp, "Cache-Control", "no-cache");
+	read_set_length(resp, view.len);
+	if (req->method == READ_HEAD)
+		return;
+	resp->owned = xmalloc(view.len + 1);
+	memcpy(resp->owned, view.body, view.len + 1);
+	resp->body = READ_BODY_MEMORY;
+	resp->data = resp->owned;
+	resp->length = view.len;
+}
+
 static void
 read_dispatch(struct read_path *rp, const struct read_request *req,
     const struct read_target *t, struct read_response *resp)
@@ -544,6 +595,8 @@ read_dispatch(struct read_path *rp, const struct read_request *req,
 		read_serve_home(rp, req, resp);
 	else if (t->route == ROUTE_RECORD)
 		read_serve_record(rp, req, t, resp);
+	else if (t->route == ROUTE_INFO)
+		read_serve_info(rp, req, t, resp);
 	else
 		read_serve_path(rp, req, t, resp);
 }
