@@ -21,6 +21,7 @@
 #include "log.h"
 #include "report.h"
 #include "store_layout.h"
+#include "../storesrv/status_record.h"
 
 static const char usage_text[] =
 "usage: storeimport [options] COMMAND [ARG...]\n"
@@ -360,6 +361,25 @@ cli_progress_mode(const struct cli *c, struct report *r)
 		report_progress_mode(r, REPORT_PROGRESS_TTY, stderr);
 }
 
+/* A publish leaves its outcome for storesrv's status page
+ * (<root>/.status/last-import.json, status_record.h). */
+static void
+cli_record_publish(const struct cli *c, const struct report *r, int status)
+{
+	struct errbuf err;
+	json_t *extra;
+
+	if (c->cmd->fn != cmd_publish)
+		return;
+	extra = json_pack("{s:s, s:s, s:I, s:O}", "command", c->cmd->name, "channel",
+	    c->o.channel, "warnings", (json_int_t)r->diag->warnings, "published", r->published);
+	if (status_record_write(c->o.root, STATUS_LAST_IMPORT, status, (long)r->diag->errors,
+	    r->error != NULL ? r->error : status != 0 && r->diag->count > 0 ?
+	    r->diag->entries[0].message : NULL, extra, &err) == -1)
+		fprintf(stderr, "storeimport: %s\n", err.msg);
+	json_decref(extra);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -384,6 +404,7 @@ main(int argc, char **argv)
 		if ((status = cli_resolve_root(&c, r)) == IMP_EXIT_OK) {
 			cli_progress_mode(&c, r);
 			status = c.cmd->fn(&c, r);
+			cli_record_publish(&c, r, status);
 		}
 		report_print(r, c.o.json, status, stdout);
 	}

@@ -39,6 +39,7 @@
 #include "importer.h"
 #include "mirror_cmd.h"
 #include "report.h"
+#include "../storesrv/status_record.h"
 #include "sync.h"
 #include "xmalloc.h"
 
@@ -309,6 +310,21 @@ sync_usage(const struct mirror_settings *s, const struct errbuf *err)
 	return IMP_EXIT_USAGE;
 }
 
+/* A sync (not a plan) leaves its outcome for storesrv's status page
+ * (<root>/.status/last-mirror.json, status_record.h); runs are its
+ * channels' summaries. */
+static void
+sync_record_run(const struct mirror_settings *s, int status, long problems, json_t *runs)
+{
+	json_t *extra = json_pack("{s:s, s:O}", "upstream", s->upstream, "channels", runs);
+	struct errbuf err;
+
+	if (status_record_write(s->root, STATUS_LAST_MIRROR, status, problems,
+	    status != 0 ? sync_status_names[status] : NULL, extra, &err) == -1)
+		fprintf(stderr, "storemirror: %s\n", err.msg);
+	json_decref(extra);
+}
+
 int
 mirror_cmd_sync(const struct mirror_settings *s)
 {
@@ -316,7 +332,8 @@ mirror_cmd_sync(const struct mirror_settings *s)
 	struct sync_progress sp;
 	struct sync_config c;
 	struct errbuf err;
-	json_t *channels = json_array();
+	json_t *channels = json_array(), *runs = json_array();
+	long problems = 0;
 	size_t n = 0;
 	int status = 0;
 
@@ -324,6 +341,7 @@ mirror_cmd_sync(const struct mirror_settings *s)
 	if (sync_config_from(s, &c, &sp, &err) == -1 ||
 	    sync_targets_resolve(s->upstream, s->channels, &targets, &n, &err) == -1) {
 		json_decref(channels);
+		json_decref(runs);
 		return sync_usage(s, &err);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -341,6 +359,8 @@ mirror_cmd_sync(const struct mirror_settings *s)
 		else
 			sync_print_channel(&targets[i], &r, c.dry_run, s->verbose);
 		status = r.status > status ? r.status : status;
+		problems += (long)r.diag->errors;
+		json_array_append_new(runs, sync_json_channel(&targets[i], &r, c.dry_run, 0));
 		sync_result_clear(&r);
 	}
 	if (s->json) {
@@ -354,6 +374,9 @@ mirror_cmd_sync(const struct mirror_settings *s)
 	} else
 		json_decref(channels);
 	fflush(stdout);
+	if (!c.dry_run)
+		sync_record_run(s, status, problems, runs);
+	json_decref(runs);
 	sync_targets_free(targets, n);
 	return status;
 }

@@ -16,6 +16,7 @@
 #include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -34,6 +35,7 @@
 #include "log.h"
 #include "read_path.h"
 #include "server.h"
+#include "status.h"
 #include "tls_server.h"
 #include "url_path.h"
 #include "www_files.h"
@@ -63,6 +65,7 @@ struct server_thread {
 	struct read_path *rp;
 	struct access_log_buffer *log;
 	struct conn_table *conns;
+	struct status_counters *status;	/* written by this thread only */
 };
 
 struct server {
@@ -78,6 +81,8 @@ struct server {
 	void *reload_arg;
 	struct event_base *main_base;
 	struct tls_server *tls;	/* HTTPS when set (server_set_tls) */
+	time_t started;
+	struct status_counters **counters;	/* every thread's, for status */
 };
 
 /* The serving thread this thread is (NULL on the main thread). */
@@ -287,6 +292,53 @@ server_send(struct evhttp_request *req, struct read_response *resp, int is_head,
 		bufferevent_disable(bev, EV_READ);
 }
 
+/* A status page (status.h) as resp; its rendering is resp's to free. */
+static void
+server_status_reply(struct server_thread *t, enum status_format fmt, struct read_response *resp)
+{
+	const struct server *srv = t->srv;
+	struct status_source src = { srv->root_fd, srv->settings->root, srv->started,
+	    srv->counters, srv->nthreads };
+	json_t *doc = status_collect(&src);
+	const char *type;
+	struct errbuf err;
+	char *body;
+	size_t len;
+	int rc = status_render(doc, fmt, &body, &len, &type, &err);
+
+	json_decref(doc);
+	if (rc == -1) {
+		log_warnx("%s", err.msg);
+		read_path_refusal(resp, 500);
+		return;
+	}
+	memset(resp, 0, sizeof(*resp));
+	resp->status = 200;
+	resp->reason = "OK";
+	resp->body = READ_BODY_MEMORY;
+	resp->data = resp->owned = body;
+	resp->length = resp->content_length = len;
+	snprintf(resp->content_length_text, sizeof(resp->content_length_text), "%zu", len);
+	resp->headers[0] = (struct read_header){ "Content-Type", type };
+	resp->headers[1] = (struct read_header){ "Content-Length", resp->content_length_text };
+	resp->headers[2] = (struct read_header){ "Cache-Control", "no-store" };
+	resp->headers[3] = (struct read_header){ "X-Content-Type-Options", "nosniff" };
+	resp->nheaders = 4;
+}
+
+/* Routes the request: the status endpoints (GET and HEAD), else the read
+ * path. */
+static void
+server_route(struct server_thread *t, const struct read_request *rr, struct read_response *resp)
+{
+	int fmt = rr->method == READ_GET || rr->method == READ_HEAD ? status_route(rr->path) : -1;
+
+	if (fmt >= 0)
+		server_status_reply(t, (enum status_format)fmt, resp);
+	else
+		read_path_handle(t->rp, rr, resp);
+}
+
 static void
 server_handle(struct evhttp_request *req, void *arg)
 {
@@ -305,9 +357,12 @@ server_handle(struct evhttp_request *req, void *arg)
 		read_path_refusal(&resp, refused);
 	} else {
 		server_fill_request(req, &rr, path, sizeof(path));
-		read_path_handle(t->rp, &rr, &resp);
+		server_route(t, &rr, &resp);
 	}
 	server_log_request(t, req, method, &resp);
+	/* only a GET downloads; HEAD and the others count in the totals */
+	status_count(t->status, rr.method == READ_GET ? rr.path : NULL, resp.status,
+	    rr.method != READ_HEAD && resp.body != READ_BODY_NONE ? resp.length : 0);
 	server_send(req, &resp, rr.method == READ_HEAD, t->srv->tls != NULL);
 	read_path_response_release(&resp);
 }
@@ -419,6 +474,7 @@ server_thread_setup(struct server_thread *t, struct errbuf *err)
 		return errbuf_set(err, "cannot set up the event loop");
 	t->rp = read_path_create(&rpc);
 	t->log = access_log_buffer_create();
+	t->status = t->srv->counters[t - t->srv->threads];
 	return 0;
 }
 
@@ -650,10 +706,13 @@ server_create(const struct settings *s, struct errbuf *err)
 	srv->www_fd = -1;
 	srv->nthreads = server_thread_count(s);
 	srv->threads = xcalloc(srv->nthreads, sizeof(*srv->threads));
+	srv->started = time(NULL);
+	srv->counters = xcalloc(srv->nthreads, sizeof(*srv->counters));
 	for (size_t i = 0; i < srv->nthreads; i++) {
 		srv->threads[i].srv = srv;
 		srv->threads[i].listen_fd = -1;
 		srv->threads[i].wake_fd = -1;
+		srv->counters[i] = status_counters_create();
 	}
 	srv->root_fd = server_open_dir(s->root, "root", err);
 	if (srv->root_fd == -1)
@@ -678,6 +737,9 @@ server_free(struct server *srv)
 	for (size_t i = 0; i < srv->nthreads; i++)
 		server_thread_teardown(&srv->threads[i]);
 	free(srv->threads);
+	for (size_t i = 0; i < srv->nthreads; i++)
+		status_counters_free(srv->counters[i]);
+	free(srv->counters);
 	if (srv->root_fd != -1)
 		close(srv->root_fd);
 	if (srv->www_fd != -1)
