@@ -63,6 +63,12 @@ if command -v systemd-analyze >/dev/null; then
 	    grep -v -e 'No such file' -e 'not found' -e 'ConditionPathExists' -e 'User=' \
 	        -e 'Failed to prepare' -e 'directory' | head -n 5)
 	is "systemd-analyze verify: no complaint about the units" "$out" ""
+	# exposure 0.0 (locked down) to 10.0 (open); both units score 1.6
+	for u in storesrv.service storemirror.service; do
+		check "$u: systemd-analyze security exposure at most 2.0" \
+		    systemd-analyze security --offline=yes --threshold=20 \
+		    "$(installed "/lib/systemd/system/$u")"
+	done
 fi
 
 # The installed storesrv on the demo store, with the trees out of its sight.
