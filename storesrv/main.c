@@ -150,7 +150,8 @@ storesrv_webdav_create(const struct settings *s, struct tls_server *tls, struct 
 
 /*
  * Becomes the `user` of the settings (setgroups, setgid, setuid, in that
- * order) once the listeners are bound and the logs open.  Started as root
+ * order) once the listeners are bound, the logs open and the pid file
+ * written (so it may be in a folder only root writes, as /run).  Started as root
  * without a user it only warns (a unit may keep root on purpose); a user
  * given to a process that is not root must be the process's own.
  */
@@ -209,8 +210,6 @@ storesrv_start(struct settings *s, struct errbuf *err)
 	if (s->webdav_listen != NULL &&
 	    (reload.dav = storesrv_webdav_create(s, reload.tls, err)) == NULL)
 		goto done;
-	if (storesrv_drop_privileges(s, err) == -1)
-		goto done;
 	if (!s->foreground) {
 		if (daemon(0, 0) == -1) {
 			errbuf_set_errno(err, "daemon");
@@ -219,6 +218,9 @@ storesrv_start(struct settings *s, struct errbuf *err)
 		log_to_syslog();
 	}
 	if (s->pid_file != NULL && storesrv_write_small_file(s->pid_file, (long)getpid(), err) == -1)
+		goto done;
+	/* listeners bound, logs open, pid file written: no thread runs yet */
+	if (storesrv_drop_privileges(s, err) == -1)
 		goto done;
 	if (s->rescan && (reload.scan = rescan_start(s->root, err)) == NULL)
 		goto done;

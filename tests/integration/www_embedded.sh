@@ -48,14 +48,22 @@ like "user that does not exist: named" "$(cat "$WORK/storesrv.err")" "user: no-s
 : >"$WORK/storesrv.err"
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	chmod -R a+rX "$WORK"
-	NO_WWW=1 start_storesrv "$ROOT" --rescan no --user nobody
+	# a folder only root writes: the pid file and the access log are
+	# written or opened before the drop
+	mkdir -m 0755 "$WORK/run"
+	NO_WWW=1 start_storesrv "$ROOT" --rescan no --user nobody --pid-file "$WORK/run/pid" \
+	    --access-log "$WORK/run/access.log"
 	is "user nobody: serves the page" "$(status_of "$BASE/release/download.htm")" 200
+	is "user nobody: the pid file, in a folder only root writes" "$(cat "$WORK/run/pid")" "$SRV_PID"
 	is "user nobody: the process's uid, gid and groups" \
 	    "$(awk '/^Uid:/ {print $2, $3, $4, $5} /^Gid:/ {print $2, $3, $4, $5} /^Groups:/ {print "groups", $2}' \
 	        "/proc/$SRV_PID/status" | tr '\n' ' ')" \
 	    "$(id -u nobody) $(id -u nobody) $(id -u nobody) $(id -u nobody) $(id -g nobody) $(id -g nobody) $(id -g nobody) $(id -g nobody) groups $(id -g nobody) "
 	like "user nobody: logged" "$(cat "$WORK/storesrv.err")" "running as user nobody"
 	check "user nobody: SIGTERM, exit 0" stop_storesrv
+	# the access log is buffered per thread, flushed at the latest on exit
+	like "user nobody: the access log opened as root is written" \
+	    "$(cat "$WORK/run/access.log")" 'GET /release/download.htm'
 	: >"$WORK/storesrv.err"
 	NO_WWW=1 start_storesrv "$ROOT" --rescan no
 	like "root without user: warned" "$(cat "$WORK/storesrv.err")" "running as root: set 'user'"
