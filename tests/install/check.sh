@@ -76,7 +76,8 @@ ROOT="$WORK/store"
 make_demo_store "$ROOT" || not_ok "demo store"
 like "installed storesrv --version" "$("$DEST$exe" --version 2>&1)" "storesrv"
 mkdir -p "$WORK/empty"
-if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+if [ "$(id -u)" -eq 0 ] && unshare --mount sh -c "mount --bind '$WORK/empty' '$WORK/empty'" \
+    2>/dev/null; then
 	cat >"$WORK/run-installed" <<EOS
 #!/bin/sh
 exec unshare --mount sh -c 'mount --bind "$WORK/empty" "$top_builddir" &&
@@ -86,8 +87,12 @@ EOS
 	hidden="trees hidden"
 	STORESRV="$WORK/run-installed"
 else
-	hidden="not root: trees visible"
+	hidden="no mount namespace: trees visible"
 	STORESRV="$DEST$exe"
+fi
+if [ "$hidden" = "trees hidden" ]; then
+	like "the trees are hidden from it: -w of the source tree's www/ is missing" \
+	    "$("$STORESRV" -n -r "$ROOT" -w "$top_srcdir/www" 2>&1)" "www: .*No such file"
 fi
 NO_WWW=1 start_storesrv "$ROOT" --rescan no || not_ok "installed storesrv starts ($hidden)"
 curl -s -o "$WORK/page" "$BASE/release/download.htm"
