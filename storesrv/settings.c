@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -423,5 +424,7 @@ settings_validate(const struct settings *cfg, struct diag *report)
 		diag_add(report, DIAG_ERROR, where,
 		    "webdav-listen: '%s' is not ADDR:PORT or [ADDR]:PORT", cfg->webdav_listen);
 	settings_check_tls(where, cfg, report);
+	if (cfg->user != NULL && getpwnam(cfg->user) == NULL)
+		diag_add(report, DIAG_ERROR, where, "user: %s: no such user", cfg->user);
 	return report->errors > errors ? -1 : 0;
 }

@@ -41,6 +41,9 @@ out=$(NO_WWW=1 "$STORESRV" -n -r "$ROOT" -w "$WORK/nowww" 2>&1)
 like "-w with a missing folder: named by -n" "$out" "www: $WORK/nowww: No such file"
 
 # user: only root may become another user; a user that does not exist is named.
+out=$("$STORESRV" -n -r "$ROOT" --user no-such-user-y3 2>&1); rc=$?
+is "-n with a user that does not exist: exit 1" "$rc" 1
+like "-n with a user that does not exist: named" "$out" "user: no-such-user-y3: no such user"
 NO_WWW=1 start_storesrv "$ROOT" --rescan no --user no-such-user-y3
 wait "$SRV_PID"; rc=$?; SRV_PID=
 is "user that does not exist: exit 1" "$rc" 1
