@@ -2,10 +2,12 @@
 // by playwright-core.  Run by tests/integration/www_browser.sh, which starts
 // storesrv on the demo store; prints one line per check, "PASS name" or
 // "FAIL name: why", and screenshots into ARTIFACTS.
-//   node download.mjs BASE CHANNEL ARTIFACTS CHROMIUM
+//   node download.mjs BASE CHANNEL ARTIFACTS CHROMIUM BIG_CHANNEL
+// BIG_CHANNEL holds 10,000 apps of one build each: the page shows a page of
+// them at a time.
 import { chromium } from "playwright-core";
 
-const [base, channel, artifacts, executablePath] = process.argv.slice(2);
+const [base, channel, artifacts, executablePath, bigChannel] = process.argv.slice(2);
 const pageUrl = `${base}/${channel}/download.htm`;
 const TABS = [
   { name: "Apps", index: "apps.json", titles: d => d.apps.map(a => a.title || a.id) },
@@ -129,6 +131,7 @@ async function main() {
 
   await check("keyboard only: tabs, search and an item", async () => {
     const kb = await context.newPage();
+    kb.setDefaultTimeout(TIMEOUT);
     await kb.goto(pageUrl);
     await kb.waitForSelector("#list .item");
     const role = () => kb.evaluate(() => document.activeElement?.getAttribute("role") || document.activeElement?.tagName);
@@ -154,6 +157,7 @@ async function main() {
   await check("narrow (phone) viewport: no sideways scrolling", async () => {
     const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
     const p = await phone.newPage();
+    p.setDefaultTimeout(TIMEOUT);
     await p.goto(pageUrl);
     await p.waitForSelector("#list .item");
     await openAll(p);
@@ -161,6 +165,22 @@ async function main() {
     await p.screenshot({ path: `${artifacts}/phone.png`, fullPage: true });
     await phone.close();
     return scroll <= width ? "" : `page is ${scroll} px wide in ${width}`;
+  });
+  await check("10,000 builds: one page of 50 items, search across all", async () => {
+    const big = await context.newPage();
+    big.setDefaultTimeout(TIMEOUT);
+    await big.goto(`${base}/${bigChannel}/download.htm`);
+    await big.waitForFunction(() => document.getElementById("panel").getAttribute("aria-busy") === "false");
+    const shown = (await titlesShown(big)).length;
+    const pages = await big.locator("#page").textContent();
+    await big.fill("#search", "app 9999 ");
+    const found = await titlesShown(big);
+    await big.locator("#list summary").first().click();
+    await big.waitForSelector("#list details[open] td.sha");
+    const files = await big.locator("#list td.sha").count();
+    await big.close();
+    return shown === 50 && pages === "page 1 of 200" && found.length === 1 && files === 2 ? "" :
+      `${shown} shown, "${pages}", search found ${found}, ${files} files`;
   });
   await browser.close();
 }

@@ -82,7 +82,32 @@ is "info.json: the old ETag no longer matches" \
 rm "$ROOT/release/download/130001/.removed"
 touch "$ROOT/release/hashes"
 
-out=$(timeout 240 node "$NODE_DIR/download.mjs" "$BASE" release "$ARTIFACTS" "$CHROMIUM" 2>"$WORK/node.err")
+# big_channel DIR: a channel of 10,000 apps with a build each (two files
+# and their record), as the page must stay usable with.
+big_channel() {
+	python3 - "$1" <<'PY'
+import hashlib, json, os, sys
+root = sys.argv[1]
+os.makedirs(root + "/hashes")
+apps = []
+for i in range(10000):
+    build = str(100000 + i)
+    d = "%s/download/%s/arm/app%d" % (root, build, i)
+    os.makedirs(d)
+    rec = ""
+    for rel, data in (("arm/app%d/app%d.bin" % (i, i), b"bin %d" % i), ("app%d_files" % i, b"app%d.bin" % i)):
+        open("%s/download/%s/%s" % (root, build, rel), "wb").write(data)
+        rec += "%s  %s\n" % (hashlib.sha256(data).hexdigest(), rel)
+    open("%s/hashes/%s.sha256" % (root, build), "w").write(rec)
+    apps.append({"id": "app%d" % i, "folder": "app%d" % i, "binary": "app%d" % i, "title": "App %d" % i,
+                 "versions": [{"id": "13r2", "build": build}]})
+json.dump({"apps": apps}, open(root + "/download/apps.json", "w"))
+PY
+}
+check "a channel of 10,000 builds" big_channel "$ROOT/big"
+like "info.json of 10,000 builds" "$(curl -s "$BASE/big/info.json" | grep -o '"folder":"[0-9]*"' | wc -l)" '^10000$'
+
+out=$(timeout 240 node "$NODE_DIR/download.mjs" "$BASE" release "$ARTIFACTS" "$CHROMIUM" big 2>"$WORK/node.err")
 while IFS= read -r line; do
 	case $line in
 	PASS\ *) ok "browser: ${line#PASS }" ;;
@@ -90,7 +115,7 @@ while IFS= read -r line; do
 	esac
 done <<<"$out"
 [ -s "$WORK/node.err" ] && diag "node: $(head -c 2000 "$WORK/node.err")"
-is "browser checks run" "$(grep -c '^PASS\|^FAIL' <<<"$out")" 14
+is "browser checks run" "$(grep -c '^PASS\|^FAIL' <<<"$out")" 15
 for tab in Apps Firmware Software App-Platform Phone-Platform; do
 	check "screenshot of tab $tab kept" test -s "$ARTIFACTS/tab-$tab.png"
 done
