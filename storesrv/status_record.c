@@ -12,6 +12,7 @@
 #include "atomic_file.h"
 #include "fs_open.h"
 #include "status_record.h"
+#include "store_root.h"
 
 static json_t *
 status_record_build(int exit_status, long problems, const char *message, json_t *extra)
@@ -49,6 +50,10 @@ status_record_write(const char *root, const char *name, int exit_status, long pr
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd == -1) {
 		errbuf_set_errno(err, "%s", root);
+		goto done;
+	}
+	if (!store_root_has_channels(rootfd)) {
+		rc = 0;		/* not a store (a refused run): leave it alone */
 		goto done;
 	}
 	dirfd = fs_open_subdir(rootfd, STATUS_DIR, FS_SUBDIR_ENSURE, err);

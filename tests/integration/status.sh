@@ -239,6 +239,9 @@ check "a failing publish fails" test "$RC" -ne 0
 is "last import: the failure recorded" \
     "$(jq_status '(d["last_import"]["ok"], d["last_import"]["exit"] == '"$RC"', d["last_import"]["message"] is not None)')" \
     "(False, True, True)"
+"$STOREIMPORT" -r "$ROOT/beta" publish "$WORK/src/140001" >/dev/null 2>&1
+check "a publish refused for its root (a channel) leaves no record there" \
+    test ! -e "$ROOT/beta/.status"
 curl -s "$BASE/metrics" | prom_parse >"$WORK/metrics.parsed"
 is "metrics: last import failed" "$(prom_value 'storesrv_last_run_ok{tool=import}')" 0.0
 if [ -x "$SM" ]; then
