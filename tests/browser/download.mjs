@@ -68,7 +68,7 @@ async function main() {
       const want = tab.titles(await getJSON(`download/${tab.index}`)).sort();
       const got = (await titlesShown(page)).sort();
       await openAll(page);
-      for (const a of await page.locator("#list a").all())
+      for (const a of await page.locator("main a").all())
         links.add(new URL(await a.getAttribute("href"), pageUrl).href);
       await page.screenshot({ path: `${artifacts}/tab-${tab.name.replace(/ /g, "-")}.png`, fullPage: true });
       if (want.length === 0) return "the index lists no item";
