@@ -48,7 +48,8 @@ ROOT=$WORK/root
 dpkg-deb -x "$DEB" "$ROOT"
 
 for f in ./usr/bin/storesrv ./usr/bin/storeimport ./usr/bin/storemirror \
-    ./usr/lib/sysusers.d/storesrv.conf ./usr/lib/tmpfiles.d/storesrv.conf ./etc/storesrv.conf; do
+    ./usr/lib/sysusers.d/storesrv.conf ./usr/lib/tmpfiles.d/storesrv.conf ./etc/storesrv.conf \
+    ./etc/logrotate.d/storesrv; do
 	check "the package holds $f" in_deb "$f"
 done
 like "/etc/storesrv.conf is a conffile" \
@@ -95,6 +96,9 @@ if command -v systemd-sysusers >/dev/null 2>&1; then
 	    "$(cat "$ROOT/etc/passwd" 2>/dev/null)" '^storesrv:x:[0-9]+:[0-9]+:[^:]*:/var/lib/storesrv:'
 	systemd-tmpfiles --root="$ROOT" --create storesrv.conf >"$WORK/tmpfiles.log" 2>&1
 	check "systemd-tmpfiles makes /var/lib/storesrv" test -d "$ROOT/var/lib/storesrv"
+	log=$(sed -n 's/^access-log *= *//p' "$ROOT/etc/storesrv.conf")
+	check "systemd-tmpfiles makes the folder of the access log ($log)" \
+	    test -n "$log" -a -d "$ROOT$(dirname "${log:-/nonexistent/x}")"
 else
 	diag "no systemd-sysusers here: the user is not made"
 fi
