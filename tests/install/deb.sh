@@ -9,8 +9,9 @@
 # Environment: top_srcdir, top_builddir (the build tree with demo/store-demo).
 . "$(dirname "$0")/../integration/lib.sh"
 
-command -v dpkg-buildpackage >/dev/null 2>&1 && command -v dh >/dev/null 2>&1 ||
+if ! command -v dpkg-buildpackage >/dev/null 2>&1 || ! command -v dh >/dev/null 2>&1; then
 	skip_all "dpkg-buildpackage or debhelper missing (apt-get install dpkg-dev debhelper)"
+fi
 dpkg-checkbuilddeps "$top_srcdir/debian/control" >/dev/null 2>&1 ||
 	skip_all "build dependencies of debian/control missing"
 
