@@ -97,6 +97,9 @@ is "sample config parses (apart from its root)" \
 # port 0, port file, pid file
 check "starts with port 0" start_storesrv "$ROOT" --threads 2 --pid-file "$WORK/pid" --rescan no
 [ "$PORT" -gt 0 ] 2>/dev/null && ok "port file holds the bound port ($PORT)" || not_ok "port file holds the bound port"
+# the pid file is written a moment after the port file
+i=0
+while [ ! -s "$WORK/pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 is "pid file holds the pid" "$(cat "$WORK/pid")" "$SRV_PID"
 grep -q "port $PORT" "$WORK/storesrv.err" && ok "the bound port is logged" || not_ok "the bound port is logged"
 is "serves" "$(status_of "$BASE/release/download/apps.json")" 200
