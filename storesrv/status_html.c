@@ -11,6 +11,7 @@
 static const char status_html_head[] =
     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<link rel=\"icon\" href=\"data:,\">\n"
     "<title>storesrv status</title>\n<style>\n"
     "body{font-family:system-ui,sans-serif;margin:1em;color:#222}\n"
     "table{border-collapse:collapse;margin:0 0 1.5em}\n"

@@ -182,6 +182,21 @@ async function main() {
     return shown === 50 && pages === "page 1 of 200" && found.length === 1 && files === 2 ? "" :
       `${shown} shown, "${pages}", search found ${found}, ${files} files`;
   });
+  await check("the status page renders, with the store's channel and no console error", async () => {
+    const st = await context.newPage();
+    const stErrors = [];
+    st.on("console", m => { if (m.type() === "error") stErrors.push(m.text()); });
+    st.on("pageerror", e => stErrors.push(String(e)));
+    const res = await st.goto(`${base}/status`);
+    const title = await st.locator("h1").textContent();
+    const tables = await st.locator("table").count();
+    const text = await st.locator("body").textContent();
+    await st.screenshot({ path: `${artifacts}/status.png`, fullPage: true });
+    await st.close();
+    return res.status() === 200 && title === "storesrv status" && tables > 0 &&
+      text.includes(channel) && stErrors.length === 0 ? "" :
+      `HTTP ${res.status()}, title "${title}", ${tables} tables, channel shown: ${text.includes(channel)}, errors: ${stErrors.join("; ")}`;
+  });
   await browser.close();
 }
 

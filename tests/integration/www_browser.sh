@@ -115,7 +115,7 @@ while IFS= read -r line; do
 	esac
 done <<<"$out"
 [ -s "$WORK/node.err" ] && diag "node: $(head -c 2000 "$WORK/node.err")"
-is "browser checks run" "$(grep -c '^PASS\|^FAIL' <<<"$out")" 15
+is "browser checks run" "$(grep -c '^PASS\|^FAIL' <<<"$out")" 16
 for tab in Apps Firmware Software App-Platform Phone-Platform; do
 	check "screenshot of tab $tab kept" test -s "$ARTIFACTS/tab-$tab.png"
 done
