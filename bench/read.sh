@@ -45,8 +45,9 @@ CLK_TCK=$(getconf CLK_TCK)
 LOAD_AT_START=
 declare -A PID PORT RESULT
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "read.sh: $*"; exit 1; }
+BENCH_NAME=read.sh
+# shellcheck source=bench/lib.sh
+. "$SRCDIR/bench/lib.sh"
 
 cleanup() {
 	for s in $SERVERS; do
@@ -65,16 +66,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-require() {
-	for tool in "$@"; do
-		command -v "$tool" >/dev/null 2>&1 || { say "read.sh: $tool not found; skipped"; exit 77; }
-	done
-}
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 make_tree() {
 	mkdir -p "$WORK/root/release/download" "$WORK/nginx" || die "cannot create $WORK"
@@ -186,18 +177,6 @@ measure_idle() {
 	RESULT[$1,hwm]=$(echo "$out" | sed -n 's/^idle .*hwm_kib=\([0-9]*\).*/\1/p')
 }
 
-# write_wrk_report: a wrk script whose done() prints exact totals (wrk's
-# own summary rounds Transfer/sec to three digits).
-write_wrk_report() {
-	cat >"$WORK/report.lua" <<'EOF'
-done = function(summary, latency, requests)
-	local e = summary.errors
-	io.write(string.format("BENCH %d %d %d %d %d\n", summary.requests, summary.bytes,
-	    summary.duration, e.connect + e.read + e.write + e.timeout, e.status))
-end
-EOF
-}
-
 # run_wrk NAME FILE DURATION: sets WRK_RPS (req/s) and WRK_MBS (10^6 bytes
 # read per second, response heads included, partly received bodies too); a
 # run with socket errors or non-2xx replies is reported on stderr.
@@ -216,13 +195,6 @@ run_wrk() {
 	WRK_BYTES=$bytes
 	WRK_RPS=$(awk -v n="$requests" -v t="$usec" 'BEGIN { printf "%.0f", n * 1e6 / t }')
 	WRK_MBS=$(awk -v n="$bytes" -v t="$usec" 'BEGIN { printf "%.1f", n / t }')
-}
-
-# pick VALUES...: the best (highest) value, or with STAT=median the middle
-# one (the lower middle for an even count).
-pick() {
-	printf '%s\n' "$@" | sort -g | awk -v stat="$STAT" '{ v[NR] = $1 }
-	    END { print (stat == "median") ? v[int((NR + 1) / 2)] : v[NR] }'
 }
 
 bench_file() {
@@ -251,9 +223,6 @@ bench_file() {
 		RESULT[$s,$f,mbs]=$(pick ${all_mbs[$s]})
 	done
 }
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # cpu_cost NAME FILE: server CPU per request (µs) and per GB read (s),
 # over all the measured runs.
@@ -285,9 +254,6 @@ print_table() {
 		    "$(mib "${RESULT[$s,rss]}")" "$(mib "${RESULT[$s,hwm]}")"
 	done
 }
-
-# at_least A B: A >= B (decimals).
-at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 
 print_summary() {
 	local s verdict=met small_cost big_cost ng_small ng_big
@@ -328,7 +294,7 @@ main() {
 	LOAD_AT_START=$(cut -d ' ' -f 1-3 /proc/loadavg)
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/storesrv-bench.XXXXXX") || die "mktemp failed"
 	make_tree
-	write_wrk_report
+	wrk_report_lua >"$WORK/report.lua"
 	start_nginx
 	start_storesrv storesrv-t2 2 "$STORESRV"
 	start_storesrv storesrv-t1 1 "$STORESRV"
